@@ -1,0 +1,146 @@
+// The primitive kernels every device implements. Ops (engine/ops) validate arguments, allocate outputs
+// and record autograd; a Backend only computes. The CPU backend is the reference; the CUDA backend calls
+// kernels/ and cuBLASLt. Conventions unless a method says otherwise:
+//   - outputs are freshly allocated, contiguous and on the same device as the inputs;
+//   - inputs of the element-wise primitives may be strided views already expanded to the output shape
+//     (stride 0 along broadcast dims);
+//   - 16-bit floats are computed in f32; reductions, softmax, layer norm and losses accumulate in f32
+//     (f64 for f64 tensors).
+#pragma once
+#include <cstdint>
+
+#include "engine/core/tensor.h"
+
+namespace clipt {
+
+enum class UnaryOp : uint8_t {
+  Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sigmoid, Tanh, Relu, Sign, Square, Reciprocal, Sin, Cos,
+  Gelu,       // x·Φ(x) with erf
+  GeluTanh,   // tanh approximation
+  QuickGelu,  // x·σ(1.702x)
+  // With scalar parameters a, b:
+  AddScalar,   // x + a
+  MulScalar,   // x · a
+  RSubScalar,  // a − x
+  RDivScalar,  // a / x
+  PowScalar,   // x ^ a
+  Clamp,       // min(max(x, a), b)
+  GtScalar, GeScalar, LtScalar, LeScalar, EqScalar,  // x ? a → 0/1 in the output dtype (often Bool)
+  LogicalNot,  // 1 − (x != 0)
+};
+
+enum class BinaryOp : uint8_t {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+  Eq, Ne, Lt, Le, Gt, Ge,  // output dtype may be Bool
+  // Fused backward helpers: out = a · f'(b) for the activation f, with b the forward input.
+  GeluBackward, GeluTanhBackward, QuickGeluBackward, SigmoidBackwardFromOutput /* a·y(1−y) */,
+  TanhBackwardFromOutput /* a·(1−y²) */, ReluBackward,
+};
+
+enum class ReduceOp : uint8_t { Sum, Mean, Max, Min, SumSquares };
+enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };
+enum class RandomKind : uint8_t { Uniform /* [a, b) */, Normal /* mean a, std b */, Bernoulli /* p = a */ };
+
+// C[batch] = alpha · op(A[batch]) · op(B[batch]) + beta · C[batch] (+ bias[n] broadcast over rows).
+// Matrices are row-major views: A is m×k (k×m when trans_a) with leading dimension lda, etc. A batch
+// stride of 0 broadcasts that operand. All three share one dtype; accumulation is f32 (f64 for f64).
+struct GemmArgs {
+  const Tensor* a = nullptr;
+  const Tensor* b = nullptr;
+  Tensor* c = nullptr;
+  const Tensor* bias = nullptr;  // optional, length n, same dtype
+  bool trans_a = false, trans_b = false;
+  int64_t batch = 1, m = 0, n = 0, k = 0;
+  int64_t lda = 0, ldb = 0, ldc = 0;
+  int64_t stride_a = 0, stride_b = 0, stride_c = 0;
+  float alpha = 1.f, beta = 0.f;
+};
+
+struct SgdArgs {
+  float lr, momentum, dampening, weight_decay;
+  bool nesterov;
+  bool first_step;  // PyTorch initialises the momentum buffer to the first gradient
+};
+
+struct AdamWArgs {
+  float lr, beta1, beta2, eps, weight_decay;
+  int64_t step;  // 1-based, for bias correction
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // dst ← src (same shape, any strides, dtype conversion allowed, same device).
+  virtual void copy(const Tensor& src, Tensor& dst) = 0;
+  virtual void fill(Tensor& dst, double value) = 0;  // dst contiguous
+  virtual void unary(UnaryOp op, const Tensor& x, Tensor& out, double a, double b) = 0;
+  virtual void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) = 0;
+  virtual void where(const Tensor& cond, const Tensor& a, const Tensor& b, Tensor& out) = 0;
+
+  // x is contiguous and viewed as [outer, n, inner]; out is [outer, inner]. Deterministic order.
+  virtual void reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n, int64_t inner, Tensor& out) = 0;
+  virtual void arg_reduce(ArgReduceOp op, const Tensor& x, int64_t outer, int64_t n, int64_t inner,
+                          Tensor& out) = 0;  // out i64
+  // Along the last dim of contiguous x [rows, n]: the k largest, sorted descending, ties by lower index.
+  virtual void topk(const Tensor& x, int64_t k, Tensor& values, Tensor& indices) = 0;
+
+  virtual void gemm(const GemmArgs& args) = 0;
+
+  // Softmax over the last dim of contiguous x [rows, n] after scaling by `scale`. With `causal`, x is
+  // viewed as [.., q, n] and entry j of query row i is masked when j > i + (n − q).
+  virtual void softmax(const Tensor& x, Tensor& out, bool log, double scale, bool causal) = 0;
+  // dx = scale · (y ⊙ (dy − Σ dy⊙y)) for softmax, scale · (dy − exp(y)·Σ dy) for log_softmax.
+  virtual void softmax_backward(const Tensor& dy, const Tensor& y, Tensor& dx, bool log, double scale) = 0;
+
+  // Over the last dim of contiguous x [rows, c]; mean and rstd are f32 [rows]. w, b may be undefined.
+  virtual void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, Tensor& y, Tensor& mean,
+                          Tensor& rstd) = 0;
+  // Computes the requested gradients (undefined outputs are skipped; dw/db accumulate in f32).
+  virtual void layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& mean,
+                                   const Tensor& rstd, Tensor& dx, Tensor& dw, Tensor& db) = 0;
+
+  // Row losses of contiguous logits [n, c] with i64 labels [n] (label < 0: ignored, loss 0) and label
+  // smoothing; lse (f32 [n]) is saved for the backward. No probabilities are materialised.
+  virtual void cross_entropy(const Tensor& logits, const Tensor& labels, double smoothing, Tensor& loss,
+                             Tensor& lse) = 0;
+  virtual void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& lse,
+                                      const Tensor& grad_loss, double smoothing, Tensor& dlogits) = 0;
+
+  // out = x.index_select(dim, index) for contiguous x viewed as [outer, n, inner]; index i64 [m].
+  virtual void index_select(const Tensor& x, const Tensor& index, int64_t outer, int64_t n, int64_t inner,
+                            Tensor& out) = 0;
+  // out[:, index[i], :] += src[:, i, :] in a deterministic order (the backward of index_select).
+  virtual void index_add(Tensor& out, const Tensor& index, int64_t outer, int64_t n, int64_t inner,
+                         const Tensor& src) = 0;
+  // torch.gather / scatter_add along `dim` for contiguous tensors of equal rank.
+  virtual void gather(const Tensor& x, int64_t dim, const Tensor& index, Tensor& out) = 0;
+  virtual void scatter_add(Tensor& out, int64_t dim, const Tensor& index, const Tensor& src) = 0;
+
+  // Philox-4x32-10 keyed by seed; element i uses counter (offset + i/4, lane i%4) so CPU and GPU agree.
+  virtual void random(RandomKind kind, Tensor& out, uint64_t seed, uint64_t offset, double a, double b) = 0;
+
+  // Fused optimizer updates on contiguous f32 tensors (master weights). grad may be f16/bf16/f32.
+  virtual void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const SgdArgs& args) = 0;
+  virtual void adamw_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                            const AdamWArgs& args) = 0;
+
+  // Host ↔ device transfers (only the CUDA backend moves data; dst and src are contiguous).
+  virtual void copy_to_host(const Tensor& src, void* dst) = 0;
+  virtual void copy_from_host(const void* src, Tensor& dst) = 0;
+  virtual void synchronize() {}
+
+  // Counters used by tests and benchmarks (e.g. "a frozen weight triggers no weight-gradient GEMM").
+  int64_t gemm_calls = 0;
+};
+
+Backend& backend_for(Device device);
+Backend& cpu_backend();
+Backend& cuda_backend();   // throws when clipt was built without CUDA or no device is present
+bool cuda_available();     // built with CUDA and at least one device visible
+int cuda_device_count();
+std::shared_ptr<Storage> cuda_allocate(size_t nbytes, int device);
+// Copies between host and a CUDA device (or between two CUDA devices).
+void cuda_copy_between(const Tensor& src, Tensor& dst);
+
+}  // namespace clipt

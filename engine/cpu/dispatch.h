@@ -1,0 +1,130 @@
+// Helpers for the CPU backend: dtype dispatch, compute types, and a strided element iterator that lets
+// element-wise loops read broadcast (stride-0) and transposed views without copying them first.
+#pragma once
+#include <omp.h>
+
+#include <array>
+#include <cstdint>
+#include <type_traits>
+
+#include "engine/core/tensor.h"
+
+namespace clipt::cpu {
+
+// f64 computes in double; every other type (f32, f16, bf16 and integers) in float or double as below.
+template <typename T>
+using compute_t = std::conditional_t<std::is_same_v<T, double>, double,
+                                     std::conditional_t<std::is_integral_v<T>, double, float>>;
+
+template <typename T>
+inline compute_t<T> load(const T* p) {
+  if constexpr (std::is_same_v<T, bool>) return *p ? 1.0 : 0.0;
+  else return compute_t<T>(*p);
+}
+
+template <typename T, typename C>
+inline void store(T* p, C v) {
+  if constexpr (std::is_same_v<T, bool>) *p = v != C(0);
+  else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) *p = T(float(v));
+  else *p = T(v);
+}
+
+// Calls f.template operator()<T>() with T the C++ type of `dtype`.
+template <typename F>
+decltype(auto) dispatch(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::F32: return f.template operator()<float>();
+    case DType::F64: return f.template operator()<double>();
+    case DType::F16: return f.template operator()<Half>();
+    case DType::BF16: return f.template operator()<BFloat16>();
+    case DType::I32: return f.template operator()<int32_t>();
+    case DType::I64: return f.template operator()<int64_t>();
+    case DType::U8: return f.template operator()<uint8_t>();
+    case DType::Bool: return f.template operator()<bool>();
+  }
+  fail("cpu backend: unsupported dtype {}", int(dtype));
+}
+
+template <typename F>
+decltype(auto) dispatch_floating(DType dtype, const char* op, F&& f) {
+  switch (dtype) {
+    case DType::F32: return f.template operator()<float>();
+    case DType::F64: return f.template operator()<double>();
+    case DType::F16: return f.template operator()<Half>();
+    case DType::BF16: return f.template operator()<BFloat16>();
+    default: fail("{}: expected a floating dtype, got {}", op, dtype_name(dtype));
+  }
+}
+
+// Work below this many elements runs on one thread (thread start-up costs more than it saves).
+constexpr int64_t kParallelGrain = 32768;
+
+inline int threads_for(int64_t work) { return work < kParallelGrain ? 1 : omp_get_max_threads(); }
+
+// Iterates the elements of `shape` in row-major order, tracking the element offset into each of N
+// operands with their own strides. Used over a [begin, end) range so loops can be split across threads.
+template <size_t N>
+struct StridedCursor {
+  Shape shape;
+  std::array<Shape, N> strides;
+  Shape index;
+  std::array<int64_t, N> offset{};
+
+  StridedCursor(const Shape& s, const std::array<const Shape*, N>& st, int64_t start) : shape(s), index(s.size(), 0) {
+    for (size_t k = 0; k < N; ++k) strides[k] = *st[k];
+    int64_t rem = start;
+    for (int64_t d = int64_t(shape.size()) - 1; d >= 0; --d) {
+      const int64_t n = shape[size_t(d)];
+      if (n == 0) break;
+      index[size_t(d)] = rem % n;
+      rem /= n;
+    }
+    for (size_t k = 0; k < N; ++k)
+      for (size_t d = 0; d < shape.size(); ++d) offset[k] += index[d] * strides[k][d];
+  }
+
+  void next() {
+    for (int64_t d = int64_t(shape.size()) - 1; d >= 0; --d) {
+      const size_t dd = size_t(d);
+      if (++index[dd] < shape[dd]) {
+        for (size_t k = 0; k < N; ++k) offset[k] += strides[k][dd];
+        return;
+      }
+      for (size_t k = 0; k < N; ++k) offset[k] -= (shape[dd] - 1) * strides[k][dd];
+      index[dd] = 0;
+    }
+  }
+};
+
+// Runs f(i, offsets) for every element i of `shape` (row-major), split across threads.
+template <size_t N, typename F>
+void for_each_strided(const Shape& shape, const std::array<const Shape*, N>& strides, F&& f) {
+  const int64_t n = numel_of(shape);
+  const int nt = threads_for(n);
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    const int64_t begin = n * t / T, end = n * (t + 1) / T;
+    if (begin < end) {
+      StridedCursor<N> c(shape, strides, begin);
+      for (int64_t i = begin; i < end; ++i) {
+        f(i, c.offset);
+        c.next();
+      }
+    }
+  }
+}
+
+// Runs f(begin, end) over [0, n) in contiguous chunks across threads.
+template <typename F>
+void parallel_range(int64_t n, int64_t grain_elements_per_item, F&& f) {
+  const int nt = threads_for(n * std::max<int64_t>(grain_elements_per_item, 1));
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    const int64_t begin = n * t / T, end = n * (t + 1) / T;
+    if (begin < end) f(begin, end);
+  }
+}
+
+}  // namespace clipt::cpu
