@@ -29,16 +29,19 @@ CLIPT_HD U4 round(U4 c, uint32_t k0, uint32_t k1) {
   return {hi1 ^ c.y ^ k0, lo1, hi0 ^ c.w ^ k1, lo0};
 }
 
-// Ten rounds of Philox on counter (counter_lo, counter_hi, 0, 0) with a 64-bit key.
-CLIPT_HD U4 philox4x32(uint64_t counter, uint64_t key) {
-  U4 c{uint32_t(counter), uint32_t(counter >> 32), 0u, 0u};
-  uint32_t k0 = uint32_t(key), k1 = uint32_t(key >> 32);
+// Ten rounds of Philox on a 128-bit counter with a 64-bit key (k0, k1).
+CLIPT_HD U4 philox4x32_10(U4 c, uint32_t k0, uint32_t k1) {
   for (int i = 0; i < 10; ++i) {
     c = round(c, k0, k1);
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
   return c;
+}
+
+// The counter (counter_lo, counter_hi, 0, 0) with key = seed.
+CLIPT_HD U4 philox4x32(uint64_t counter, uint64_t key) {
+  return philox4x32_10(U4{uint32_t(counter), uint32_t(counter >> 32), 0u, 0u}, uint32_t(key), uint32_t(key >> 32));
 }
 
 CLIPT_HD uint32_t lane(const U4& v, int i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }

@@ -130,7 +130,7 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& bias0) {
     Tensor xd = w.requires_grad() ? x2.detach() : Tensor(), wd = x.requires_grad() ? w.detach() : Tensor();
     const Shape sx = x.shape();
     record("linear", inputs, {&y}, [xd, wd, sx, in, out](const TensorList& g, const Node& node) -> TensorList {
-      TensorList r(3);
+      TensorList r(node.next.size());  // 2 inputs, or 3 with a bias
       Tensor dy = reshape(g[0], {1, -1, out});
       if (node.needs_input_grad(0)) r[0] = reshape(bmm_raw(dy, unsqueeze(wd, 0)), sx);
       if (node.needs_input_grad(1)) r[1] = reshape(bmm_raw(transpose(dy, 1, 2), xd), {out, in});
