@@ -3,18 +3,47 @@
 #include <fmt/core.h>
 
 #include <exception>
+#include <functional>
 
+#include "apps/commands.h"
 #include "engine/core/error.h"
 
 namespace clipt::apps {
 
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  std::function<int(const CommandArgs&)> run;
+};
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"demo", "run the built-in demonstration job", cmd_demo},
+  };
+  return table;
+}
+
+void print_usage() {
+  fmt::print(stderr, "usage: clipt <command> [options]\n\ncommands:\n");
+  for (const auto& c : commands()) fmt::print(stderr, "  {:<10} {}\n", c.name, c.summary);
+}
+
+}  // namespace
+
 int run_cli(int argc, char** argv) {
   try {
-    if (argc < 2) {
-      fmt::print(stderr, "usage: clipt <command> [options]\n");
-      return 2;
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
+      print_usage();
+      return argc < 2 ? 2 : 0;
     }
-    fail("unknown command '{}'", argv[1]);
+    const std::string name = argv[1];
+    const CommandArgs args(argv + 2, argv + argc);
+    for (const auto& c : commands())
+      if (name == c.name) return c.run(args);
+    print_usage();
+    fail("unknown command '{}'", name);
   } catch (const Error& e) {
     fmt::print(stderr, "clipt: error: {}\n", e.what());
     return 1;

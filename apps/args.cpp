@@ -1,0 +1,76 @@
+#include "apps/args.h"
+
+#include <charconv>
+
+#include "engine/core/error.h"
+
+namespace clipt::apps {
+
+Args::Args(const std::vector<std::string>& argv, std::set<std::string> flags) : flags_(std::move(flags)) {
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.size() > 2 && a.rfind("--", 0) == 0) {
+      std::string name = a.substr(2), value;
+      const auto eq = name.find('=');
+      if (eq != std::string::npos) {
+        values_[name.substr(0, eq)] = name.substr(eq + 1);
+        continue;
+      }
+      if (flags_.count(name)) {
+        flags_set_.insert(name);
+        continue;
+      }
+      CLIPT_CHECK(i + 1 < argv.size(), "option --{} needs a value", name);
+      values_[name] = argv[++i];
+    } else {
+      positionals_.push_back(a);
+    }
+  }
+}
+
+std::optional<std::string> Args::get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Args::get_or(const std::string& name, const std::string& fallback) const {
+  return get(name).value_or(fallback);
+}
+
+std::string Args::require(const std::string& name) const {
+  auto v = get(name);
+  CLIPT_CHECK(v.has_value(), "missing required option --{}", name);
+  return *v;
+}
+
+int64_t Args::get_int(const std::string& name, int64_t fallback) const {
+  auto v = get(name);
+  if (!v) return fallback;
+  int64_t out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  CLIPT_CHECK(ec == std::errc() && p == v->data() + v->size(), "option --{}: '{}' is not an integer", name, *v);
+  return out;
+}
+
+double Args::get_double(const std::string& name, double fallback) const {
+  auto v = get(name);
+  if (!v) return fallback;
+  try {
+    size_t used = 0;
+    const double d = std::stod(*v, &used);
+    CLIPT_CHECK(used == v->size(), "option --{}: '{}' is not a number", name, *v);
+    return d;
+  } catch (const std::invalid_argument&) {
+    fail("option --{}: '{}' is not a number", name, *v);
+  } catch (const std::out_of_range&) {
+    fail("option --{}: '{}' is out of range", name, *v);
+  }
+}
+
+void Args::check_known(const std::set<std::string>& known) const {
+  for (const auto& [name, v] : values_) CLIPT_CHECK(known.count(name), "unknown option --{}", name);
+  for (const auto& name : flags_set_) CLIPT_CHECK(known.count(name), "unknown option --{}", name);
+}
+
+}  // namespace clipt::apps

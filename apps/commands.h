@@ -1,0 +1,12 @@
+// The subcommands of `clipt`. Each is implemented in apps/<name>.cpp and listed in cli.cpp.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace clipt::apps {
+
+using CommandArgs = std::vector<std::string>;  // arguments after the command name
+
+int cmd_demo(const CommandArgs& args);
+
+}  // namespace clipt::apps
