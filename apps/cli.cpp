@@ -21,6 +21,7 @@ struct Command {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"demo", "run the built-in demonstration job", cmd_demo},
+      {"train", "train (or evaluate) a prompt-learning method; the peers' train.py command line", cmd_train},
   };
   return table;
 }
@@ -44,6 +45,9 @@ int run_cli(int argc, char** argv) {
       if (name == c.name) return c.run(args);
     print_usage();
     fail("unknown command '{}'", name);
+  } catch (const Interrupted& e) {
+    fmt::print(stderr, "clipt: {}\n", e.what());
+    return 130;
   } catch (const Error& e) {
     fmt::print(stderr, "clipt: error: {}\n", e.what());
     return 1;

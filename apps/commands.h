@@ -8,5 +8,6 @@ namespace clipt::apps {
 using CommandArgs = std::vector<std::string>;  // arguments after the command name
 
 int cmd_demo(const CommandArgs& args);
+int cmd_train(const CommandArgs& args);
 
 }  // namespace clipt::apps

@@ -157,20 +157,24 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   return matmul(probs, v);
 }
 
-Tensor conv2d_patchify(const Tensor& x, const Tensor& w, const Tensor& bias) {
-  CLIPT_CHECK(x.dim() == 4 && w.dim() == 4, "conv2d_patchify: expected x [N, C, H, W] and w [O, C, P, P], got {} and {}",
+Tensor patch_embed(const Tensor& x, const Tensor& w, const Tensor& bias) {
+  CLIPT_CHECK(x.dim() == 4 && w.dim() == 4, "patch_embed: expected x [N, C, H, W] and w [O, C, P, P], got {} and {}",
               describe(x), describe(w));
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
   const int64_t o = w.size(0), p = w.size(2);
-  CLIPT_CHECK(w.size(1) == c && w.size(3) == p, "conv2d_patchify: weight {} does not match input {}", describe(w),
+  CLIPT_CHECK(w.size(1) == c && w.size(3) == p, "patch_embed: weight {} does not match input {}", describe(w),
               describe(x));
-  CLIPT_CHECK(h % p == 0 && wd % p == 0, "conv2d_patchify: image {}x{} is not a multiple of the patch size {}", h, wd,
-              p);
+  CLIPT_CHECK(h % p == 0 && wd % p == 0, "patch_embed: image {}x{} is not a multiple of the patch size {}", h, wd, p);
   const int64_t gh = h / p, gw = wd / p;
   // [N, C, gh, P, gw, P] → [N, gh, gw, C, P, P] → rows of C·P·P, then one GEMM with w as [O, C·P·P].
   Tensor patches = reshape(permute(reshape(x, {n, c, gh, p, gw, p}), {0, 2, 4, 1, 3, 5}), {n * gh * gw, c * p * p});
-  Tensor y = linear(patches, reshape(w, {o, c * p * p}), bias);
-  return permute(reshape(y, {n, gh, gw, o}), {0, 3, 1, 2});
+  return reshape(linear(patches, reshape(w, {o, c * p * p}), bias), {n, gh * gw, o});
+}
+
+Tensor conv2d_patchify(const Tensor& x, const Tensor& w, const Tensor& bias) {
+  Tensor tokens = patch_embed(x, w, bias);  // [N, gh·gw, O]
+  const int64_t p = w.size(2);
+  return permute(reshape(tokens, {x.size(0), x.size(2) / p, x.size(3) / p, w.size(0)}), {0, 3, 1, 2});
 }
 
 }  // namespace clipt

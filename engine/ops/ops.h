@@ -161,6 +161,8 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
 // Convolution whose stride equals its kernel (ViT patch embedding): x [N, C, H, W], w [O, C, P, P],
 // H and W multiples of P; returns [N, O, H/P, W/P]. Computed as reshape + matmul.
 Tensor conv2d_patchify(const Tensor& x, const Tensor& w, const Tensor& bias = Tensor());
+// The same convolution returning row-major patch tokens [N, (H/P)·(W/P), O] (ViT's layout), no copy back.
+Tensor patch_embed(const Tensor& x, const Tensor& w, const Tensor& bias = Tensor());
 
 class Generator;
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);

@@ -109,20 +109,24 @@ void AdamW::step() {
     Tensor& p = params_[i];
     if (!p.grad().defined()) continue;
     Tensor g = contiguous_grad(p, i);
+    double decay = options_.weight_decay;
+    if (!options_.decoupled && decay != 0) {  // Adam: L2 penalty through the gradient
+      g = add(g.to(p.dtype()), mul(p, decay)).contiguous();
+      decay = 0;
+    }
     if (!exp_avg_[i].defined()) {
       exp_avg_[i] = Tensor::zeros(p.shape(), p.dtype(), p.device());
       exp_avg_sq_[i] = Tensor::zeros(p.shape(), p.dtype(), p.device());
     }
     const int64_t t = ++param_steps_[i];
     if (fused(p)) {
-      AdamWArgs a{float(lr_), float(options_.beta1), float(options_.beta2), float(options_.eps),
-                  float(options_.weight_decay), t};
+      AdamWArgs a{float(lr_), float(options_.beta1), float(options_.beta2), float(options_.eps), float(decay), t};
       backend_for(p.device()).adamw_update(p, g, exp_avg_[i], exp_avg_sq_[i], a);
       continue;
     }
     const double b1 = options_.beta1, b2 = options_.beta2;
     Tensor gd = g.to(p.dtype());
-    p.copy_(mul(p, 1.0 - lr_ * options_.weight_decay));
+    p.copy_(mul(p, 1.0 - lr_ * decay));
     exp_avg_[i].copy_(add(exp_avg_[i], mul(sub(gd, exp_avg_[i]), 1.0 - b1)));
     exp_avg_sq_[i].copy_(add(mul(exp_avg_sq_[i], b2), mul(mul(gd, gd), 1.0 - b2)));
     const double bc1 = 1.0 - std::pow(b1, double(t)), bc2_sqrt = std::sqrt(1.0 - std::pow(b2, double(t)));

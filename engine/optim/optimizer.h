@@ -66,6 +66,9 @@ struct AdamWOptions {
   double beta1 = 0.9, beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 1e-2;
+  // false: torch.optim.Adam's L2 penalty (weight_decay·p added to the gradient) instead of AdamW's
+  // decoupled decay — Dassl's OPTIM.NAME "adam".
+  bool decoupled = true;
 };
 
 class AdamW final : public Optimizer {

@@ -1,0 +1,50 @@
+#include "methods/coop/coop.h"
+
+#include "engine/ops/ops.h"
+#include "methods/builtin.h"
+#include "methods/common/clip_features.h"
+#include "methods/common/config_read.h"
+
+namespace clipt::methods {
+
+PromptLearnerOptions CoOp::learner_options(const Config& cfg) const {
+  PromptLearnerOptions o;
+  o.n_ctx = cfg.get_int("TRAINER.COOP.N_CTX");
+  o.ctx_init = ctx_init_value(cfg, "TRAINER.COOP.CTX_INIT");
+  o.class_specific = cfg.get_bool("TRAINER.COOP.CSC");
+  o.position = parse_class_token_position(cfg.get_string("TRAINER.COOP.CLASS_TOKEN_POSITION"));
+  return o;
+}
+
+void CoOp::build(const MethodContext& ctx, const std::vector<std::string>& classnames) {
+  ctx_ = ctx;
+  scale_ = ctx.clip->logit_scale_value();
+  learner_ = std::make_unique<PromptLearner>(ctx, classnames, learner_options(*ctx.cfg));
+}
+
+Tensor CoOp::train_text_features() const {
+  return l2_normalize(learner_->text_features(ctx_).to(DType::F32), -1);
+}
+
+LossResult CoOp::loss(const TrainBatch& batch) {
+  Tensor logits = cosine_logits(frozen_image_features(ctx_, batch.images), train_text_features(), scale_);
+  return {cross_entropy(logits, batch.labels), logits.detach(), {}};
+}
+
+void CoOp::prepare_eval(const std::vector<std::string>& classnames, ClassSplit) {
+  NoGrad ng;
+  ClassPrompts prompts = learner_->make_prompts(ctx_, classnames);
+  eval_text_ = l2_normalize(learner_->text_features(ctx_, prompts).to(DType::F32), -1);
+}
+
+Tensor CoOp::eval_logits(const Tensor& images) {
+  CLIPT_CHECK(eval_text_.defined(), "CoOp: eval_logits before prepare_eval");
+  NoGrad ng;
+  return cosine_logits(frozen_image_features(ctx_, images), eval_text_, scale_);
+}
+
+void register_coop() {
+  register_method("CoOp", [] { return std::make_unique<CoOp>(); });
+}
+
+}  // namespace clipt::methods

@@ -1,0 +1,35 @@
+// CoOp (Zhou et al., IJCV 2022): a learnable context shared by all classes (or one per class, CSC) in
+// front of (or around) the class name; CLIP frozen; cross-entropy on CLIP's cosine logits. KgCoOp,
+// GCSCoOp and DPC build on this class.
+#pragma once
+#include <memory>
+
+#include "methods/common/prompt_learner.h"
+
+namespace clipt::methods {
+
+class CoOp : public Method {
+ public:
+  void build(const MethodContext& ctx, const std::vector<std::string>& classnames) override;
+  nn::NamedTensors trainable_parameters() const override { return {{"prompt_learner.ctx", learner_->ctx}}; }
+  LossResult loss(const TrainBatch& batch) override;
+  void prepare_eval(const std::vector<std::string>& classnames, ClassSplit split) override;
+  Tensor eval_logits(const Tensor& images) override;
+
+  PromptLearner& learner() { return *learner_; }
+  const MethodContext& context() const { return ctx_; }
+  double logit_scale() const { return scale_; }
+
+ protected:
+  // Options from TRAINER.COOP (subclasses may adjust them before the learner is built).
+  virtual PromptLearnerOptions learner_options(const Config& cfg) const;
+  // Normalised f32 text features of the training classes with the current context (on the tape).
+  Tensor train_text_features() const;
+
+  MethodContext ctx_;
+  std::unique_ptr<PromptLearner> learner_;
+  double scale_ = 100.0;
+  Tensor eval_text_;  // normalised features of the evaluation classes (computed once per class set)
+};
+
+}  // namespace clipt::methods

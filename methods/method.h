@@ -1,0 +1,103 @@
+// The prompt-learning method plugin contract. A method owns its trainable parameters, how it builds
+// class prompts, its train and test logits over a class set and its loss; it may also take over the
+// whole optimisation step (SAM-style two-pass steps, gradient projection, meta-learning inner steps
+// with parameter restore) and keep extra state in checkpoints (a second stage's frozen first-stage
+// prompt). The trainer owns data, optimizer and schedule, precision, checkpoints, logging, evaluation
+// and the base-to-new protocol, and never needs to know which method it runs.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/config/config.h"
+#include "engine/data/loader.h"
+#include "engine/nn/module.h"
+#include "engine/optim/optimizer.h"
+#include "models/clip/clip_model.h"
+#include "models/clip/tokenizer.h"
+
+namespace clipt::methods {
+
+// Which classes an evaluation covers, so methods that treat base and new classes differently (DPC's
+// weighting-decoupling) know which rule applies.
+enum class ClassSplit { Base, New, All };
+ClassSplit parse_class_split(const std::string& subsample);  // "base" | "new" | "all"
+const char* class_split_name(ClassSplit s);
+
+// What a method may use. The CLIP model is frozen and shared; methods that need a trainable copy of
+// part of it (pretraining) make their own.
+struct MethodContext {
+  clip::ClipModel* clip = nullptr;
+  const clip::Tokenizer* tokenizer = nullptr;
+  const Config* cfg = nullptr;
+  std::string dataset;   // registry or Dassl name, for hand-made templates
+  Device device;
+  uint64_t seed = 1;
+  std::string output_dir;  // where the run writes (stage-2 methods look for stage-1 runs nearby)
+};
+
+// One training batch, already on the device.
+struct TrainBatch {
+  Tensor images;  // f32 [B, 3, H, W]
+  Tensor labels;  // i64 [B]
+  Tensor domains; // i64 [B]
+  const data::Batch* host = nullptr;  // paths, sample indices (e.g. for DPC's hard negatives)
+  int64_t epoch = 0;
+  int64_t iteration = 0;  // within the epoch
+  int64_t global_step = 0;
+};
+
+struct StepResult {
+  double loss = 0;
+  Tensor logits;  // optional: [B, C] for the training accuracy in the progress line
+  std::map<std::string, double> metrics;  // method-specific numbers for metrics.jsonl
+};
+
+struct LossResult {
+  Tensor loss;    // 0-d, f32
+  Tensor logits;  // optional, see StepResult
+  std::map<std::string, double> metrics;
+};
+
+class Method {
+ public:
+  virtual ~Method() = default;
+
+  // Builds prompts and parameters for training on `classnames` (the base classes in base-to-new).
+  virtual void build(const MethodContext& ctx, const std::vector<std::string>& classnames) = 0;
+  // The trainable parameters (f32 leaves) with their checkpoint names. Empty: nothing to train.
+  virtual nn::NamedTensors trainable_parameters() const = 0;
+
+  // The training objective of one batch (used by the default train_step).
+  virtual LossResult loss(const TrainBatch& batch) = 0;
+  // One optimisation step. Default: zero_grad → loss → backward → optimizer.step().
+  virtual StepResult train_step(const TrainBatch& batch, optim::Optimizer& optimizer);
+
+  // Evaluation: called once per class set (methods cache their text features here), then per batch.
+  virtual void prepare_eval(const std::vector<std::string>& classnames, ClassSplit split) = 0;
+  virtual Tensor eval_logits(const Tensor& images) = 0;  // f32 [B, C]
+
+  // State beyond the trainable parameters that a checkpoint must carry (names must not collide).
+  virtual nn::NamedTensors extra_state() const { return {}; }
+  virtual void load_extra_state(const std::map<std::string, Tensor>& state) {}
+  // Called by the trainer at the start of every epoch, with the training loader (methods that load
+  // extra images, like DPC's hard negatives, keep the pointer for the epoch).
+  virtual void on_epoch_begin(int64_t epoch, data::DataLoader* train_loader) {}
+};
+
+using MethodFactory = std::function<std::unique_ptr<Method>()>;
+
+// Registers a method under its trainer name (as in the peers' --trainer) and optional aliases.
+// `config_group` is the peers' key group holding its options, whose PREC key sets the precision.
+void register_method(const std::string& name, MethodFactory factory, std::vector<std::string> aliases = {},
+                     std::string config_group = "TRAINER.COOP");
+// The config group of a method ("TRAINER.COOP", "TRAINER.COCOOP", ...).
+std::string method_config_group(const std::string& name);
+// Creates a method by name; an unknown name is an error listing the known ones and the closest.
+std::unique_ptr<Method> create_method(const std::string& name);
+std::vector<std::string> method_names();
+// The canonical name for a name or alias.
+std::string canonical_method_name(const std::string& name);
+
+}  // namespace clipt::methods

@@ -1,0 +1,119 @@
+#include <algorithm>
+#include <mutex>
+
+#include "methods/builtin.h"
+#include "methods/method.h"
+
+namespace clipt::methods {
+
+namespace {
+
+struct Entry {
+  std::string name;
+  MethodFactory factory;
+  std::vector<std::string> aliases;
+  std::string config_group;
+};
+
+std::vector<Entry>& entries() {
+  static std::vector<Entry> e;
+  return e;
+}
+
+// Built-in methods register on first use, so static libraries never drop them.
+void ensure_builtins() {
+  static std::once_flag once;
+  std::call_once(once, register_builtin_methods);
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
+                         prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+const Entry* find(const std::string& name) {
+  ensure_builtins();
+  for (const Entry& e : entries()) {
+    if (e.name == name) return &e;
+    for (const auto& a : e.aliases)
+      if (a == name) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+ClassSplit parse_class_split(const std::string& s) {
+  if (s == "base") return ClassSplit::Base;
+  if (s == "new") return ClassSplit::New;
+  if (s == "all") return ClassSplit::All;
+  fail("unknown class subsample '{}' (expected all, base or new)", s);
+}
+
+const char* class_split_name(ClassSplit s) {
+  switch (s) {
+    case ClassSplit::Base: return "base";
+    case ClassSplit::New: return "new";
+    case ClassSplit::All: return "all";
+  }
+  return "all";
+}
+
+void register_method(const std::string& name, MethodFactory factory, std::vector<std::string> aliases,
+                     std::string config_group) {
+  for (const Entry& e : entries())
+    CLIPT_CHECK(e.name != name, "method '{}' registered twice", name);
+  entries().push_back({name, std::move(factory), std::move(aliases), std::move(config_group)});
+}
+
+std::string method_config_group(const std::string& name) { return find(canonical_method_name(name))->config_group; }
+
+std::vector<std::string> method_names() {
+  ensure_builtins();
+  std::vector<std::string> out;
+  for (const Entry& e : entries()) out.push_back(e.name);
+  return out;
+}
+
+std::string canonical_method_name(const std::string& name) {
+  const Entry* e = find(name);
+  if (e) return e->name;
+  std::string best;
+  size_t best_d = SIZE_MAX;
+  for (const Entry& x : entries()) {
+    for (const std::string& n : [&] {
+           auto v = x.aliases;
+           v.push_back(x.name);
+           return v;
+         }()) {
+      const size_t d = edit_distance(name, n);
+      if (d < best_d) {
+        best_d = d;
+        best = n;
+      }
+    }
+  }
+  fail("unknown trainer '{}'; did you mean '{}'? (known: {})", name, best, fmt::join(method_names(), ", "));
+}
+
+std::unique_ptr<Method> create_method(const std::string& name) {
+  return find(canonical_method_name(name))->factory();
+}
+
+StepResult Method::train_step(const TrainBatch& batch, optim::Optimizer& optimizer) {
+  optimizer.zero_grad();
+  LossResult r = loss(batch);
+  r.loss.backward();
+  optimizer.step();
+  return {r.loss.item(), r.logits, r.metrics};
+}
+
+}  // namespace clipt::methods

@@ -1,0 +1,35 @@
+#include "methods/trainer/run_log.h"
+
+#include <cmath>
+
+namespace clipt::trainer {
+
+RunLog::RunLog(const std::filesystem::path& dir, bool quiet) : quiet_(quiet) {
+  if (dir.empty()) return;
+  std::filesystem::create_directories(dir);
+  log_.open(dir / "log.txt", std::ios::app);
+  metrics_.open(dir / "metrics.jsonl", std::ios::app);
+}
+
+void RunLog::line(const std::string& text) {
+  std::lock_guard lock(mutex_);
+  if (!quiet_) {
+    std::fputs(text.c_str(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+  if (log_.is_open()) log_ << text << '\n' << std::flush;
+}
+
+void RunLog::record(const nlohmann::json& j) {
+  std::lock_guard lock(mutex_);
+  if (metrics_.is_open()) metrics_ << j.dump() << '\n' << std::flush;
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const int64_t s = int64_t(seconds + 0.5);
+  return fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60);
+}
+
+}  // namespace clipt::trainer

@@ -1,0 +1,36 @@
+// What a run prints and records: every console line also goes to <output>/log.txt; structured records
+// (one JSON object per logged step and per epoch) go to <output>/metrics.jsonl.
+#pragma once
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace clipt::trainer {
+
+class RunLog {
+ public:
+  // An empty folder logs to the console only.
+  explicit RunLog(const std::filesystem::path& output_dir = {}, bool quiet = false);
+
+  template <typename... Args>
+  void info(fmt::format_string<Args...> f, Args&&... args) {
+    line(fmt::format(f, std::forward<Args>(args)...));
+  }
+  void line(const std::string& text);
+  void record(const nlohmann::json& j);  // one line of metrics.jsonl
+
+ private:
+  std::mutex mutex_;
+  std::ofstream log_, metrics_;
+  bool quiet_;
+};
+
+// "1:02:03" for a duration in seconds.
+std::string format_duration(double seconds);
+
+}  // namespace clipt::trainer

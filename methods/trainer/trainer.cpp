@@ -1,0 +1,419 @@
+#include "methods/trainer/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "engine/data/fewshot.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/checkpoint.h"
+#include "engine/ops/ops.h"
+#include "methods/trainer/run_config.h"
+
+namespace clipt::trainer {
+
+namespace {
+
+constexpr const char* kParamPrefix = "method.";
+constexpr const char* kStatePrefix = "method_state.";
+constexpr const char* kOptimPrefix = "optim.";
+
+uint64_t run_seed(const Config& cfg) { return uint64_t(std::max<int64_t>(cfg.get_int("SEED"), 0)); }
+
+std::array<float, 3> triple(const std::vector<double>& v, const char* key) {
+  CLIPT_CHECK(v.size() == 3, "{} must have 3 values, got {}", key, v.size());
+  return {float(v[0]), float(v[1]), float(v[2])};
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const Config& cfg, std::vector<Tensor> params) {
+  const std::string name = cfg.get_string("OPTIM.NAME");
+  const double lr = cfg.get_float("OPTIM.LR"), wd = cfg.get_float("OPTIM.WEIGHT_DECAY");
+  // SAM-family names (GCSCoOp's "sam"/"gcsam") wrap SGD: the two-pass logic lives in the method.
+  if (name == "sgd" || name == "sam" || name == "gcsam") {
+    optim::SgdOptions o{lr, cfg.get_float("OPTIM.MOMENTUM"), cfg.get_float("OPTIM.SGD_DAMPNING"), wd,
+                        cfg.get_bool("OPTIM.SGD_NESTEROV")};
+    return std::make_unique<optim::SGD>(std::move(params), o);
+  }
+  if (name == "adam" || name == "adamw") {
+    optim::AdamWOptions o{lr, cfg.get_float("OPTIM.ADAM_BETA1"), cfg.get_float("OPTIM.ADAM_BETA2"), 1e-8, wd,
+                          name == "adamw"};
+    return std::make_unique<optim::AdamW>(std::move(params), o);
+  }
+  fail("OPTIM.NAME '{}' is not supported (sgd, adam, adamw; sam/gcsam select SGD for GCSCoOp)", name);
+}
+
+optim::LrScheduleOptions schedule_options(const Config& cfg) {
+  optim::LrScheduleOptions o;
+  o.name = cfg.get_string("OPTIM.LR_SCHEDULER");
+  o.base_lr = cfg.get_float("OPTIM.LR");
+  o.max_steps = cfg.get_int("OPTIM.MAX_EPOCH");
+  const auto steps = cfg.get_list_int("OPTIM.STEPSIZE");
+  o.step_size = steps.empty() || steps[0] <= 0 ? o.max_steps : steps[0];  // Dassl: stepsize <= 0 → max_epoch
+  o.milestones = steps;
+  o.gamma = cfg.get_float("OPTIM.GAMMA");
+  if (cfg.get_int("OPTIM.WARMUP_EPOCH") > 0) {
+    o.warmup_type = cfg.get_string("OPTIM.WARMUP_TYPE");
+    o.warmup_steps = cfg.get_int("OPTIM.WARMUP_EPOCH");
+    o.warmup_cons_lr = cfg.get_float("OPTIM.WARMUP_CONS_LR");
+    o.warmup_min_lr = cfg.get_float("OPTIM.WARMUP_MIN_LR");
+    o.warmup_recount = cfg.get_bool("OPTIM.WARMUP_RECOUNT");
+  }
+  return o;
+}
+
+std::filesystem::path resume_path(const std::filesystem::path& run) { return run / "checkpoints" / "resume.safetensors"; }
+
+}  // namespace
+
+nlohmann::json EvalResult::to_json() const {
+  return {{"split", split},     {"subsample", subsample}, {"num_classes", num_classes},      {"correct", correct},
+          {"total", total},     {"accuracy", accuracy},   {"macro_accuracy", macro_accuracy}};
+}
+
+data::TransformConfig transform_config(const Config& cfg) {
+  data::TransformConfig t;
+  t.transforms = cfg.get_list_string("INPUT.TRANSFORMS");
+  const auto size = cfg.get_list_int("INPUT.SIZE");
+  CLIPT_CHECK(size.size() == 2, "INPUT.SIZE must be (height, width), got {} values", size.size());
+  t.height = int(size[0]);
+  t.width = int(size[1]);
+  t.interpolation = data::parse_interpolation(cfg.get_string("INPUT.INTERPOLATION"));
+  t.mean = triple(cfg.get_list_float("INPUT.PIXEL_MEAN"), "INPUT.PIXEL_MEAN");
+  t.std = triple(cfg.get_list_float("INPUT.PIXEL_STD"), "INPUT.PIXEL_STD");
+  const auto scale = cfg.get_list_float("INPUT.RRCROP_SCALE");
+  CLIPT_CHECK(scale.size() == 2, "INPUT.RRCROP_SCALE must be (min, max)");
+  t.rrc_scale_min = scale[0];
+  t.rrc_scale_max = scale[1];
+  return t;
+}
+
+std::filesystem::path Trainer::checkpoint_path(const std::filesystem::path& run, int64_t epoch) {
+  return run / "checkpoints" / fmt::format("epoch-{}.safetensors", epoch);
+}
+
+int64_t Trainer::latest_checkpoint(const std::filesystem::path& run) {
+  int64_t best = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(run / "checkpoints", ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.starts_with("epoch-") && n.ends_with(".safetensors")) {
+      try {
+        best = std::max<int64_t>(best, std::stoll(n.substr(6, n.size() - 6 - 12)));
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  return best;
+}
+
+Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop) : cfg_(cfg), log_(log), stop_(stop) {
+  const std::string trainer = cfg_.get_string("TRAINER.NAME");
+  CLIPT_CHECK(!trainer.empty(), "no trainer: pass --trainer NAME (one of {})", fmt::join(methods::method_names(), ", "));
+  method_name_ = methods::canonical_method_name(trainer);
+  output_dir_ = cfg_.get_string("OUTPUT_DIR");
+  device_ = resolve_device(cfg_);
+  dtype_ = resolve_dtype(cfg_, methods::method_config_group(method_name_) + ".PREC", device_);
+
+  const auto model_dir = resolve_model_dir(cfg_);
+  clip_ = clip::load_clip(model_dir, dtype_, device_);
+  tokenizer_ = std::make_unique<clip::Tokenizer>(clip::Tokenizer::from_hf_dir(model_dir));
+  transforms_ = transform_config(cfg_);
+  CLIPT_CHECK(transforms_.height == clip_->config().image_size && transforms_.width == clip_->config().image_size,
+              "INPUT.SIZE ({}, {}) does not match the model's resolution {} ({})", transforms_.height, transforms_.width,
+              clip_->config().image_size, model_dir.string());
+
+  const std::string dataset = cfg_.get_string("DATASET.NAME");
+  CLIPT_CHECK(!dataset.empty(), "DATASET.NAME is empty: pass --dataset-config-file or DATASET.NAME <name>");
+  const uint64_t seed = run_seed(cfg_);
+  data::FewShotOptions fewshot;
+  fewshot.warn = [this](const std::string& m) { log_.line("warning: " + m); };
+  splits_ = data::apply_fewshot(data::read_dataset(dataset, std::filesystem::path(cfg_.get_string("DATASET.ROOT"))),
+                                int(cfg_.get_int("DATASET.NUM_SHOTS")), seed, fewshot);
+  train_subsample_ = data::parse_subsample(cfg_.get_string("DATASET.SUBSAMPLE_CLASSES"));
+  data::DatasetSplits train_split = data::subsample_classes(splits_, train_subsample_);
+  train_samples_ = train_split.train;
+  train_classnames_ = data::class_names(train_samples_);
+
+  ctx_.clip = clip_.get();
+  ctx_.tokenizer = tokenizer_.get();
+  ctx_.cfg = &cfg_;
+  ctx_.dataset = dataset;
+  ctx_.device = device_;
+  ctx_.seed = seed;
+  ctx_.output_dir = output_dir_.string();
+  method_ = methods::create_method(method_name_);
+  method_->build(ctx_, train_classnames_);
+  build_optimizer();
+
+  int64_t trainable = 0;
+  for (auto& [n, t] : method_->trainable_parameters()) trainable += t.numel();
+  log_.info("clipt {} on {} ({} classes, {} train images, subsample {}, {} shots, seed {})", method_name_, dataset,
+            train_classnames_.size(), train_samples_.size(), data::subsample_name(train_subsample_),
+            cfg_.get_int("DATASET.NUM_SHOTS"), seed);
+  log_.info("model {} from {} | {} {} | {} trainable parameters", clip_->config().summary(), model_dir.string(),
+            device_.str(), dtype_name(dtype_), trainable);
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::build_optimizer() {
+  std::vector<Tensor> params;
+  for (auto& [n, t] : method_->trainable_parameters()) params.push_back(t);
+  if (params.empty()) return;
+  optimizer_ = make_optimizer(cfg_, params);
+  schedule_ = std::make_unique<optim::LrSchedule>(schedule_options(cfg_));
+}
+
+std::unique_ptr<data::DataLoader> Trainer::make_loader(std::vector<data::Sample> samples, bool train) const {
+  data::LoaderOptions o;
+  o.batch_size = cfg_.get_int(train ? "DATALOADER.TRAIN_X.BATCH_SIZE" : "DATALOADER.TEST.BATCH_SIZE");
+  o.shuffle = train;
+  o.drop_last = train;
+  const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
+  o.num_workers = int(std::clamp<int64_t>(cfg_.get_int("DATALOADER.NUM_WORKERS"), 0, hw));
+  o.seed = ctx_.seed;
+  o.stop_flag = stop_;
+  o.warn = [this](const std::string& m) { log_.line("warning: " + m); };
+  auto transform = train ? data::ImageTransform::train(transforms_) : data::ImageTransform::test(transforms_);
+  return std::make_unique<data::DataLoader>(std::move(samples), std::move(transform), o);
+}
+
+void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason) {
+  io::NamedTensors tensors;
+  for (auto& [n, t] : method_->trainable_parameters()) tensors.push_back({kParamPrefix + n, t});
+  for (auto& [n, t] : method_->extra_state()) tensors.push_back({kStatePrefix + n, t});
+  if (optimizer_)
+    for (auto& [n, t] : optimizer_->state_tensors()) tensors.push_back({kOptimPrefix + n, t});
+  nlohmann::json meta = {{"method", method_name_},
+                         {"dataset", cfg_.get_string("DATASET.NAME")},
+                         {"classnames", train_classnames_},
+                         {"epochs_done", epochs_done},
+                         {"iteration", iteration},
+                         {"optimizer_steps", optimizer_ ? optimizer_->steps() : 0},
+                         {"seed", ctx_.seed},
+                         {"reason", reason},
+                         {"config", cfg_.dump()}};
+  const auto path = iteration > 0 ? resume_path(output_dir_) : checkpoint_path(output_dir_, epochs_done);
+  io::save_checkpoint(path, tensors, meta);
+  if (iteration > 0) return;
+  // Keep the newest epoch (and every TRAIN.CHECKPOINT_FREQ-th, as Dassl); drop a stale mid-epoch one.
+  std::error_code ec;
+  std::filesystem::remove(resume_path(output_dir_), ec);
+  const int64_t freq = cfg_.get_int("TRAIN.CHECKPOINT_FREQ");
+  const int64_t previous = epochs_done - 1;
+  if (previous > 0 && !(freq > 0 && previous % freq == 0)) std::filesystem::remove(checkpoint_path(output_dir_, previous), ec);
+}
+
+void Trainer::restore(const std::filesystem::path& file, bool with_optimizer) {
+  io::Checkpoint ck = io::Checkpoint::open(file);
+  const auto& meta = ck.meta();
+  CLIPT_CHECK(meta.value("method", "") == method_name_, "checkpoint {} was written by method '{}', this run is '{}'",
+              file.string(), meta.value("method", "?"), method_name_);
+  const auto saved_classes = meta.value("classnames", std::vector<std::string>{});
+  io::NamedTensors dst;
+  for (auto& [n, t] : method_->trainable_parameters()) {
+    CLIPT_CHECK(ck.contains(kParamPrefix + n), "checkpoint {} has no parameter '{}'", file.string(), n);
+    if (ck.shape(kParamPrefix + n) != t.shape())
+      fail("checkpoint {}: parameter '{}' has shape {}, this run expects {} (checkpoint trained on {} classes, this "
+           "run has {})",
+           file.string(), n, shape_str(ck.shape(kParamPrefix + n)), shape_str(t.shape()), saved_classes.size(),
+           train_classnames_.size());
+    dst.push_back({kParamPrefix + n, t});
+  }
+  ck.load_into(dst);
+  std::map<std::string, Tensor> extra, optim_state;
+  for (const auto& name : ck.names()) {
+    if (name.starts_with(kStatePrefix)) extra[name.substr(std::string(kStatePrefix).size())] = ck.load(name, ck.get(name).dtype(), device_);
+    if (name.starts_with(kOptimPrefix)) optim_state[name.substr(std::string(kOptimPrefix).size())] = ck.get(name);
+  }
+  if (!extra.empty()) method_->load_extra_state(extra);
+  if (with_optimizer && optimizer_) {
+    optimizer_->load_state_tensors(optim_state);
+    optimizer_->set_steps(meta.value("optimizer_steps", int64_t(0)));
+  }
+  epochs_done_ = meta.value("epochs_done", int64_t(0));
+  resume_iteration_ = meta.value("iteration", int64_t(0));
+}
+
+void Trainer::load(const std::filesystem::path& run_or_file, int64_t epoch) {
+  std::filesystem::path file = run_or_file;
+  if (std::filesystem::is_directory(run_or_file)) {
+    const int64_t e = epoch >= 0 ? epoch : latest_checkpoint(run_or_file);
+    CLIPT_CHECK(e > 0, "no checkpoint in {} (expected {})", run_or_file.string(),
+                checkpoint_path(run_or_file, 1).parent_path().string());
+    file = checkpoint_path(run_or_file, e);
+  }
+  CLIPT_CHECK(std::filesystem::exists(file), "checkpoint {} does not exist", file.string());
+  restore(file, false);
+  resume_iteration_ = 0;
+  log_.info("loaded {} (epoch {})", file.string(), epochs_done_);
+}
+
+void Trainer::train() {
+  if (!optimizer_) {
+    log_.info("{} has no trainable parameters: nothing to train", method_name_);
+    return;
+  }
+  const int64_t max_epoch = cfg_.get_int("OPTIM.MAX_EPOCH");
+  // Resume: the newest epoch checkpoint, or a later mid-epoch one.
+  const int64_t last = latest_checkpoint(output_dir_);
+  std::filesystem::path from;
+  if (last > 0) from = checkpoint_path(output_dir_, last);
+  if (std::filesystem::exists(resume_path(output_dir_))) {
+    auto meta = io::Checkpoint::open(resume_path(output_dir_)).meta();
+    if (meta.value("epochs_done", int64_t(0)) >= last) from = resume_path(output_dir_);
+  }
+  if (!from.empty()) {
+    restore(from, true);
+    log_.info("resuming from {} (epoch {}, iteration {})", from.string(), epochs_done_, resume_iteration_);
+  }
+  if (epochs_done_ >= max_epoch) {
+    log_.info("training already finished ({} epochs)", epochs_done_);
+    return;
+  }
+  auto loader = make_loader(train_samples_, true);
+  const int64_t batches = loader->batches_per_epoch();
+  const int64_t print_freq = std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1);
+  const auto run_start = std::chrono::steady_clock::now();
+  int64_t steps_this_run = 0;
+  const int64_t total_steps = (max_epoch - epochs_done_) * batches - resume_iteration_;
+  for (int64_t epoch = epochs_done_; epoch < max_epoch; ++epoch) {
+    const double lr = schedule_->lr_at(epoch);
+    optimizer_->set_lr(lr);
+    method_->on_epoch_begin(epoch, loader.get());
+    loader->start_epoch(epoch);
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0, images = 0, iteration = 0;
+    auto window_start = std::chrono::steady_clock::now();
+    data::Batch batch;
+    while (loader->next(batch)) {
+      if (iteration < resume_iteration_) {  // resuming inside this epoch: these batches were trained
+        ++iteration;
+        continue;
+      }
+      methods::TrainBatch tb;
+      tb.images = batch.images.to(device_);
+      tb.labels = batch.labels.to(device_);
+      tb.domains = batch.domains.to(device_);
+      tb.host = &batch;
+      tb.epoch = epoch;
+      tb.iteration = iteration;
+      tb.global_step = epoch * batches + iteration;
+      methods::StepResult r = method_->train_step(tb, *optimizer_);
+      if (!std::isfinite(r.loss)) {
+        const int64_t good = latest_checkpoint(output_dir_);
+        fail("loss is {} at epoch {} iteration {} (step {}); stopping. The last good checkpoint is {}", r.loss,
+             epoch + 1, iteration + 1, tb.global_step + 1,
+             good > 0 ? checkpoint_path(output_dir_, good).string() : std::string("none (first epoch)"));
+      }
+      loss_sum += r.loss;
+      if (r.logits.defined()) {
+        std::vector<int64_t> pred = argmax(r.logits, 1).to_vector<int64_t>(), labels = batch.labels.to_vector<int64_t>();
+        for (size_t k = 0; k < pred.size(); ++k) correct += pred[k] == labels[k];
+        seen += int64_t(pred.size());
+      }
+      images += batch.size();
+      ++iteration;
+      ++steps_this_run;
+      if (iteration % print_freq == 0 || iteration == batches) {
+        const auto now = std::chrono::steady_clock::now();
+        const double window = std::chrono::duration<double>(now - window_start).count();
+        const double elapsed = std::chrono::duration<double>(now - run_start).count();
+        const double eta = elapsed / double(steps_this_run) * double(total_steps - steps_this_run);
+        const double ips = double(images) / std::max(window, 1e-9);
+        const double acc = seen ? 100.0 * double(correct) / double(seen) : NAN;
+        log_.info("epoch [{}/{}] batch [{}/{}] loss {:.4f} acc {:.2f} lr {:.4e} images/s {:.1f} eta {}", epoch + 1,
+                  max_epoch, iteration, batches, loss_sum / double(iteration - resume_iteration_), acc, lr, ips,
+                  format_duration(eta));
+        nlohmann::json rec = {{"type", "step"},  {"epoch", epoch + 1},  {"iteration", iteration},
+                              {"step", tb.global_step + 1}, {"loss", r.loss}, {"lr", lr}, {"images_per_s", ips}};
+        for (auto& [k, v] : r.metrics) rec[k] = v;
+        log_.record(rec);
+        images = 0;
+        window_start = now;
+      }
+      if (stop_ && stop_->load()) {
+        save_checkpoint(epoch, iteration, "interrupted");
+        throw Interrupted(fmt::format("interrupted at epoch {} iteration {}; checkpoint saved to {}; run the same "
+                                      "command again to resume",
+                                      epoch + 1, iteration, resume_path(output_dir_).string()));
+      }
+    }
+    const int64_t trained = iteration - resume_iteration_;
+    resume_iteration_ = 0;
+    epochs_done_ = epoch + 1;
+    save_checkpoint(epochs_done_, 0, "epoch");
+    log_.record({{"type", "epoch"},
+                 {"epoch", epoch + 1},
+                 {"loss", trained ? loss_sum / double(trained) : NAN},
+                 {"train_accuracy", seen ? 100.0 * double(correct) / double(seen) : NAN},
+                 {"lr", lr}});
+  }
+}
+
+EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split) {
+  CLIPT_CHECK(split == "test" || split == "val", "TEST.SPLIT must be test or val, got '{}'", split);
+  data::DatasetSplits s = data::subsample_classes(splits_, subsample);
+  std::vector<data::Sample> samples = split == "test" || s.val.empty() ? s.test : s.val;
+  const std::vector<std::string> classnames = data::class_names(s.train.empty() ? samples : s.train);
+  const auto class_split = methods::parse_class_split(data::subsample_name(subsample));
+  method_->prepare_eval(classnames, class_split);
+  auto loader = make_loader(samples, false);
+  loader->start_epoch(0);
+  EvalResult r;
+  r.split = split;
+  r.subsample = data::subsample_name(subsample);
+  r.num_classes = int64_t(classnames.size());
+  std::vector<int64_t> per_class_total(classnames.size()), per_class_correct(classnames.size());
+  data::Batch batch;
+  while (loader->next(batch)) {
+    Tensor logits = method_->eval_logits(batch.images.to(device_));
+    const auto pred = argmax(logits, 1).to_vector<int64_t>();
+    const auto labels = batch.labels.to_vector<int64_t>();
+    for (size_t k = 0; k < pred.size(); ++k) {
+      const bool ok = pred[k] == labels[k];
+      r.correct += ok;
+      per_class_total[size_t(labels[k])] += 1;
+      per_class_correct[size_t(labels[k])] += ok;
+    }
+    r.total += int64_t(pred.size());
+    if (stop_ && stop_->load()) throw Interrupted("interrupted during evaluation");
+  }
+  r.accuracy = r.total ? 100.0 * double(r.correct) / double(r.total) : 0.0;
+  double macro = 0;
+  int64_t present = 0;
+  for (size_t c = 0; c < classnames.size(); ++c)
+    if (per_class_total[c]) {
+      macro += double(per_class_correct[c]) / double(per_class_total[c]);
+      ++present;
+    }
+  r.macro_accuracy = present ? 100.0 * macro / double(present) : 0.0;
+  log_.info("=> {} on {} ({} classes, {}): {} images, {} correct, accuracy {:.2f}%, macro accuracy {:.2f}%", split,
+            cfg_.get_string("DATASET.NAME"), r.num_classes, r.subsample, r.total, r.correct, r.accuracy,
+            r.macro_accuracy);
+  log_.record({{"type", "eval"}, {"result", r.to_json()}});
+  return r;
+}
+
+void Trainer::write_results(const std::vector<EvalResult>& results, const std::filesystem::path& path) const {
+  nlohmann::json evals = nlohmann::json::array();
+  for (const auto& r : results) evals.push_back(r.to_json());
+  nlohmann::json j = {{"method", method_name_},
+                      {"dataset", cfg_.get_string("DATASET.NAME")},
+                      {"seed", ctx_.seed},
+                      {"shots", cfg_.get_int("DATASET.NUM_SHOTS")},
+                      {"train_subsample", data::subsample_name(train_subsample_)},
+                      {"epochs", epochs_done_},
+                      {"device", device_.str()},
+                      {"dtype", dtype_name(dtype_)},
+                      {"evaluations", evals},
+                      {"config", cfg_.dump()}};
+  if (!results.empty()) {
+    j["accuracy"] = results.front().accuracy;
+    j["split"] = results.front().split;
+    j["subsample"] = results.front().subsample;
+  }
+  io::write_file_atomic(path, j.dump(2) + "\n");
+}
+
+}  // namespace clipt::trainer

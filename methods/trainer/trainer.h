@@ -1,0 +1,95 @@
+// The trainer: Dassl's TrainerX loop around a method plugin. It owns the data (dataset reader,
+// few-shot protocol, base/new subsampling, loaders), the optimizer and its Dassl schedule, precision,
+// checkpoints (every epoch, atomic; resume continues bit-identically), logging (progress line,
+// log.txt, metrics.jsonl), evaluation (text features once per class set) and results.json.
+#pragma once
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/data/dataset.h"
+#include "engine/data/subsample.h"
+#include "engine/data/transforms.h"
+#include "engine/optim/lr_schedule.h"
+#include "methods/method.h"
+#include "methods/trainer/run_log.h"
+
+namespace clipt::trainer {
+
+struct EvalResult {
+  std::string split;      // test | val
+  std::string subsample;  // all | base | new
+  int64_t num_classes = 0;
+  int64_t correct = 0, total = 0;
+  double accuracy = 0;        // percent
+  double macro_accuracy = 0;  // mean per-class accuracy, percent
+  nlohmann::json to_json() const;
+};
+
+class Trainer {
+ public:
+  // Reads everything `cfg` names (model, dataset, method). `stop` is polled between steps (Ctrl-C).
+  Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop = nullptr);
+  ~Trainer();
+
+  // Trains for OPTIM.MAX_EPOCH epochs, resuming from the newest checkpoint in OUTPUT_DIR if there is
+  // one. Checkpoints after every epoch. Throws Interrupted after saving a checkpoint when stopped.
+  void train();
+  // Evaluates the current state on `split` of the classes of `subsample`.
+  EvalResult evaluate(data::Subsample subsample, const std::string& split = "test");
+  // Loads a checkpoint (a file, or a run folder + epoch; epoch < 0 = the newest).
+  void load(const std::filesystem::path& run_or_file, int64_t epoch = -1);
+  // Writes results.json (atomic) with the evaluations and the run's identity.
+  void write_results(const std::vector<EvalResult>& results, const std::filesystem::path& path) const;
+
+  methods::Method& method() { return *method_; }
+  const methods::MethodContext& context() const { return ctx_; }
+  const Config& config() const { return cfg_; }
+  const std::filesystem::path& output_dir() const { return output_dir_; }
+  int64_t epochs_done() const { return epochs_done_; }
+  // Class names of the training split.
+  const std::vector<std::string>& train_classnames() const { return train_classnames_; }
+  const data::DatasetSplits& splits() const { return splits_; }
+
+  // The checkpoint file of epoch `epoch` (1-based count of finished epochs) in a run folder.
+  static std::filesystem::path checkpoint_path(const std::filesystem::path& run, int64_t epoch);
+  // Newest checkpoint epoch in a run folder, or 0.
+  static int64_t latest_checkpoint(const std::filesystem::path& run);
+
+ private:
+  void build_optimizer();
+  void save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason);
+  void restore(const std::filesystem::path& file, bool with_optimizer);
+  std::unique_ptr<data::DataLoader> make_loader(std::vector<data::Sample> samples, bool train) const;
+
+  Config cfg_;
+  RunLog& log_;
+  const std::atomic<bool>* stop_;
+  std::filesystem::path output_dir_;
+  Device device_;
+  DType dtype_;
+  std::string method_name_;
+  std::unique_ptr<clip::ClipModel> clip_;
+  std::unique_ptr<clip::Tokenizer> tokenizer_;
+  methods::MethodContext ctx_;
+  std::unique_ptr<methods::Method> method_;
+  std::unique_ptr<optim::Optimizer> optimizer_;
+  std::unique_ptr<optim::LrSchedule> schedule_;
+  data::DatasetSplits splits_;  // after the few-shot protocol, before base/new subsampling
+  data::Subsample train_subsample_ = data::Subsample::All;
+  std::vector<data::Sample> train_samples_;
+  std::vector<std::string> train_classnames_;
+  data::TransformConfig transforms_;
+  int64_t epochs_done_ = 0;
+  int64_t resume_iteration_ = 0;  // > 0 when resuming inside an epoch (after Ctrl-C)
+};
+
+// INPUT.* → the image pipeline's configuration.
+data::TransformConfig transform_config(const Config& cfg);
+
+}  // namespace clipt::trainer

@@ -1,0 +1,131 @@
+#include "models/clip/towers.h"
+
+#include <cmath>
+
+#include "engine/ops/ops.h"
+
+namespace clipt::clip {
+
+namespace {
+
+Tensor init_normal(const Shape& s, double std, Generator& gen, DType dtype) {
+  Tensor t = Tensor::empty(s, DType::F32);
+  normal_(t, 0.0, std, gen);
+  return t.to(dtype);
+}
+
+std::unique_ptr<nn::Transformer> make_transformer(const TowerConfig& t, Generator& gen, DType dtype) {
+  return std::make_unique<nn::Transformer>(t.width, t.layers, t.heads, t.mlp_hidden,
+                                           nn::parse_activation(t.activation), gen, dtype, t.layer_norm_eps);
+}
+
+// The prompt for a batch of `batch`: shared [n, W] prompts are broadcast.
+Tensor batched(const Tensor& p, int64_t batch, DType dtype, const char* what) {
+  CLIPT_CHECK(p.dim() == 2 || p.dim() == 3, "{}: prompt must be [n, W] or [B, n, W], got {}", what, describe(p));
+  Tensor q = p.to(dtype);
+  if (q.dim() == 2) return q.unsqueeze(0).expand({batch, q.size(0), q.size(1)});
+  CLIPT_CHECK(q.size(0) == batch, "{}: per-sample prompt {} for a batch of {}", what, describe(p), batch);
+  return q;
+}
+
+}  // namespace
+
+VisionTower::VisionTower(const ClipConfig& c, Generator& gen, DType dtype)
+    : image_size_(c.image_size), patch_size_(c.patch_size) {
+  const int64_t w = c.vision.width;
+  const double scale = 1.0 / std::sqrt(double(w));
+  register_parameter("class_embedding", &class_embedding, init_normal({w}, scale, gen, dtype));
+  register_parameter("positional_embedding", &positional_embedding,
+                     init_normal({1 + c.num_patches(), w}, scale, gen, dtype));
+  register_parameter("conv1.weight", &conv1_weight,
+                     init_normal({w, 3, c.patch_size, c.patch_size}, 1.0 / std::sqrt(3.0 * double(c.patch_size * c.patch_size)), gen, dtype));
+  register_module("ln_pre", &ln_pre, std::make_unique<nn::LayerNorm>(w, c.vision.layer_norm_eps, dtype));
+  register_module("transformer", &transformer, make_transformer(c.vision, gen, dtype));
+  register_module("ln_post", &ln_post, std::make_unique<nn::LayerNorm>(w, c.vision.layer_norm_eps, dtype));
+  register_parameter("proj", &proj, init_normal({w, c.projection_dim}, scale, gen, dtype));
+}
+
+Tensor VisionTower::forward(const Tensor& images, const VisionPrompts* prompts) const {
+  CLIPT_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == image_size_ &&
+                  images.size(3) == image_size_,
+              "image tower: expected images [B, 3, {}, {}], got {}", image_size_, image_size_, describe(images));
+  const DType dt = proj.dtype();
+  const int64_t b = images.size(0), w = class_embedding.size(0);
+  Tensor x = patch_embed(images.to(dt), conv1_weight);  // [B, patches, W]
+  Tensor cls = class_embedding.reshape({1, 1, w}).expand({b, 1, w});
+  x = add(cat({cls, x}, 1), positional_embedding);
+  int64_t n = 0;
+  if (prompts && prompts->shallow.defined()) {
+    Tensor p = batched(prompts->shallow, b, dt, "vision prompts");
+    n = p.size(1);
+    x = cat({x, p}, 1);  // appended after the positional embedding: prompts get none
+  }
+  x = ln_pre->forward(x);
+  nn::Transformer::LayerHook hook;
+  if (prompts && !prompts->deep.empty()) {
+    CLIPT_CHECK(n > 0, "vision prompts: deep prompts given without layer-0 prompts");
+    hook = [&](int64_t layer, const Tensor& h) {
+      if (layer == 0 || layer >= int64_t(prompts->deep.size()) || !prompts->deep[size_t(layer)].defined()) return h;
+      Tensor p = batched(prompts->deep[size_t(layer)], b, dt, "deep vision prompts");
+      CLIPT_CHECK(p.size(1) == n, "deep vision prompt of layer {} has {} tokens, layer 0 has {}", layer, p.size(1), n);
+      return cat({h.narrow(1, 0, h.size(1) - n), p}, 1);
+    };
+  }
+  x = transformer->forward(x, /*causal=*/false, hook);
+  return matmul(ln_post->forward(x.select(1, 0)), proj);
+}
+
+TextTower::TextTower(const ClipConfig& c, Generator& gen, DType dtype) {
+  const int64_t w = c.text.width;
+  register_module("token_embedding", &token_embedding,
+                  std::make_unique<nn::Embedding>(c.vocab_size, w, gen, 0.02, dtype));
+  register_parameter("positional_embedding", &positional_embedding,
+                     init_normal({c.context_length, w}, 0.01, gen, dtype));
+  register_module("transformer", &transformer, make_transformer(c.text, gen, dtype));
+  register_module("ln_final", &ln_final, std::make_unique<nn::LayerNorm>(w, c.text.layer_norm_eps, dtype));
+  register_parameter("text_projection", &text_projection,
+                     init_normal({w, c.projection_dim}, 1.0 / std::sqrt(double(w)), gen, dtype));
+}
+
+Tensor TextTower::embed(const Tensor& ids) const { return token_embedding->forward(ids); }
+
+Tensor TextTower::forward(const Tensor& embeddings, const Tensor& eot_positions, const TextPrompts* prompts,
+                          bool truncate) const {
+  const int64_t ctx = positional_embedding.size(0), w = positional_embedding.size(1);
+  CLIPT_CHECK(embeddings.dim() == 3 && embeddings.size(2) == w && embeddings.size(1) <= ctx,
+              "text tower: expected embeddings [N, <= {}, {}], got {}", ctx, w, describe(embeddings));
+  CLIPT_CHECK(eot_positions.dim() == 1 && eot_positions.size(0) == embeddings.size(0),
+              "text tower: EOT positions {} do not match embeddings {}", describe(eot_positions), describe(embeddings));
+  const DType dt = text_projection.dtype();
+  const int64_t n = embeddings.size(0);
+  int64_t len = embeddings.size(1);
+  if (truncate && n > 0) {
+    // With a causal mask the EOT feature depends only on tokens up to EOT: run the batch at the length
+    // of its longest prefix.
+    len = int64_t(max(eot_positions).item()) + 1;
+    CLIPT_CHECK(len <= embeddings.size(1), "text tower: EOT position {} beyond sequence length {}", len - 1,
+                embeddings.size(1));
+  }
+  Tensor x = add(embeddings.narrow(1, 0, len).to(dt), positional_embedding.narrow(0, 0, len));
+  nn::Transformer::LayerHook hook;
+  if (prompts && !prompts->deep.empty()) {
+    hook = [&](int64_t layer, const Tensor& h) {
+      if (layer == 0 || layer >= int64_t(prompts->deep.size()) || !prompts->deep[size_t(layer)].defined()) return h;
+      Tensor p = batched(prompts->deep[size_t(layer)], n, dt, "deep text prompts");
+      const int64_t k = p.size(1);
+      return cat({h.narrow(1, 0, 1), p, h.narrow(1, 1 + k, h.size(1) - 1 - k)}, 1);
+    };
+  }
+  x = transformer->forward(x, /*causal=*/true, hook);
+  // LayerNorm is per token, so taking the EOT rows first gives ln_final(x)[eot] exactly.
+  Tensor rows = add(mul(Tensor::arange(n, DType::I64, x.device()), double(len)), eot_positions.to(DType::I64));
+  Tensor eot = index_select(x.reshape({n * len, w}), 0, rows);
+  return matmul(ln_final->forward(eot), text_projection);
+}
+
+Tensor TextTower::encode_ids(const Tensor& ids, bool truncate) const {
+  CLIPT_CHECK(ids.dim() == 2, "text tower: token ids must be [N, L], got {}", describe(ids));
+  return forward(embed(ids), argmax(ids, 1), nullptr, truncate);
+}
+
+}  // namespace clipt::clip

@@ -1,0 +1,66 @@
+// CLIP's two towers on the engine, batch-first. Both expose the hooks prompt methods need:
+//   - the text tower encodes token *embeddings* (so learnable context can be spliced in), with exact
+//     causal length truncation (on by default) and per-layer deep prompts at positions 1..n;
+//   - the image tower appends n prompt tokens after the positional embedding (before ln_pre) and can
+//     replace them at deeper layers.
+// Parameter names follow OpenAI's checkpoint names (conv1, class_embedding, ln_pre, transformer.*, ...).
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "engine/nn/transformer.h"
+#include "models/clip/clip_config.h"
+
+namespace clipt::clip {
+
+// Prompt tokens for the image tower. `shallow` ([n, W] or per-image [B, n, W]) is appended at layer 0;
+// deep[i] (for 1 <= i < layers, undefined = keep) replaces the last n tokens before block i.
+struct VisionPrompts {
+  Tensor shallow;
+  std::vector<Tensor> deep;
+};
+
+// Deep prompts for the text tower: deep[i] ([n, W] or per-sequence [N, n, W]; undefined = keep)
+// replaces positions 1..n before block i (i >= 1). Layer 0's prompts are part of the input embeddings.
+struct TextPrompts {
+  std::vector<Tensor> deep;
+};
+
+class VisionTower : public nn::Module {
+ public:
+  VisionTower(const ClipConfig& c, Generator& gen, DType dtype);
+  // images: [B, 3, R, R] (any float dtype; cast to the tower's) → features [B, projection_dim].
+  Tensor forward(const Tensor& images, const VisionPrompts* prompts = nullptr) const;
+
+  Tensor class_embedding;      // [W]
+  Tensor positional_embedding;  // [1 + patches, W]
+  Tensor conv1_weight;         // [W, 3, P, P]
+  std::unique_ptr<nn::LayerNorm> ln_pre, ln_post;
+  std::unique_ptr<nn::Transformer> transformer;
+  Tensor proj;  // [W, projection_dim]
+
+ private:
+  int64_t image_size_, patch_size_;
+};
+
+class TextTower : public nn::Module {
+ public:
+  TextTower(const ClipConfig& c, Generator& gen, DType dtype);
+  // Token ids [N, L] → their (frozen-table) embeddings [N, L, W].
+  Tensor embed(const Tensor& ids) const;
+  // Token embeddings [N, L, W] (prompts already spliced in) and the EOT position of each sequence
+  // (i64 [N]; the argmax of the token ids) → features [N, projection_dim]. With `truncate`, the
+  // sequence is cut after the last EOT of the batch: the causal mask makes this exact.
+  Tensor forward(const Tensor& embeddings, const Tensor& eot_positions, const TextPrompts* prompts = nullptr,
+                 bool truncate = true) const;
+  // forward(embed(ids), argmax(ids)).
+  Tensor encode_ids(const Tensor& ids, bool truncate = true) const;
+
+  std::unique_ptr<nn::Embedding> token_embedding;
+  Tensor positional_embedding;  // [context_length, W]
+  std::unique_ptr<nn::Transformer> transformer;
+  std::unique_ptr<nn::LayerNorm> ln_final;
+  Tensor text_projection;  // [W, projection_dim]
+};
+
+}  // namespace clipt::clip
