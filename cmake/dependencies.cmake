@@ -7,6 +7,7 @@ find_package(nlohmann_json REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(JPEG REQUIRED)
 find_package(PNG REQUIRED)
+find_package(ZLIB REQUIRED)  # CLIP's bpe_simple_vocab_16e6.txt.gz (models/clip/bpe_vocab.cpp)
 find_package(PkgConfig)
 
 # OpenBLAS: pkg-config first (Debian puts cblas.h in a variant folder), then a plain search.

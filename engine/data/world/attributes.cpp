@@ -6,10 +6,10 @@ namespace clipt::world {
 
 namespace {
 
-constexpr std::array<std::string_view, kNumShapes> kShapeNames = {
-    "circle", "square", "triangle", "star", "hexagon", "cross", "heart", "diamond", "crescent", "ring"};
-constexpr std::array<std::string_view, kNumColours> kColourNames = {
-    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "cyan", "black"};
+constexpr std::array<std::string_view, kNumShapes> kShapeNames = {"circle", "square", "triangle", "star",     "hexagon",
+                                                                  "cross",  "heart",  "diamond",  "crescent", "ring"};
+constexpr std::array<std::string_view, kNumColours> kColourNames = {"red",    "orange", "yellow", "green", "blue",
+                                                                    "purple", "pink",   "brown",  "cyan",  "black"};
 // Chosen far apart in hue or lightness so that the per-image jitter never makes one look like another.
 constexpr std::array<Rgb, kNumColours> kColourRgb = {{{205, 35, 40},
                                                       {240, 130, 20},
@@ -37,8 +37,8 @@ constexpr std::array<Rgb, kNumBackgroundColours> kBackgroundRgb = {{{242, 242, 2
                                                                     {36, 72, 46},
                                                                     {16, 16, 18}}};
 constexpr std::array<std::string_view, kNumPositions> kPositionPhrases = {
-    "in the top left", "at the top",    "in the top right",    "on the left",        "in the center",
-    "on the right",    "in the bottom left", "at the bottom", "in the bottom right"};
+    "in the top left", "at the top",         "in the top right", "on the left",        "in the center",
+    "on the right",    "in the bottom left", "at the bottom",    "in the bottom right"};
 
 template <typename Array>
 std::string_view at(const Array& names, int i, const char* what) {

@@ -45,8 +45,8 @@ inline constexpr int kNumPositions = 9;
 std::string_view shape_name(Shape s);
 std::string_view colour_name(Colour c);
 std::string_view size_name(Size s);
-std::string_view pattern_name(Pattern p);     // "plain", "striped", "dotted", "checkered", "wavy"
-std::string_view style_name(Style s);         // "photo", "sketch", "cartoon", "texture", "noisy"
+std::string_view pattern_name(Pattern p);            // "plain", "striped", "dotted", "checkered", "wavy"
+std::string_view style_name(Style s);                // "photo", "sketch", "cartoon", "texture", "noisy"
 std::string_view background_colour_name(int index);  // "white", "light grey", ...
 std::string_view position_phrase(int position);      // "in the top left", "on the left", "in the center", ...
 

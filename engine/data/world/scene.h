@@ -19,22 +19,22 @@ struct Object {
   Colour colour = Colour::Red;
   Size size = Size::Medium;
   Pattern pattern = Pattern::Plain;
-  int position = 4;          // coarse 3×3 cell (see position_phrase)
+  int position = 4;  // coarse 3×3 cell (see position_phrase)
   float cx = 0.5f, cy = 0.5f;
-  float radius = 0.2f;       // the shape fits a circle of this radius (image units)
-  float rotation = 0.0f;     // radians
-  Rgb fill;                  // the colour with this image's jitter
-  Rgb accent;                // pattern colour: a lighter or darker shade of the fill
+  float radius = 0.2f;    // the shape fits a circle of this radius (image units)
+  float rotation = 0.0f;  // radians
+  Rgb fill;               // the colour with this image's jitter
+  Rgb accent;             // pattern colour: a lighter or darker shade of the fill
   float pattern_period = 0.1f;
   float pattern_angle = 0.0f;
 };
 
 struct Background {
   BackgroundKind kind = BackgroundKind::Plain;
-  int colour = 0;            // index into the named background colours (what captions say)
-  Rgb base, second;          // second: gradient end, table surface or texture colour
-  float angle = 0.0f;        // gradient direction
-  float horizon = 0.6f;      // table edge (image units from the top)
+  int colour = 0;                    // index into the named background colours (what captions say)
+  Rgb base, second;                  // second: gradient end, table surface or texture colour
+  float angle = 0.0f;                // gradient direction
+  float horizon = 0.6f;              // table edge (image units from the top)
   Pattern pattern = Pattern::Plain;  // busy texture (texture style only)
   float pattern_period = 0.08f;
   float pattern_angle = 0.0f;
