@@ -27,9 +27,10 @@ Checkpoint Checkpoint::open(const std::filesystem::path& path) {
   const auto& metadata = ckpt.file_.metadata();
   auto it = metadata.find(kCheckpointMetaKey);
   if (it == metadata.end())
-    fail("'{}' is a safetensors file but not a clipt checkpoint: its __metadata__ has no '{}' entry (a weights "
-         "file? load it with SafetensorsFile instead)",
-         path.string(), kCheckpointMetaKey);
+    fail(
+        "'{}' is a safetensors file but not a clipt checkpoint: its __metadata__ has no '{}' entry (a weights "
+        "file? load it with SafetensorsFile instead)",
+        path.string(), kCheckpointMetaKey);
   auto format = metadata.find(kCheckpointFormatKey);
   if (format != metadata.end() && format->second != kCheckpointFormat)
     fail("checkpoint '{}' has format '{}', this build of clipt reads '{}'", path.string(), format->second,
@@ -37,8 +38,7 @@ Checkpoint Checkpoint::open(const std::filesystem::path& path) {
   try {
     ckpt.meta_ = nlohmann::json::parse(it->second);
   } catch (const nlohmann::json::exception& e) {
-    fail("checkpoint '{}': the '{}' metadata entry is not valid JSON: {}", path.string(), kCheckpointMetaKey,
-         e.what());
+    fail("checkpoint '{}': the '{}' metadata entry is not valid JSON: {}", path.string(), kCheckpointMetaKey, e.what());
   }
   return ckpt;
 }

@@ -103,10 +103,11 @@ void SafetensorsFile::parse() {
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes()[i];  // little-endian u64
   if (header_len > size_ - 8)
     bad(source_, fmt::format("header length {} (bytes 0-7) exceeds the {} bytes that follow it in a {}-byte file "
-                    "(truncated or not a safetensors file?)",
-                    header_len, size_ - 8, size_));
+                             "(truncated or not a safetensors file?)",
+                             header_len, size_ - 8, size_));
   if (header_len > detail::kMaxHeaderBytes)
-    bad(source_, fmt::format("header length {} exceeds the {}-byte limit of the format", header_len, detail::kMaxHeaderBytes));
+    bad(source_,
+        fmt::format("header length {} exceeds the {}-byte limit of the format", header_len, detail::kMaxHeaderBytes));
   data_start_ = 8 + header_len;
   const uint64_t data_size = size_ - data_start_;
 
@@ -119,7 +120,8 @@ void SafetensorsFile::parse() {
   std::vector<Frame> stack;
   std::string last_key;
   auto on_event = [&](int depth, Json::parse_event_t event, Json& parsed) -> bool {
-    if (depth > 3) bad(source_, fmt::format("header JSON nests {} levels deep; a safetensors header has at most 3", depth));
+    if (depth > 3)
+      bad(source_, fmt::format("header JSON nests {} levels deep; a safetensors header has at most 3", depth));
     switch (event) {
       case Json::parse_event_t::object_start:
       case Json::parse_event_t::array_start:
@@ -167,16 +169,18 @@ void SafetensorsFile::parse() {
   for (const auto& [name, info] : header.items()) {
     if (name == detail::kMetadataKey) {
       if (info.is_null()) continue;
-      if (!info.is_object()) bad(source_, fmt::format("'__metadata__' is a JSON {}, expected an object", json_type(info)));
+      if (!info.is_object())
+        bad(source_, fmt::format("'__metadata__' is a JSON {}, expected an object", json_type(info)));
       for (const auto& [key, value] : info.items()) {
         if (!value.is_string())
           bad(source_, fmt::format("metadata value of key '{}' is a JSON {} ({}), expected a string", key,
-                          json_type(value), value.dump()));
+                                   json_type(value), value.dump()));
         metadata_[key] = value.get<std::string>();
       }
       continue;
     }
-    if (!info.is_object()) bad(source_, fmt::format("tensor '{}' entry is a JSON {}, expected an object", name, json_type(info)));
+    if (!info.is_object())
+      bad(source_, fmt::format("tensor '{}' entry is a JSON {}, expected an object", name, json_type(info)));
     for (const char* field : {"dtype", "shape", "data_offsets"})
       if (!info.contains(field)) bad(source_, fmt::format("tensor '{}' has no '{}' field", name, field));
 
@@ -184,7 +188,8 @@ void SafetensorsFile::parse() {
     e.name = name;
     const Json& dtype = info["dtype"];
     if (!dtype.is_string())
-      bad(source_, fmt::format("tensor '{}' dtype is a JSON {} ({}), expected a string", name, json_type(dtype), dtype.dump()));
+      bad(source_,
+          fmt::format("tensor '{}' dtype is a JSON {} ({}), expected a string", name, json_type(dtype), dtype.dump()));
     e.dtype_name = dtype.get<std::string>();
     const detail::StDType* st = detail::find_st_dtype(e.dtype_name);
     if (st == nullptr) bad(source_, fmt::format("tensor '{}' has unknown dtype '{}'", name, e.dtype_name));
@@ -192,7 +197,8 @@ void SafetensorsFile::parse() {
     if (e.supported) e.dtype = *st->dtype;
 
     const Json& shape = info["shape"];
-    if (!shape.is_array()) bad(source_, fmt::format("tensor '{}' shape is a JSON {}, expected an array", name, json_type(shape)));
+    if (!shape.is_array())
+      bad(source_, fmt::format("tensor '{}' shape is a JSON {}, expected an array", name, json_type(shape)));
     uint64_t numel = 1;
     bool overflow = false;
     for (const auto& d : shape) {
@@ -204,21 +210,23 @@ void SafetensorsFile::parse() {
     uint64_t nbytes = 0;
     overflow |= numel > uint64_t(std::numeric_limits<int64_t>::max());
     overflow |= __builtin_mul_overflow(numel, uint64_t(st->size), &nbytes);
-    if (overflow) bad(source_, fmt::format("tensor '{}' shape {} overflows 64-bit element or byte counts", name, shape.dump()));
+    if (overflow)
+      bad(source_, fmt::format("tensor '{}' shape {} overflows 64-bit element or byte counts", name, shape.dump()));
 
     const Json& offsets = info["data_offsets"];
     if (!offsets.is_array() || offsets.size() != 2)
       bad(source_, fmt::format("tensor '{}' data_offsets {} is not an array of two integers", name, offsets.dump()));
     e.begin = as_u64(offsets[0], name, "data_offsets");
     e.end = as_u64(offsets[1], name, "data_offsets");
-    if (e.begin > e.end) bad(source_, fmt::format("tensor '{}' data_offsets [{}, {}] end before they begin", name, e.begin, e.end));
+    if (e.begin > e.end)
+      bad(source_, fmt::format("tensor '{}' data_offsets [{}, {}] end before they begin", name, e.begin, e.end));
     if (e.end > data_size)
       bad(source_, fmt::format("tensor '{}' data_offsets [{}, {}] reach file byte {}, past the end of the {}-byte file "
-                      "(data section of {} bytes at byte {}; truncated file?)",
-                      name, e.begin, e.end, data_start_ + e.end, size_, data_size, data_start_));
+                               "(data section of {} bytes at byte {}; truncated file?)",
+                               name, e.begin, e.end, data_start_ + e.end, size_, data_size, data_start_));
     if (e.end - e.begin != nbytes)
-      bad(source_, fmt::format("tensor '{}' of dtype {} and shape {} needs {} bytes but data_offsets [{}, {}] span {}", name,
-                      e.dtype_name, shape.dump(), nbytes, e.begin, e.end, e.end - e.begin));
+      bad(source_, fmt::format("tensor '{}' of dtype {} and shape {} needs {} bytes but data_offsets [{}, {}] span {}",
+                               name, e.dtype_name, shape.dump(), nbytes, e.begin, e.end, e.end - e.begin));
     index_.emplace(name, entries_.size());
     entries_.push_back(std::move(e));
   }
@@ -233,8 +241,8 @@ void SafetensorsFile::parse() {
     const auto* prev = by_offset[i - 1];
     const auto* cur = by_offset[i];
     if (cur->begin < prev->end)
-      bad(source_, fmt::format("tensors '{}' (data_offsets [{}, {}]) and '{}' (data_offsets [{}, {}]) overlap", prev->name,
-                      prev->begin, prev->end, cur->name, cur->begin, cur->end));
+      bad(source_, fmt::format("tensors '{}' (data_offsets [{}, {}]) and '{}' (data_offsets [{}, {}]) overlap",
+                               prev->name, prev->begin, prev->end, cur->name, cur->begin, cur->end));
   }
 }
 

@@ -32,9 +32,9 @@ std::string_view safetensors_dtype(DType dtype);
 
 struct SafetensorsEntry {
   std::string name;
-  std::string dtype_name;  // as written in the file, e.g. "F16" or "I16"
-  bool supported = false;  // dtype_name has a clipt DType (I8, U16, F8_* ... are valid but unsupported)
-  DType dtype = DType::U8; // meaningful only when supported
+  std::string dtype_name;   // as written in the file, e.g. "F16" or "I16"
+  bool supported = false;   // dtype_name has a clipt DType (I8, U16, F8_* ... are valid but unsupported)
+  DType dtype = DType::U8;  // meaningful only when supported
   Shape shape;
   uint64_t begin = 0, end = 0;  // byte range in the data section
 };
@@ -66,6 +66,8 @@ class SafetensorsFile {
   // The mapping is private: writes into the tensor are copy-on-write per page and never reach the
   // file, but they are visible to other views of the same tensor obtained from this object. Data whose
   // offset is not a multiple of the element size is copied into an aligned buffer instead.
+  // As with any mapping, the file must not be truncated in place while views exist (reading a vanished
+  // page raises SIGBUS); clipt's own writers replace files by rename, which is safe.
   Tensor get(const std::string& name) const;
   // get(name) converted to `dtype` and moved to `device` (the backend's copy does the conversion).
   // When nothing needs converting the result is the zero-copy view of get().
@@ -90,8 +92,7 @@ class SafetensorsFile {
 // Writes `tensors` (any device, any layout, kept in this order in the header) and `metadata` in the
 // safetensors format, atomically. Data is laid out by decreasing element size, as the reference
 // writer does, so every tensor is aligned to its element size in a mapped file.
-void save_safetensors(const std::filesystem::path& path, const NamedTensors& tensors,
-                      const Metadata& metadata = {});
+void save_safetensors(const std::filesystem::path& path, const NamedTensors& tensors, const Metadata& metadata = {});
 // The same bytes, in memory (for small files and tests).
 std::string serialize_safetensors(const NamedTensors& tensors, const Metadata& metadata = {});
 

@@ -19,19 +19,18 @@ inline constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
 struct StDType {
   std::string_view name;
-  uint32_t size;                // bytes per element
-  std::optional<DType> dtype;   // the clipt dtype, when there is one
+  uint32_t size;               // bytes per element
+  std::optional<DType> dtype;  // the clipt dtype, when there is one
 };
 
 // Every byte-sized dtype the format defines. Names not listed here (including the sub-byte F4/F6
 // types, whose sizes cannot be checked per element) are rejected as unknown.
 inline constexpr StDType kStDTypes[] = {
-    {"BOOL", 1, DType::Bool}, {"U8", 1, DType::U8},      {"I8", 1, std::nullopt},
-    {"F8_E5M2", 1, std::nullopt}, {"F8_E4M3", 1, std::nullopt}, {"F8_E8M0", 1, std::nullopt},
-    {"I16", 2, std::nullopt}, {"U16", 2, std::nullopt},  {"F16", 2, DType::F16},
-    {"BF16", 2, DType::BF16}, {"I32", 4, DType::I32},    {"U32", 4, std::nullopt},
-    {"F32", 4, DType::F32},   {"F64", 8, DType::F64},    {"I64", 8, DType::I64},
-    {"U64", 8, std::nullopt}, {"C64", 8, std::nullopt},
+    {"BOOL", 1, DType::Bool},     {"U8", 1, DType::U8},         {"I8", 1, std::nullopt},  {"F8_E5M2", 1, std::nullopt},
+    {"F8_E4M3", 1, std::nullopt}, {"F8_E8M0", 1, std::nullopt}, {"I16", 2, std::nullopt}, {"U16", 2, std::nullopt},
+    {"F16", 2, DType::F16},       {"BF16", 2, DType::BF16},     {"I32", 4, DType::I32},   {"U32", 4, std::nullopt},
+    {"F32", 4, DType::F32},       {"F64", 8, DType::F64},       {"I64", 8, DType::I64},   {"U64", 8, std::nullopt},
+    {"C64", 8, std::nullopt},
 };
 
 inline const StDType* find_st_dtype(std::string_view name) {

@@ -17,8 +17,8 @@ namespace {
 using Sink = std::function<void(const void*, size_t)>;
 
 struct Layout {
-  std::string header;             // padded JSON
-  std::vector<size_t> data_order; // indices into the tensor list, in data-section order
+  std::string header;              // padded JSON
+  std::vector<size_t> data_order;  // indices into the tensor list, in data-section order
 };
 
 Layout plan_layout(const NamedTensors& tensors, const Metadata& metadata, const std::string& target) {
@@ -100,9 +100,8 @@ void save_safetensors(const std::filesystem::path& path, const NamedTensors& ten
 
 std::string serialize_safetensors(const NamedTensors& tensors, const Metadata& metadata) {
   std::string out;
-  write_safetensors(tensors, metadata, "<memory>", [&](const void* data, size_t nbytes) {
-    out.append(static_cast<const char*>(data), nbytes);
-  });
+  write_safetensors(tensors, metadata, "<memory>",
+                    [&](const void* data, size_t nbytes) { out.append(static_cast<const char*>(data), nbytes); });
   return out;
 }
 

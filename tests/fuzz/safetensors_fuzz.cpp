@@ -5,7 +5,7 @@
 //   - after a successful parse every supported tensor can be viewed and converted to f32;
 //   - whatever the reader accepts, the writer can write, and reading that back gives the same names,
 //     dtypes, shapes, metadata and bytes.
-// Run: ./safetensors_fuzz -max_total_time=120 -max_len=4096 corpus/  (seed corpus: any .safetensors)
+// Run: see tests/fuzz/CMakeLists.txt (seed the corpus with any .safetensors file).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -98,7 +98,8 @@ TEST(Checkpoint, WrongFormat) {
     std::ofstream out(dir / "garbage.pth");
     out << "PK\x03\x04 this is a zip archive, not safetensors";
   }
-  EXPECT_ERROR_CONTAINS(load_checkpoint(dir / "garbage.pth"), "cannot load checkpoint '" + (dir / "garbage.pth").string());
+  EXPECT_ERROR_CONTAINS(load_checkpoint(dir / "garbage.pth"),
+                        "cannot load checkpoint '" + (dir / "garbage.pth").string());
   EXPECT_ERROR_CONTAINS(load_checkpoint(dir / "garbage.pth"), "header length");
 
   save_safetensors(dir / "weights.safetensors", {{"w", Tensor::ones({1})}});

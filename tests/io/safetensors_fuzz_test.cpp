@@ -67,7 +67,8 @@ std::string mutate(std::string s, Rng& rng) {
       case 5: {  // digits into the header (offsets, dims)
         if (header_end <= 8) break;
         const size_t at = 8 + rng.below(header_end - 8);
-        for (size_t k = 0, n = 1 + rng.below(20); k < n && at + k < header_end; ++k) s[at + k] = char('0' + rng.below(10));
+        for (size_t k = 0, n = 1 + rng.below(20); k < n && at + k < header_end; ++k)
+          s[at + k] = char('0' + rng.below(10));
         break;
       }
       case 6: {  // delete a range

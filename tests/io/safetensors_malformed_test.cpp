@@ -136,16 +136,16 @@ TEST(SafetensorsMalformed, OffsetsOutOfRangeOrReversed) {
 }
 
 TEST(SafetensorsMalformed, OverlappingTensors) {
-  const std::string header = R"({"a":)" + tensor_json("F32", "[4]", 0, 16) + R"(,"b":)" +
-                             tensor_json("F32", "[2]", 12, 20) + "}";
+  const std::string header =
+      R"({"a":)" + tensor_json("F32", "[4]", 0, 16) + R"(,"b":)" + tensor_json("F32", "[2]", 12, 20) + "}";
   expect_rejected(file_with(header, kFloats),
                   "tensors 'a' (data_offsets [0, 16]) and 'b' (data_offsets [12, 20]) overlap");
   // Identical ranges overlap too; empty tensors overlap nothing.
-  const std::string same = R"({"a":)" + tensor_json("F32", "[2]", 0, 8) + R"(,"b":)" + tensor_json("I32", "[2]", 0, 8) +
-                           "}";
+  const std::string same =
+      R"({"a":)" + tensor_json("F32", "[2]", 0, 8) + R"(,"b":)" + tensor_json("I32", "[2]", 0, 8) + "}";
   expect_rejected(file_with(same, kFloats), "overlap");
-  const std::string empty_inside = R"({"a":)" + tensor_json("F32", "[6]", 0, 24) + R"(,"e":)" +
-                                   tensor_json("F32", "[0,5]", 8, 8) + "}";
+  const std::string empty_inside =
+      R"({"a":)" + tensor_json("F32", "[6]", 0, 24) + R"(,"e":)" + tensor_json("F32", "[0,5]", 8, 8) + "}";
   EXPECT_NO_THROW(SafetensorsFile::from_bytes(file_with(empty_inside, kFloats)));
 }
 
@@ -175,7 +175,8 @@ TEST(SafetensorsMalformed, DuplicateNamesAndKeys) {
 
 TEST(SafetensorsMalformed, MissingFields) {
   expect_rejected(file_with(R"({"w":{"shape":[2],"data_offsets":[0,8]}})", kFloats), "tensor 'w' has no 'dtype' field");
-  expect_rejected(file_with(R"({"w":{"dtype":"F32","data_offsets":[0,8]}})", kFloats), "tensor 'w' has no 'shape' field");
+  expect_rejected(file_with(R"({"w":{"dtype":"F32","data_offsets":[0,8]}})", kFloats),
+                  "tensor 'w' has no 'shape' field");
   expect_rejected(file_with(R"({"w":{"dtype":"F32","shape":[2]}})", kFloats), "tensor 'w' has no 'data_offsets' field");
 }
 
@@ -189,14 +190,15 @@ TEST(SafetensorsMalformed, MetadataMustMapStringsToStrings) {
 }
 
 TEST(SafetensorsMalformed, BoolBytesMustBeZeroOrOne) {
-  const std::string bytes = file_with(R"({"m":)" + tensor_json("BOOL", "[3]", 0, 3) + "}", std::string("\x01\x00\x02", 3));
+  const std::string bytes =
+      file_with(R"({"m":)" + tensor_json("BOOL", "[3]", 0, 3) + "}", std::string("\x01\x00\x02", 3));
   SafetensorsFile f = SafetensorsFile::from_bytes(bytes, "flags");
   EXPECT_ERROR_CONTAINS(f.get("m"), "BOOL tensor 'm' holds byte value 2 at file byte");
 }
 
 TEST(SafetensorsMalformed, UnsupportedButValidDTypeFailsOnlyForThatTensor) {
-  const std::string header = R"({"q":)" + tensor_json("I16", "[2]", 0, 4) + R"(,"w":)" +
-                             tensor_json("F32", "[1]", 4, 8) + "}";
+  const std::string header =
+      R"({"q":)" + tensor_json("I16", "[2]", 0, 4) + R"(,"w":)" + tensor_json("F32", "[1]", 4, 8) + "}";
   SafetensorsFile f = SafetensorsFile::from_bytes(file_with(header, std::string(8, '\0')), "mixed");
   EXPECT_EQ(f.entry("q").dtype_name, "I16");
   EXPECT_FALSE(f.entry("q").supported);

@@ -52,16 +52,16 @@ fs::path reference_file() { return test::golden_dir() / "io" / "reference.safete
 TEST(SafetensorsReference, ReadsFileWrittenByReferenceImplementation) {
   SafetensorsFile f(reference_file());
   // Header order (the reference writer sorts by dtype, then name).
-  EXPECT_EQ(f.names(), (std::vector<std::string>{"i64", "f64", "empty", "f32", "scalar", "i32", "bf16", "f16", "u8",
-                                                 "bool"}));
+  EXPECT_EQ(f.names(),
+            (std::vector<std::string>{"i64", "f64", "empty", "f32", "scalar", "i32", "bf16", "f16", "u8", "bool"}));
   EXPECT_EQ(f.metadata(), (Metadata{{"purpose", "clipt reader test – ünïcode"}}));
 
   Tensor f32 = f.get("f32");
   EXPECT_EQ(f32.dtype(), DType::F32);
   EXPECT_EQ(f32.shape(), (Shape{2, 3}));
   // 1.5, -0.0, NaN, inf, -inf, 1e-45 (the smallest f32 subnormal) as bits.
-  EXPECT_EQ(raw_values<uint32_t>(f32), (std::vector<uint32_t>{0x3fc00000u, 0x80000000u, 0x7fc00000u, 0x7f800000u,
-                                                              0xff800000u, 0x00000001u}));
+  EXPECT_EQ(raw_values<uint32_t>(f32),
+            (std::vector<uint32_t>{0x3fc00000u, 0x80000000u, 0x7fc00000u, 0x7f800000u, 0xff800000u, 0x00000001u}));
   EXPECT_EQ(f.get("f64").to_vector<double>(), (std::vector<double>{M_PI, -1e300, 5e-324}));
   EXPECT_EQ(f.get("f16").to_vector<float>(), (std::vector<float>{1.0f, -2.5f, 65504.0f}));
   Tensor bf16 = f.get("bf16");
@@ -128,8 +128,8 @@ TEST(SafetensorsRoundTrip, NonContiguousInputsAreWrittenInLogicalOrder) {
   const auto dir = test::scratch_dir("st");
   Tensor base = Tensor::from_vector({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {3, 4});
   NamedTensors tensors{
-      {"transposed", base.t()},                                        // [4, 3], strides [1, 4]
-      {"narrowed", base.narrow(1, 1, 2)},                              // [3, 2], offset 1
+      {"transposed", base.t()},                                          // [4, 3], strides [1, 4]
+      {"narrowed", base.narrow(1, 1, 2)},                                // [3, 2], offset 1
       {"expanded", Tensor::from_vector({7, 8}, {2, 1}).expand({2, 3})},  // stride 0
       {"permuted_f16", random_tensor({2, 3, 4}, DType::F16, 9).permute({2, 0, 1})},
       {"strided", slice(base, 1, 0, 4, 2)},
@@ -154,8 +154,7 @@ TEST(SafetensorsRoundTrip, EmptyFileAndInMemoryImage) {
 
 TEST(SafetensorsRoundTrip, HeaderIsPaddedToEightBytes) {
   for (int len = 1; len <= 9; ++len) {
-    const std::string bytes =
-        serialize_safetensors({{std::string(size_t(len), 'n'), Tensor::ones({1}, DType::U8)}});
+    const std::string bytes = serialize_safetensors({{std::string(size_t(len), 'n'), Tensor::ones({1}, DType::U8)}});
     uint64_t header_len = 0;
     std::memcpy(&header_len, bytes.data(), 8);
     EXPECT_EQ(header_len % 8, 0u);
