@@ -9,5 +9,9 @@ using CommandArgs = std::vector<std::string>;  // arguments after the command na
 
 int cmd_demo(const CommandArgs& args);
 int cmd_train(const CommandArgs& args);
+int cmd_tokenize(const CommandArgs& args);
+int cmd_classify(const CommandArgs& args);
+int cmd_pretrain(const CommandArgs& args);
+int cmd_b2n(const CommandArgs& args);
 
 }  // namespace clipt::apps

@@ -1,53 +1,115 @@
-// `clipt demo`: the smallest real job of the engine — a two-layer causal transformer trained from
-// scratch on generated sequences (predict, at every position, the first token of the sequence).
-// Replaced by the built-in world's base-to-new demo once CLIP and the trainer land.
+// `clipt demo`: the README's main command. It makes sure the built-in world exists (benchmark images,
+// tokenizer) and a CLIP pretrained on it (the committed model in assets/world-clip, else pretrained
+// now and cached), then runs the base-to-new protocol on the world for zero-shot CLIP and every method
+// with a recipe in configs/world/, and prints the base / new / HM table.
 #include <fmt/core.h>
 
 #include <chrono>
+#include <sstream>
 
 #include "apps/args.h"
 #include "apps/commands.h"
-#include "engine/nn/transformer.h"
-#include "engine/optim/optimizer.h"
+#include "apps/train_args.h"
+#include "engine/core/backend.h"
+#include "engine/data/world/world_datasets.h"
+#include "methods/method.h"
+#include "methods/pretrain/clip_pretrain.h"
+#include "methods/trainer/b2n.h"
+#include "methods/trainer/interrupt.h"
+#include "models/world/ensure_world.h"
 
 namespace clipt::apps {
 
+namespace {
+
+// Methods in the order the table shows them: the paper baselines first, then the rest alphabetically.
+std::vector<std::string> demo_methods(const std::filesystem::path& recipes) {
+  std::vector<std::string> order{"ZeroshotCLIP", "CoOp", "KgCoOp", "CoCoOp"};
+  std::vector<std::string> out;
+  for (const auto& m : order)
+    if (std::filesystem::exists(recipes / (m + ".yaml"))) out.push_back(m);
+  for (const auto& m : methods::method_names())
+    if (std::find(out.begin(), out.end(), m) == out.end() && std::filesystem::exists(recipes / (m + ".yaml")))
+      out.push_back(m);
+  return out;
+}
+
+std::filesystem::path world_model(const std::filesystem::path& world_root, const std::filesystem::path& tokenizer_dir,
+                                  Device device, const std::atomic<bool>* stop) {
+  const auto committed = std::filesystem::path(CLIPT_SOURCE_DIR) / "assets" / "world-clip";
+  if (std::filesystem::exists(committed / "model.safetensors")) return committed;
+  const auto cached = world_root / "clip";
+  if (std::filesystem::exists(cached / "model.safetensors")) return cached;
+  fmt::print("no pretrained world CLIP found: pretraining one now (cached in {})\n", cached.string());
+  pretrain::PretrainOptions o;
+  o.model = pretrain::default_world_clip_config();
+  o.tokenizer_dir = tokenizer_dir;
+  o.out_dir = cached;
+  o.device = device;
+  o.stop = stop;
+  pretrain::pretrain_world_clip(o, [](const std::string& line) { fmt::print("{}\n", line); });
+  return cached;
+}
+
+}  // namespace
+
 int cmd_demo(const CommandArgs& argv) {
   Args args(argv);
-  args.check_known({"steps", "device", "seed"});
-  const int64_t steps = args.get_int("steps", 200);
-  const Device device = parse_device(args.get_or("device", "cpu"));
-  const uint64_t seed = uint64_t(args.get_int("seed", 0));
-
-  const int64_t vocab = 8, width = 32, len = 6, batch = 16;
-  Generator g(seed);
-  nn::Embedding emb(vocab, width, g, 0.5);
-  nn::Transformer tr(width, 2, 4, 64, nn::Activation::Gelu, g);
-  nn::Linear head(width, vocab, true, g);
-  std::vector<Tensor> params;
-  for (nn::Module* m : std::initializer_list<nn::Module*>{&emb, &tr, &head}) {
-    m->to(device);
-    for (auto& p : m->parameters()) params.push_back(p);
-  }
-  optim::AdamW opt(params, {.lr = 3e-3, .weight_decay = 0.0});
-  fmt::print("clipt demo: two-layer transformer ({} parameters) on {}, {} steps\n",
-             emb.num_parameters() + tr.num_parameters() + head.num_parameters(), device.str(), steps);
+  args.check_known({"device", "world", "out", "seeds", "methods"});
   const auto start = std::chrono::steady_clock::now();
-  double first = 0, loss_value = 0;
-  for (int64_t step = 0; step < steps; ++step) {
-    Generator data(seed * 1000003 + uint64_t(step));
-    Tensor ids = randint(0, vocab, {batch, len}, data, device);
-    Tensor target = ids.select(1, 0).unsqueeze(1).expand({batch, len}).contiguous().reshape({-1});
-    opt.zero_grad();
-    Tensor loss = cross_entropy(head.forward(tr.forward(emb.forward(ids), true)).reshape({-1, vocab}), target);
-    loss.backward();
-    opt.step();
-    loss_value = loss.item();
-    if (step == 0) first = loss_value;
-    if (step % 25 == 0 || step + 1 == steps) fmt::print("  step {:4d}  loss {:.4f}\n", step, loss_value);
+  const std::string device_name = args.get_or("device", cuda_available() ? "cuda" : "cpu");
+  const Device device = parse_device(device_name);
+  const std::filesystem::path world_root = args.get_or("world", "clipt-world");
+  const std::filesystem::path out = args.get_or("out", "clipt-demo");
+  const std::filesystem::path recipes = config_dir() / "world";
+  auto& stop = trainer::install_interrupt_handler();
+
+  world::register_world_datasets();
+  fmt::print("clipt demo: preparing the built-in world in {}\n", world_root.string());
+  const auto world = world::ensure_world(world_root);
+  const auto model = world_model(world_root, world.tokenizer_dir, device, &stop);
+  fmt::print("world benchmark: {} classes ({} base / {} new) | CLIP: {} | device {}\n", world.benchmark.classes.size(),
+             (world.benchmark.classes.size() + 1) / 2, world.benchmark.classes.size() / 2, model.string(), device.str());
+
+  std::vector<std::string> methods = demo_methods(recipes);
+  if (auto only = args.get("methods")) {
+    methods.clear();
+    std::stringstream in(*only);
+    for (std::string m; std::getline(in, m, ',');) methods.push_back(methods::canonical_method_name(m));
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print("loss {:.4f} -> {:.4f} in {:.2f} s ({:.0f} steps/s)\n", first, loss_value, secs, double(steps) / secs);
+  std::vector<int64_t> seeds;
+  {
+    std::stringstream in(args.get_or("seeds", "1"));
+    for (std::string s; std::getline(in, s, ',');) seeds.push_back(std::stoll(s));
+  }
+  trainer::RunLog log(out);
+  std::vector<trainer::B2nTable> tables;
+  for (const auto& m : methods) {
+    const auto method_start = std::chrono::steady_clock::now();
+    trainer::B2nOptions o;
+    o.base.trainer = m;
+    o.base.config_file = (recipes / (m + ".yaml")).string();
+    o.base.dataset_config_file = (recipes / "dataset.yaml").string();
+    o.base.root = world_root.string();
+    o.base.model = model.string();
+    o.base.device = device_name;
+    o.datasets = {"world"};
+    o.seeds = seeds;
+    o.output_dir = out / m;
+    o.stop = &stop;
+    o.quiet_runs = true;
+    tables.push_back(trainer::run_b2n(o, log));
+    log.info("{} done in {:.0f} s", m,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - method_start).count());
+  }
+  std::string table = "\n| Method | Base | New | HM |\n|---|---|---|---|\n";
+  for (const auto& t : tables)
+    table += fmt::format("| {} | {:.2f} | {:.2f} | {:.2f} |\n", t.method, t.average.base, t.average.novel, t.average.hm);
+  log.line(table);
+  log.info("base-to-new on the built-in world, seeds {}; {:.0f} s in all", fmt::join(seeds, ","),
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  log.info("logs, checkpoints and results.json of every run: {}/<method>/world/seed<k>/; tables: {}/<method>/b2n.md",
+           out.string(), out.string());
   return 0;
 }
 

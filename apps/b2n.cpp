@@ -1,0 +1,52 @@
+// `clipt b2n --trainer NAME [--config-file F] --datasets a,b,... [--seeds 1,2,3] --root DIR
+//   --output-dir DIR [--model DIR] [--device D] [KEY VALUE...]`: the base-to-new protocol; prints the
+// Markdown table and writes b2n.md / b2n.csv / b2n.json. Finished runs are skipped on a rerun.
+#include <fmt/core.h>
+
+#include <sstream>
+
+#include "apps/train_args.h"
+#include "engine/core/error.h"
+#include "engine/data/world/world_datasets.h"
+#include "methods/trainer/b2n.h"
+#include "methods/trainer/interrupt.h"
+
+namespace clipt::apps {
+
+namespace {
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+}  // namespace
+
+int cmd_b2n(const CommandArgs& argv) {
+  const ParsedTrainArgs parsed = parse_train_args(argv, {"datasets", "seeds", "dataset-config-dir"});
+  const Args& args = *parsed.args;
+  trainer::B2nOptions o;
+  o.base = parsed.train;
+  CLIPT_CHECK(!o.base.trainer.empty(), "b2n: pass --trainer NAME");
+  o.datasets = split_list(args.require("datasets"));
+  o.seeds.clear();
+  for (const auto& s : split_list(args.get_or("seeds", "1,2,3"))) {
+    try {
+      o.seeds.push_back(std::stoll(s));
+    } catch (const std::exception&) {
+      fail("b2n: seed '{}' is not an integer", s);
+    }
+  }
+  o.output_dir = o.base.output_dir.empty() ? std::filesystem::path("output/b2n") / o.base.trainer : std::filesystem::path(o.base.output_dir);
+  o.dataset_config_dir = args.get_or("dataset-config-dir", (config_dir() / "datasets").string());
+  o.stop = &trainer::install_interrupt_handler();
+  world::register_world_datasets();
+  trainer::RunLog log(o.output_dir);
+  const trainer::B2nTable table = trainer::run_b2n(o, log);
+  log.line("\n" + table.markdown());
+  log.info("table, CSV and JSON written to {}", o.output_dir.string());
+  return 0;
+}
+
+}  // namespace clipt::apps

@@ -1,0 +1,122 @@
+#include "methods/trainer/b2n.h"
+
+#include <fstream>
+
+#include "engine/io/atomic_file.h"
+#include "methods/method.h"
+#include "methods/trainer/trainer.h"
+
+namespace clipt::trainer {
+
+double harmonic_mean(double b, double n) { return b + n > 0 ? 2 * b * n / (b + n) : 0.0; }
+
+namespace {
+
+std::string dataset_config_for(const B2nOptions& o, const std::string& dataset) {
+  if (o.dataset_config_dir.empty()) return "";
+  const auto path = o.dataset_config_dir / (dataset + ".yaml");
+  return std::filesystem::exists(path) ? path.string() : "";
+}
+
+// One dataset × seed: trained and evaluated, or read back from its b2n.json.
+nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t seed, RunLog& log) {
+  const auto dir = o.output_dir / dataset / fmt::format("seed{}", seed);
+  const auto record = dir / "b2n.json";
+  if (std::filesystem::exists(record)) {
+    std::ifstream in(record);
+    try {
+      nlohmann::json j = nlohmann::json::parse(in);
+      log.info("{} seed {}: finished earlier (base {:.2f}, new {:.2f}) — {}", dataset, seed, j.at("base").get<double>(),
+               j.at("new").get<double>(), record.string());
+      return j;
+    } catch (const nlohmann::json::exception& e) {
+      fail("{} is corrupt ({}); delete it to rerun this dataset and seed", record.string(), e.what());
+    }
+  }
+  TrainArgs a = o.base;
+  a.seed = seed;
+  a.output_dir = dir.string();
+  if (a.dataset_config_file.empty()) a.dataset_config_file = dataset_config_for(o, dataset);
+  a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.SUBSAMPLE_CLASSES", "base"});
+  const Config cfg = build_run_config(a);
+  std::filesystem::create_directories(dir);
+  cfg.save(dir / "config.yaml");
+  RunLog run_log(dir, o.quiet_runs);
+  Trainer t(cfg, run_log, o.stop);
+  t.train();
+  const EvalResult base = t.evaluate(data::Subsample::Base);
+  const EvalResult novel = t.evaluate(data::Subsample::New);
+  t.write_results({base, novel}, dir / "results.json");
+  nlohmann::json j = {{"dataset", dataset}, {"seed", seed}, {"method", methods::canonical_method_name(o.base.trainer)},
+                      {"base", base.accuracy}, {"new", novel.accuracy},
+                      {"hm", harmonic_mean(base.accuracy, novel.accuracy)}};
+  io::write_file_atomic(record, j.dump(2) + "\n");
+  log.info("{} seed {}: base {:.2f}  new {:.2f}  HM {:.2f}", dataset, seed, base.accuracy, novel.accuracy,
+           harmonic_mean(base.accuracy, novel.accuracy));
+  return j;
+}
+
+}  // namespace
+
+std::string B2nTable::markdown() const {
+  std::string s = fmt::format("| {} | Base | New | HM |\n|---|---|---|---|\n", method);
+  for (const auto& r : rows) s += fmt::format("| {} | {:.2f} | {:.2f} | {:.2f} |\n", r.dataset, r.base, r.novel, r.hm);
+  if (rows.size() > 1)
+    s += fmt::format("| **Average** | {:.2f} | {:.2f} | {:.2f} |\n", average.base, average.novel, average.hm);
+  return s;
+}
+
+std::string B2nTable::csv() const {
+  std::string s = "method,dataset,base,new,hm,seeds\n";
+  auto line = [&](const B2nRow& r) {
+    s += fmt::format("{},{},{:.4f},{:.4f},{:.4f},{}\n", method, r.dataset, r.base, r.novel, r.hm, fmt::join(r.seeds, " "));
+  };
+  for (const auto& r : rows) line(r);
+  line(average);
+  return s;
+}
+
+nlohmann::json B2nTable::to_json() const {
+  nlohmann::json j = {{"method", method}, {"datasets", nlohmann::json::array()}};
+  auto row = [](const B2nRow& r) {
+    return nlohmann::json{{"dataset", r.dataset}, {"base", r.base}, {"new", r.novel}, {"hm", r.hm}, {"seeds", r.seeds}};
+  };
+  for (const auto& r : rows) j["datasets"].push_back(row(r));
+  j["average"] = row(average);
+  return j;
+}
+
+B2nTable run_b2n(const B2nOptions& o, RunLog& log) {
+  CLIPT_CHECK(!o.datasets.empty(), "b2n: no dataset given");
+  CLIPT_CHECK(!o.seeds.empty(), "b2n: no seed given");
+  B2nTable table;
+  table.method = methods::canonical_method_name(o.base.trainer);
+  for (const auto& dataset : o.datasets) {
+    B2nRow row;
+    row.dataset = dataset;
+    for (int64_t seed : o.seeds) {
+      const nlohmann::json j = run_one(o, dataset, seed, log);
+      row.base += j.at("base").get<double>();
+      row.novel += j.at("new").get<double>();
+      row.seeds.push_back(seed);
+    }
+    row.base /= double(o.seeds.size());
+    row.novel /= double(o.seeds.size());
+    row.hm = harmonic_mean(row.base, row.novel);
+    table.rows.push_back(row);
+  }
+  table.average.dataset = "Average";
+  for (const auto& r : table.rows) {
+    table.average.base += r.base / double(table.rows.size());
+    table.average.novel += r.novel / double(table.rows.size());
+  }
+  table.average.hm = harmonic_mean(table.average.base, table.average.novel);
+  table.average.seeds = o.seeds;
+  std::filesystem::create_directories(o.output_dir);
+  io::write_file_atomic(o.output_dir / "b2n.md", table.markdown());
+  io::write_file_atomic(o.output_dir / "b2n.csv", table.csv());
+  io::write_file_atomic(o.output_dir / "b2n.json", table.to_json().dump(2) + "\n");
+  return table;
+}
+
+}  // namespace clipt::trainer

@@ -1,0 +1,48 @@
+// The base-to-new protocol (CoCoOp): for each dataset × seed, train on the base classes (16 shots by
+// default), evaluate on the base and the new test classes; per dataset the mean base and new accuracy
+// over seeds and their harmonic mean; the average row is the HM of the averaged base and new. Runs
+// already finished in the output folder are read back, not rerun, so a sweep can be resumed.
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "methods/trainer/run_config.h"
+#include "methods/trainer/run_log.h"
+
+namespace clipt::trainer {
+
+struct B2nOptions {
+  TrainArgs base;                     // trainer, config file, root, model, device, overrides
+  std::vector<std::string> datasets;  // registry or Dassl names
+  std::vector<int64_t> seeds{1, 2, 3};
+  std::filesystem::path output_dir;   // runs go to <output>/<dataset>/seed<k>
+  std::filesystem::path dataset_config_dir;  // configs/datasets: <name>.yaml used when present
+  const std::atomic<bool>* stop = nullptr;
+  bool quiet_runs = false;            // keep per-run progress out of the console (still in log.txt)
+};
+
+struct B2nRow {
+  std::string dataset;
+  double base = 0, novel = 0, hm = 0;  // percent; mean over seeds (HM of the means)
+  std::vector<int64_t> seeds;
+};
+
+struct B2nTable {
+  std::string method;
+  std::vector<B2nRow> rows;
+  B2nRow average;  // HM of the averaged base and new
+  std::string markdown() const;
+  std::string csv() const;
+  nlohmann::json to_json() const;
+};
+
+double harmonic_mean(double base, double novel);
+
+// Runs (or reads back) every dataset × seed and writes b2n.md/.csv/.json to the output folder.
+B2nTable run_b2n(const B2nOptions& options, RunLog& log);
+
+}  // namespace clipt::trainer
