@@ -5,6 +5,9 @@
 # Packages are installed only when missing and apt is available; as non-root the apt line is printed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# OpenMP threads spin only briefly at barriers, then sleep: on a shared or oversubscribed machine
+# (parallel ctest) long spinning steals the cores the work needs.
+export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"
 
 BUILD_PACKAGES=(cmake g++ make pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libopenblas-dev
                 libjpeg-dev libpng-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev)

@@ -23,6 +23,7 @@ const std::vector<Command>& commands() {
       {"demo", "run the built-in demonstration job", cmd_demo},
       {"train", "train (or evaluate) a prompt-learning method; the peers' train.py command line", cmd_train},
       {"b2n", "the base-to-new protocol over datasets and seeds; prints the paper-style table", cmd_b2n},
+      {"zeroshot", "zero-shot CLIP accuracy on a dataset with its hand-made template", cmd_zeroshot},
       {"tokenize", "print CLIP token ids of texts", cmd_tokenize},
       {"classify", "zero-shot classify image files with a CLIP model", cmd_classify},
       {"pretrain", "pretrain a small CLIP from scratch on the built-in world", cmd_pretrain},

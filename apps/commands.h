@@ -13,5 +13,6 @@ int cmd_tokenize(const CommandArgs& args);
 int cmd_classify(const CommandArgs& args);
 int cmd_pretrain(const CommandArgs& args);
 int cmd_b2n(const CommandArgs& args);
+int cmd_zeroshot(const CommandArgs& args);
 
 }  // namespace clipt::apps

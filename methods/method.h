@@ -78,6 +78,16 @@ class Method {
   virtual void prepare_eval(const std::vector<std::string>& classnames, ClassSplit split) = 0;
   virtual Tensor eval_logits(const Tensor& images) = 0;  // f32 [B, C]
 
+  // ---- Hooks for methods that wrap another method (DPC's second stage) ----
+  // The method's prompt tensors as rebindable slots: a wrapper may point a slot at another tensor (a
+  // frozen copy, or a decoded prompt on the tape) for the duration of a forward, then restore it. The
+  // method must read its prompts through these slots at every forward. Empty: no prompts to wrap.
+  virtual std::vector<std::pair<std::string, Tensor*>> prompt_slots() { return {}; }
+  // L2-normalised f32 features under the current prompts (on the tape where prompts take part): the
+  // image features of a batch, and the text features of the training classes (all, or `rows`).
+  virtual Tensor image_features(const Tensor& images);
+  virtual Tensor text_features(const std::vector<int64_t>& rows = {});
+
   // State beyond the trainable parameters that a checkpoint must carry (names must not collide).
   virtual nn::NamedTensors extra_state() const { return {}; }
   virtual void load_extra_state(const std::map<std::string, Tensor>& state) {}

@@ -108,6 +108,9 @@ std::unique_ptr<Method> create_method(const std::string& name) {
   return find(canonical_method_name(name))->factory();
 }
 
+Tensor Method::image_features(const Tensor&) { fail("this method does not expose its image features"); }
+Tensor Method::text_features(const std::vector<int64_t>&) { fail("this method does not expose its text features"); }
+
 StepResult Method::train_step(const TrainBatch& batch, optim::Optimizer& optimizer) {
   optimizer.zero_grad();
   LossResult r = loss(batch);

@@ -22,12 +22,14 @@ void CoOp::build(const MethodContext& ctx, const std::vector<std::string>& class
   learner_ = std::make_unique<PromptLearner>(ctx, classnames, learner_options(*ctx.cfg));
 }
 
-Tensor CoOp::train_text_features() const {
-  return l2_normalize(learner_->text_features(ctx_).to(DType::F32), -1);
+Tensor CoOp::image_features(const Tensor& images) { return frozen_image_features(ctx_, images); }
+
+Tensor CoOp::text_features(const std::vector<int64_t>& rows) {
+  return l2_normalize(learner_->text_features(ctx_, learner_->prompts(), Tensor(), rows).to(DType::F32), -1);
 }
 
 LossResult CoOp::loss(const TrainBatch& batch) {
-  Tensor logits = cosine_logits(frozen_image_features(ctx_, batch.images), train_text_features(), scale_);
+  Tensor logits = cosine_logits(image_features(batch.images), text_features(), scale_);
   return {cross_entropy(logits, batch.labels), logits.detach(), {}};
 }
 

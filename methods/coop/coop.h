@@ -15,6 +15,9 @@ class CoOp : public Method {
   LossResult loss(const TrainBatch& batch) override;
   void prepare_eval(const std::vector<std::string>& classnames, ClassSplit split) override;
   Tensor eval_logits(const Tensor& images) override;
+  std::vector<std::pair<std::string, Tensor*>> prompt_slots() override { return {{"ctx", &learner_->ctx}}; }
+  Tensor image_features(const Tensor& images) override;
+  Tensor text_features(const std::vector<int64_t>& rows = {}) override;
 
   PromptLearner& learner() { return *learner_; }
   const MethodContext& context() const { return ctx_; }
@@ -23,8 +26,6 @@ class CoOp : public Method {
  protected:
   // Options from TRAINER.COOP (subclasses may adjust them before the learner is built).
   virtual PromptLearnerOptions learner_options(const Config& cfg) const;
-  // Normalised f32 text features of the training classes with the current context (on the tape).
-  Tensor train_text_features() const;
 
   MethodContext ctx_;
   std::unique_ptr<PromptLearner> learner_;
