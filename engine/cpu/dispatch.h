@@ -83,8 +83,23 @@ struct StridedCursor {
       for (size_t d = 0; d < shape.size(); ++d) offset[k] += index[d] * strides[k][d];
   }
 
-  void next() {
-    for (int64_t d = int64_t(shape.size()) - 1; d >= 0; --d) {
+  // Moves `count` elements along the innermost dim, which must not go past its end; carries into the
+  // outer dims when the row is finished.
+  void skip_inner(int64_t count) {
+    const size_t last = shape.size() - 1;
+    index[last] += count;
+    for (size_t k = 0; k < N; ++k) offset[k] += count * strides[k][last];
+    if (index[last] < shape[last]) return;
+    for (size_t k = 0; k < N; ++k) offset[k] -= shape[last] * strides[k][last];
+    index[last] = 0;
+    carry(int64_t(last) - 1);
+  }
+
+  void next() { carry(int64_t(shape.size()) - 1); }
+
+ private:
+  void carry(int64_t from) {
+    for (int64_t d = from; d >= 0; --d) {
       const size_t dd = size_t(d);
       if (++index[dd] < shape[dd]) {
         for (size_t k = 0; k < N; ++k) offset[k] += strides[k][dd];
@@ -96,23 +111,72 @@ struct StridedCursor {
   }
 };
 
-// Runs f(i, offsets) for every element i of `shape` (row-major), split across threads.
-template <size_t N, typename F>
-void for_each_strided(const Shape& shape, const std::array<const Shape*, N>& strides, F&& f) {
-  const int64_t n = numel_of(shape);
+// Merges adjacent dims that are laid out contiguously for every operand (so rows get longer), and drops
+// size-1 dims. Returns the collapsed shape and strides.
+template <size_t N>
+void collapse_dims(const Shape& shape, const std::array<const Shape*, N>& strides, Shape& out_shape,
+                   std::array<Shape, N>& out_strides) {
+  out_shape.clear();
+  for (auto& s : out_strides) s.clear();
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool merge = !out_shape.empty();
+    for (size_t k = 0; k < N && merge; ++k) merge = out_strides[k].back() == (*strides[k])[d] * shape[d];
+    if (merge) {
+      out_shape.back() *= shape[d];
+      for (size_t k = 0; k < N; ++k) out_strides[k].back() = (*strides[k])[d];
+    } else {
+      out_shape.push_back(shape[d]);
+      for (size_t k = 0; k < N; ++k) out_strides[k].push_back((*strides[k])[d]);
+    }
+  }
+  if (out_shape.empty()) {
+    out_shape.push_back(1);
+    for (auto& s : out_strides) s.push_back(1);
+  }
+}
+
+// Runs row(i, count, offsets, steps) over every element of `shape` in row-major order, where a row is
+// a run of `count` elements along the innermost (collapsed) dim starting at output index i, operand k
+// at element offset offsets[k] advancing by steps[k]. Split across threads by element ranges.
+template <size_t N, typename Row>
+void for_each_strided_rows(const Shape& shape0, const std::array<const Shape*, N>& strides0, Row&& row) {
+  Shape shape;
+  std::array<Shape, N> strides;
+  collapse_dims<N>(shape0, strides0, shape, strides);
+  std::array<const Shape*, N> sp;
+  for (size_t k = 0; k < N; ++k) sp[k] = &strides[k];
+  std::array<int64_t, N> steps;
+  for (size_t k = 0; k < N; ++k) steps[k] = strides[k].back();
+  const int64_t n = numel_of(shape), inner = shape.back();
   const int nt = threads_for(n);
 #pragma omp parallel num_threads(nt)
   {
     const int t = omp_get_thread_num(), T = omp_get_num_threads();
     const int64_t begin = n * t / T, end = n * (t + 1) / T;
     if (begin < end) {
-      StridedCursor<N> c(shape, strides, begin);
-      for (int64_t i = begin; i < end; ++i) {
-        f(i, c.offset);
-        c.next();
+      StridedCursor<N> c(shape, sp, begin);
+      int64_t i = begin;
+      while (i < end) {
+        const int64_t count = std::min(inner - c.index.back(), end - i);
+        row(i, count, c.offset, steps);
+        i += count;
+        if (i < end) c.skip_inner(count);
       }
     }
   }
+}
+
+// Runs f(i, offsets) for every element i of `shape` (row-major), split across threads.
+template <size_t N, typename F>
+void for_each_strided(const Shape& shape, const std::array<const Shape*, N>& strides, F&& f) {
+  for_each_strided_rows<N>(shape, strides, [&](int64_t i0, int64_t count, std::array<int64_t, N> off,
+                                                const std::array<int64_t, N>& steps) {
+    for (int64_t j = 0; j < count; ++j) {
+      f(i0 + j, off);
+      for (size_t k = 0; k < N; ++k) off[k] += steps[k];
+    }
+  });
 }
 
 // Runs f(begin, end) over [0, n) in contiguous chunks across threads.

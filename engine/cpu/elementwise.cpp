@@ -18,7 +18,7 @@ C gelu_tanh_inner(C x) {
 }
 
 template <typename C>
-C unary_value(UnaryOp op, C x, C a, C b) {
+[[gnu::always_inline]] inline C unary_value(UnaryOp op, C x, C a, C b) {
   using std::exp;
   switch (op) {
     case UnaryOp::Neg: return -x;
@@ -55,7 +55,7 @@ C unary_value(UnaryOp op, C x, C a, C b) {
 }
 
 template <typename C>
-C binary_value(BinaryOp op, C a, C b) {
+[[gnu::always_inline]] inline C binary_value(BinaryOp op, C a, C b) {
   switch (op) {
     case BinaryOp::Add: return a + b;
     case BinaryOp::Sub: return a - b;
@@ -91,6 +91,69 @@ C binary_value(BinaryOp op, C a, C b) {
   return a;
 }
 
+
+// Calls f(std::integral_constant<Op, op>{}) so loops see the op as a compile-time constant and the
+// switch inside unary_value/binary_value folds away (the per-element switch cost ~2x on these loops).
+template <typename F>
+void with_unary_op(UnaryOp op, F&& f) {
+  switch (op) {
+    case UnaryOp::Neg: return f(std::integral_constant<UnaryOp, UnaryOp::Neg>{});
+    case UnaryOp::Exp: return f(std::integral_constant<UnaryOp, UnaryOp::Exp>{});
+    case UnaryOp::Log: return f(std::integral_constant<UnaryOp, UnaryOp::Log>{});
+    case UnaryOp::Sqrt: return f(std::integral_constant<UnaryOp, UnaryOp::Sqrt>{});
+    case UnaryOp::Rsqrt: return f(std::integral_constant<UnaryOp, UnaryOp::Rsqrt>{});
+    case UnaryOp::Abs: return f(std::integral_constant<UnaryOp, UnaryOp::Abs>{});
+    case UnaryOp::Sigmoid: return f(std::integral_constant<UnaryOp, UnaryOp::Sigmoid>{});
+    case UnaryOp::Tanh: return f(std::integral_constant<UnaryOp, UnaryOp::Tanh>{});
+    case UnaryOp::Relu: return f(std::integral_constant<UnaryOp, UnaryOp::Relu>{});
+    case UnaryOp::Sign: return f(std::integral_constant<UnaryOp, UnaryOp::Sign>{});
+    case UnaryOp::Square: return f(std::integral_constant<UnaryOp, UnaryOp::Square>{});
+    case UnaryOp::Reciprocal: return f(std::integral_constant<UnaryOp, UnaryOp::Reciprocal>{});
+    case UnaryOp::Sin: return f(std::integral_constant<UnaryOp, UnaryOp::Sin>{});
+    case UnaryOp::Cos: return f(std::integral_constant<UnaryOp, UnaryOp::Cos>{});
+    case UnaryOp::Gelu: return f(std::integral_constant<UnaryOp, UnaryOp::Gelu>{});
+    case UnaryOp::GeluTanh: return f(std::integral_constant<UnaryOp, UnaryOp::GeluTanh>{});
+    case UnaryOp::QuickGelu: return f(std::integral_constant<UnaryOp, UnaryOp::QuickGelu>{});
+    case UnaryOp::AddScalar: return f(std::integral_constant<UnaryOp, UnaryOp::AddScalar>{});
+    case UnaryOp::MulScalar: return f(std::integral_constant<UnaryOp, UnaryOp::MulScalar>{});
+    case UnaryOp::RSubScalar: return f(std::integral_constant<UnaryOp, UnaryOp::RSubScalar>{});
+    case UnaryOp::RDivScalar: return f(std::integral_constant<UnaryOp, UnaryOp::RDivScalar>{});
+    case UnaryOp::PowScalar: return f(std::integral_constant<UnaryOp, UnaryOp::PowScalar>{});
+    case UnaryOp::Clamp: return f(std::integral_constant<UnaryOp, UnaryOp::Clamp>{});
+    case UnaryOp::GtScalar: return f(std::integral_constant<UnaryOp, UnaryOp::GtScalar>{});
+    case UnaryOp::GeScalar: return f(std::integral_constant<UnaryOp, UnaryOp::GeScalar>{});
+    case UnaryOp::LtScalar: return f(std::integral_constant<UnaryOp, UnaryOp::LtScalar>{});
+    case UnaryOp::LeScalar: return f(std::integral_constant<UnaryOp, UnaryOp::LeScalar>{});
+    case UnaryOp::EqScalar: return f(std::integral_constant<UnaryOp, UnaryOp::EqScalar>{});
+    case UnaryOp::LogicalNot: return f(std::integral_constant<UnaryOp, UnaryOp::LogicalNot>{});
+  }
+}
+
+template <typename F>
+void with_binary_op(BinaryOp op, F&& f) {
+  switch (op) {
+    case BinaryOp::Add: return f(std::integral_constant<BinaryOp, BinaryOp::Add>{});
+    case BinaryOp::Sub: return f(std::integral_constant<BinaryOp, BinaryOp::Sub>{});
+    case BinaryOp::Mul: return f(std::integral_constant<BinaryOp, BinaryOp::Mul>{});
+    case BinaryOp::Div: return f(std::integral_constant<BinaryOp, BinaryOp::Div>{});
+    case BinaryOp::Pow: return f(std::integral_constant<BinaryOp, BinaryOp::Pow>{});
+    case BinaryOp::Maximum: return f(std::integral_constant<BinaryOp, BinaryOp::Maximum>{});
+    case BinaryOp::Minimum: return f(std::integral_constant<BinaryOp, BinaryOp::Minimum>{});
+    case BinaryOp::Eq: return f(std::integral_constant<BinaryOp, BinaryOp::Eq>{});
+    case BinaryOp::Ne: return f(std::integral_constant<BinaryOp, BinaryOp::Ne>{});
+    case BinaryOp::Lt: return f(std::integral_constant<BinaryOp, BinaryOp::Lt>{});
+    case BinaryOp::Le: return f(std::integral_constant<BinaryOp, BinaryOp::Le>{});
+    case BinaryOp::Gt: return f(std::integral_constant<BinaryOp, BinaryOp::Gt>{});
+    case BinaryOp::Ge: return f(std::integral_constant<BinaryOp, BinaryOp::Ge>{});
+    case BinaryOp::GeluBackward: return f(std::integral_constant<BinaryOp, BinaryOp::GeluBackward>{});
+    case BinaryOp::GeluTanhBackward: return f(std::integral_constant<BinaryOp, BinaryOp::GeluTanhBackward>{});
+    case BinaryOp::QuickGeluBackward: return f(std::integral_constant<BinaryOp, BinaryOp::QuickGeluBackward>{});
+    case BinaryOp::SigmoidBackwardFromOutput: return f(std::integral_constant<BinaryOp, BinaryOp::SigmoidBackwardFromOutput>{});
+    case BinaryOp::TanhBackwardFromOutput: return f(std::integral_constant<BinaryOp, BinaryOp::TanhBackwardFromOutput>{});
+    case BinaryOp::ReluBackward: return f(std::integral_constant<BinaryOp, BinaryOp::ReluBackward>{});
+  }
+}
+
 bool all_contiguous(std::initializer_list<const Tensor*> ts) {
   for (auto* t : ts)
     if (!t->is_contiguous()) return false;
@@ -110,9 +173,20 @@ void CpuBackend::copy(const Tensor& src, Tensor& dst) {
     dispatch(dst.dtype(), [&]<typename D>() {
       const S* s = static_cast<const S*>(src.data_ptr());
       D* d = static_cast<D*>(dst.data_ptr());
-      for_each_strided<2>(dst.shape(), {&src.strides(), &dst.strides()}, [&](int64_t, const std::array<int64_t, 2>& o) {
-        if constexpr (std::is_same_v<S, D>) d[o[1]] = s[o[0]];
-        else store(d + o[1], load(s + o[0]));
+      for_each_strided_rows<2>(dst.shape(), {&src.strides(), &dst.strides()},
+                               [&](int64_t, int64_t count, const std::array<int64_t, 2>& o,
+                                   const std::array<int64_t, 2>& step) {
+        const S* from = s + o[0];
+        D* to = d + o[1];
+        if constexpr (std::is_same_v<S, D>) {
+          if (step[0] == 1 && step[1] == 1) {
+            std::memcpy(to, from, size_t(count) * sizeof(S));
+          } else {
+            for (int64_t j = 0; j < count; ++j) to[j * step[1]] = from[j * step[0]];
+          }
+        } else {
+          for (int64_t j = 0; j < count; ++j) store(to + j * step[1], load(from + j * step[0]));
+        }
       });
     });
   });
@@ -138,7 +212,22 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, Tensor& out, double a, doubl
       const T* xp = static_cast<const T*>(x.data_ptr());
       O* op_ = static_cast<O*>(out.data_ptr());
       const C ca = C(a), cb = C(b);
-      if (x.is_contiguous()) {
+      if constexpr (std::is_same_v<T, O> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+        // Same float type in and out: a tight loop per op over rows (strided or not).
+        with_unary_op(op, [&](auto kop) {
+          for_each_strided_rows<1>(out.shape(), {&x.strides()}, [&](int64_t i0, int64_t count,
+                                                                     const std::array<int64_t, 1>& off,
+                                                                     const std::array<int64_t, 1>& step) {
+            const T* src = xp + off[0];
+            T* dst = op_ + i0;
+            if (step[0] == 1) {
+              for (int64_t j = 0; j < count; ++j) dst[j] = unary_value<C>(kop.value, src[j], ca, cb);
+            } else {
+              for (int64_t j = 0; j < count; ++j) dst[j] = unary_value<C>(kop.value, src[j * step[0]], ca, cb);
+            }
+          });
+        });
+      } else if (x.is_contiguous()) {
         parallel_range(out.numel(), 1, [&](int64_t s, int64_t e) {
           for (int64_t i = s; i < e; ++i) store(op_ + i, unary_value<C>(op, C(load(xp + i)), ca, cb));
         });
@@ -160,7 +249,25 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& o
       const T* ap = static_cast<const T*>(a.data_ptr());
       const T* bp = static_cast<const T*>(b.data_ptr());
       O* o = static_cast<O*>(out.data_ptr());
-      if (all_contiguous({&a, &b})) {
+      if constexpr (std::is_same_v<T, O> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
+        with_binary_op(op, [&](auto kop) {
+          for_each_strided_rows<2>(out.shape(), {&a.strides(), &b.strides()},
+                                   [&](int64_t i0, int64_t count, const std::array<int64_t, 2>& off,
+                                       const std::array<int64_t, 2>& step) {
+            const T* x = ap + off[0];
+            const T* y = bp + off[1];
+            T* dst = o + i0;
+            if (step[0] == 1 && step[1] == 1) {
+              for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j], y[j]);
+            } else if (step[0] == 1 && step[1] == 0) {
+              const C yv = y[0];
+              for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j], yv);
+            } else {
+              for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j * step[0]], y[j * step[1]]);
+            }
+          });
+        });
+      } else if (all_contiguous({&a, &b})) {
         parallel_range(out.numel(), 1, [&](int64_t s, int64_t e) {
           for (int64_t i = s; i < e; ++i) store(o + i, binary_value<C>(op, load(ap + i), load(bp + i)));
         });

@@ -118,6 +118,9 @@ Tensor stack(const TensorList& xs, int64_t dim);
 TensorList split(const Tensor& x, int64_t split_size, int64_t dim);
 TensorList split_sizes(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim);
 TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim);
+// Views of every index along `dim` (dropped). One node for all of them: the backward stacks the
+// gradients into one buffer instead of accumulating a zero-padded buffer per view.
+TensorList unbind(const Tensor& x, int64_t dim);
 // Repeats the whole tensor `repeats[i]` times along dim i (like torch.Tensor.repeat).
 Tensor repeat(const Tensor& x, const Shape& repeats);
 

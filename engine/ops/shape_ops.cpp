@@ -341,6 +341,19 @@ TensorList chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   return split(x, std::max<int64_t>((n + chunks - 1) / chunks, 1), dim);
 }
 
+TensorList unbind(const Tensor& x, int64_t dim) {
+  const int64_t d = wrap_dim(dim, x.dim(), "unbind");
+  TensorList outs;
+  {
+    NoGrad ng;
+    for (int64_t i = 0; i < x.size(d); ++i) outs.push_back(select(x, d, i));
+  }
+  std::vector<Tensor*> ptrs;
+  for (auto& o : outs) ptrs.push_back(&o);
+  record("unbind", {x}, ptrs, [d](const TensorList& g, const Node&) -> TensorList { return {stack(g, d)}; });
+  return outs;
+}
+
 Tensor repeat(const Tensor& x, const Shape& repeats) {
   CLIPT_CHECK(int64_t(repeats.size()) >= x.dim(), "repeat: {} repeats for a tensor with {} dims", repeats.size(),
               x.dim());

@@ -102,6 +102,11 @@ TEST(Gradcheck, ShapesAndViews) {
   EXPECT_GRADCHECK([](const TensorList& x) { return split(x[0], 3, 2)[1]; }, a);
   EXPECT_GRADCHECK([](const TensorList& x) { return mul(chunk(x[0], 2, 1)[0], 2.0); }, a);
   EXPECT_GRADCHECK([](const TensorList& x) { return repeat(x[0], {2, 1, 3}); }, c);
+  EXPECT_GRADCHECK([](const TensorList& x) {
+    TensorList parts = unbind(x[0], 1);
+    return add(mul(parts[0], parts[2]), parts[1]);  // parts[1] and [2] used, [0] too: all gradients meet
+  }, a);
+  EXPECT_GRADCHECK([](const TensorList& x) { return mul(unbind(x[0], 2)[3], 2.0); }, a);  // others get zeros
   EXPECT_GRADCHECK([](const TensorList& x) { return x[0].unsqueeze(1).squeeze(1).flatten(1); }, a);
 }
 
