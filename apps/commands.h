@@ -14,5 +14,8 @@ int cmd_classify(const CommandArgs& args);
 int cmd_pretrain(const CommandArgs& args);
 int cmd_b2n(const CommandArgs& args);
 int cmd_zeroshot(const CommandArgs& args);
+int cmd_dg(const CommandArgs& args);
+int cmd_xd(const CommandArgs& args);
+int cmd_eval(const CommandArgs& args);
 
 }  // namespace clipt::apps

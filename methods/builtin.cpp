@@ -7,6 +7,12 @@ void register_builtin_methods() {
   register_coop();
   register_kgcoop();
   register_cocoop();
+  register_ivlp();
+  register_maple();
+  register_metaprompt();
+  register_gcscoop();
+  register_prograd();
+  register_dpc();
 }
 
 }  // namespace clipt::methods

@@ -5,8 +5,11 @@
 // prompt). The trainer owns data, optimizer and schedule, precision, checkpoints, logging, evaluation
 // and the base-to-new protocol, and never needs to know which method it runs.
 #pragma once
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +38,18 @@ struct MethodContext {
   Device device;
   uint64_t seed = 1;
   std::string output_dir;  // where the run writes (stage-2 methods look for stage-1 runs nearby)
+  // For methods that train a sub-run inside build() (DPC's stage 1): the run's stop flag (Ctrl-C), a
+  // line to the run's log, and whether the run keeps its progress off the console.
+  const std::atomic<bool>* stop = nullptr;
+  std::function<void(const std::string&)> log;
+  bool quiet = false;
+};
+
+// A method trained on top of another (DPC over its backbone) may report the other's evaluations from
+// the same run, so that tables show both rows: its name and accuracy (percent) by subsample.
+struct BaselineResult {
+  std::string method;
+  std::map<std::string, double> accuracy;  // "base", "new", "all"
 };
 
 // One training batch, already on the device.
@@ -46,6 +61,10 @@ struct TrainBatch {
   int64_t epoch = 0;
   int64_t iteration = 0;  // within the epoch
   int64_t global_step = 0;
+  // Forward results that do not depend on the trainable parameters (e.g. frozen image features), put
+  // here by Method::precompute so that steps running several forwards on one batch (SAM-family, ProGrad)
+  // compute them once. Methods read them when present and compute them otherwise.
+  std::map<std::string, Tensor> cache;
 };
 
 struct StepResult {
@@ -71,6 +90,9 @@ class Method {
 
   // The training objective of one batch (used by the default train_step).
   virtual LossResult loss(const TrainBatch& batch) = 0;
+  // Fills batch.cache with what loss() needs that does not depend on the trainable parameters (CoOp:
+  // the frozen image features), so two-pass steps reuse it. Default: nothing to cache.
+  virtual void precompute(TrainBatch& batch) {}
   // One optimisation step. Default: zero_grad → loss → backward → optimizer.step().
   virtual StepResult train_step(const TrainBatch& batch, optim::Optimizer& optimizer);
 
@@ -94,6 +116,8 @@ class Method {
   // Called by the trainer at the start of every epoch, with the training loader (methods that load
   // extra images, like DPC's hard negatives, keep the pointer for the epoch).
   virtual void on_epoch_begin(int64_t epoch, data::DataLoader* train_loader) {}
+  // The wrapped method's own results (see BaselineResult); none by default.
+  virtual std::optional<BaselineResult> baseline() const { return std::nullopt; }
 };
 
 using MethodFactory = std::function<std::unique_ptr<Method>()>;

@@ -1,23 +1,47 @@
 #include "engine/core/storage.h"
 
+#include <atomic>
 #include <cstdlib>
 
 #include "engine/core/backend.h"
 #include "engine/core/error.h"
+#include "engine/core/host_memory.h"
 
 namespace clipt {
+
+namespace {
+std::atomic<uint64_t> host_current{0}, host_peak{0};
+
+void count_host_allocation(uint64_t bytes) {
+  const uint64_t now = host_current.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  uint64_t peak = host_peak.load(std::memory_order_relaxed);
+  while (now > peak && !host_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+  }
+}
+}  // namespace
+
+HostMemoryStats host_memory_stats() {
+  return {host_current.load(std::memory_order_relaxed), host_peak.load(std::memory_order_relaxed)};
+}
+
+void reset_host_memory_peak() { host_peak.store(host_current.load(std::memory_order_relaxed), std::memory_order_relaxed); }
 
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
   if (device.is_cuda()) return cuda_allocate(nbytes, device.index);
   auto s = std::make_shared<Storage>();
   // 64-byte alignment keeps SIMD loads aligned; at least one cache line so empty tensors have a pointer.
   const size_t rounded = ((nbytes + 63) / 64) * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  const size_t bytes = rounded == 0 ? 64 : rounded;
+  void* p = std::aligned_alloc(64, bytes);
   CLIPT_CHECK(p != nullptr, "out of host memory allocating {} bytes", nbytes);
   s->data = p;
   s->nbytes = nbytes;
   s->device = device;
-  s->owner = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  count_host_allocation(bytes);
+  s->owner = std::shared_ptr<void>(p, [bytes](void* q) {
+    std::free(q);
+    host_current.fetch_sub(bytes, std::memory_order_relaxed);
+  });
   return s;
 }
 

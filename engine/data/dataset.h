@@ -31,6 +31,9 @@ struct DatasetSplits {
   bool val_is_test = false;
   // Test-only sets (ImageNet variants): train and test hold the same samples.
   bool test_only = false;
+  // Multi-domain (domain-generalisation) datasets: the domain names that Sample::domain indexes. Empty
+  // for single-domain datasets. See engine/data/domains.h for how sources and targets are selected.
+  std::vector<std::string> domains;
 };
 
 // Dassl's lab2cname over a split: class names ordered by label (labels are 0..C−1; a gap or a label

@@ -5,7 +5,10 @@
 // error_exit that formats the message and longjmps back to the setjmp in the small C-style functions
 // below; those frames hold no C++ objects with destructors, so the jump skips nothing. The C++ caller
 // then throws clipt::Error naming the file. A premature end of data is only a warning to libjpeg (it
-// pads with grey), but PIL refuses truncated files, so that warning is turned into an error too.
+// pads with grey), but PIL refuses truncated files, so that warning is turned into an error too, and a
+// file without an end-of-image marker is refused before decoding (so a region decode that stops above
+// the cut fails as well). Region decoding skips rows above the region, crops columns (widened by one
+// iMCU so fancy upsampling sees the same neighbours) and stops after the region's last row.
 #include <algorithm>
 #include <csetjmp>
 #include <cstdio>
@@ -81,7 +84,6 @@ struct ScanPlan {
   uint8_t* out = nullptr;        // RGB rows of the region, `out_stride` bytes apart
   size_t out_stride = 0;
   uint8_t* cmyk_row = nullptr;   // scratch row for CMYK output (4 bytes per pixel), else null
-  uint8_t* tail_row = nullptr;   // scratch row (4 bytes per pixel) for the last scanline
 };
 
 void cmyk_to_rgb_row(const uint8_t* in, uint8_t* out, JDIMENSION width);
@@ -102,14 +104,10 @@ bool read_rows(Decompressor* d, ScanPlan* plan) {
     if (jpeg_read_scanlines(&d->cinfo, &row, 1) != 1) ERREXIT(&d->cinfo, JERR_INPUT_EOF);
     if (plan->cmyk_row) cmyk_to_rgb_row(plan->cmyk_row, dst, d->cinfo.output_width);
   }
-  // The rest is entropy-decoded (skipping to the very end would be a no-op in libjpeg-turbo, so the
-  // last row is read), so a truncated tail is reported whatever the region and a file never loads on
-  // one epoch and fails on the next.
-  const JDIMENSION height = d->cinfo.output_height;
-  if (plan->end_row < height) {
-    if (height - 1 > plan->end_row) jpeg_skip_scanlines(&d->cinfo, height - 1 - plan->end_row);
-    JSAMPROW row = plan->tail_row;
-    if (jpeg_read_scanlines(&d->cinfo, &row, 1) != 1) ERREXIT(&d->cinfo, JERR_INPUT_EOF);
+  // Rows below the region are never decoded (truncation was checked up front, see has_end_marker).
+  if (plan->end_row < d->cinfo.output_height) {
+    jpeg_abort_decompress(&d->cinfo);
+    return true;
   }
   jpeg_finish_decompress(&d->cinfo);
   return true;
@@ -134,6 +132,16 @@ void cmyk_to_rgb_row(const uint8_t* in, uint8_t* out, JDIMENSION width) {
   }
 }
 
+// Whether an end-of-image marker (FF D9) follows the start of the scan data. Inside entropy-coded data
+// an FF byte is always followed by 00 or a restart marker (D0–D7), so FF D9 there can only be the EOI;
+// a file cut short lacks it. Checking up front makes a truncated file fail on every read — also when
+// only a region above the cut is decoded — as PIL fails on it.
+bool has_end_marker(const uint8_t* data, size_t size, size_t scan_start) {
+  for (size_t i = size; i >= scan_start + 2; --i)
+    if (data[i - 2] == 0xFF && data[i - 1] == 0xD9) return true;
+  return false;
+}
+
 [[noreturn]] void raise(const Decompressor& d, const std::string& name) {
   fail("cannot decode JPEG image {}: {}", name, d.err.message);
 }
@@ -152,6 +160,10 @@ DecodedImage decode_jpeg(const uint8_t* data, size_t size, const std::string& na
               "decode {}: JPEG scale denominator must be 1, 2, 4 or 8, got {}", name, denom);
   Decompressor d;
   if (!read_header(&d, data, size)) raise(d, name);
+  const size_t scan_start = size - d.cinfo.src->bytes_in_buffer;
+  CLIPT_CHECK(has_end_marker(data, size, scan_start),
+              "cannot decode JPEG image {}: the file is truncated (no end-of-image marker after the scan data)",
+              name);
   if (!compute_output_size(&d, denom)) raise(d, name);
   const int full_w = int(d.cinfo.output_width), full_h = int(d.cinfo.output_height);
 
@@ -191,8 +203,6 @@ DecodedImage decode_jpeg(const uint8_t* data, size_t size, const std::string& na
     cmyk.resize(size_t(plan.crop_width) * 4);
     plan.cmyk_row = cmyk.data();
   }
-  std::vector<uint8_t> tail(size_t(plan.crop_width) * 4);
-  plan.tail_row = tail.data();
   if (!read_rows(&d, &plan)) raise(d, name);
   return out;
 }

@@ -72,8 +72,21 @@ struct CachedSelection {
   std::vector<Sample> train, val;
 };
 
+CachedSelection read_cache_checked(const fs::path& file, const DatasetSplits& splits, int shots, uint64_t seed,
+                                   bool with_val);
+
+// Any JSON type error inside the cache (a string where a number belongs...) is reported as corruption.
 CachedSelection read_cache(const fs::path& file, const DatasetSplits& splits, int shots, uint64_t seed,
                            bool with_val) {
+  try {
+    return read_cache_checked(file, splits, shots, seed, with_val);
+  } catch (const json::exception& e) {
+    fail("few-shot cache {} is corrupt ({}); delete it to resample", file.string(), e.what());
+  }
+}
+
+CachedSelection read_cache_checked(const fs::path& file, const DatasetSplits& splits, int shots, uint64_t seed,
+                                   bool with_val) {
   std::ifstream in(file, std::ios::binary);
   CLIPT_CHECK(bool(in), "cannot open few-shot cache {}", file.string());
   json root;

@@ -175,7 +175,10 @@ void DataLoader::run_slot(const std::shared_ptr<Job>& job, int64_t slot) {
     job->ok[size_t(slot)] = 1;
   } else if (options_.skip_bad_images) {
     skipped_.fetch_add(1);
-    options_.warn(fmt::format("skipping unreadable image: {}", error));
+    try {
+      options_.warn(fmt::format("skipping unreadable image: {}", error));
+    } catch (...) {  // a throwing callback must not take the worker thread (and the process) down
+    }
   } else if (job->error.empty()) {
     job->error = error;
   }

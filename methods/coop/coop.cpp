@@ -28,8 +28,21 @@ Tensor CoOp::text_features(const std::vector<int64_t>& rows) {
   return l2_normalize(learner_->text_features(ctx_, learner_->prompts(), Tensor(), rows).to(DType::F32), -1);
 }
 
+namespace {
+constexpr const char* kImageFeatures = "image_features";
+}  // namespace
+
+void CoOp::precompute(TrainBatch& batch) {
+  if (!batch.cache.count(kImageFeatures)) batch.cache[kImageFeatures] = image_features(batch.images);
+}
+
+Tensor CoOp::batch_image_features(const TrainBatch& batch) {
+  auto it = batch.cache.find(kImageFeatures);
+  return it != batch.cache.end() ? it->second : image_features(batch.images);
+}
+
 LossResult CoOp::loss(const TrainBatch& batch) {
-  Tensor logits = cosine_logits(image_features(batch.images), text_features(), scale_);
+  Tensor logits = cosine_logits(batch_image_features(batch), text_features(), scale_);
   return {cross_entropy(logits, batch.labels), logits.detach(), {}};
 }
 

@@ -13,6 +13,7 @@ class CoOp : public Method {
   void build(const MethodContext& ctx, const std::vector<std::string>& classnames) override;
   nn::NamedTensors trainable_parameters() const override { return {{"prompt_learner.ctx", learner_->ctx}}; }
   LossResult loss(const TrainBatch& batch) override;
+  void precompute(TrainBatch& batch) override;
   void prepare_eval(const std::vector<std::string>& classnames, ClassSplit split) override;
   Tensor eval_logits(const Tensor& images) override;
   std::vector<std::pair<std::string, Tensor*>> prompt_slots() override { return {{"ctx", &learner_->ctx}}; }
@@ -26,6 +27,8 @@ class CoOp : public Method {
  protected:
   // Options from TRAINER.COOP (subclasses may adjust them before the learner is built).
   virtual PromptLearnerOptions learner_options(const Config& cfg) const;
+  // The batch's frozen image features: from batch.cache when precompute() ran, else computed now.
+  Tensor batch_image_features(const TrainBatch& batch);
 
   MethodContext ctx_;
   std::unique_ptr<PromptLearner> learner_;

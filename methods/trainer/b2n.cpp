@@ -50,6 +50,12 @@ nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t 
   nlohmann::json j = {{"dataset", dataset}, {"seed", seed}, {"method", methods::canonical_method_name(o.base.trainer)},
                       {"base", base.accuracy}, {"new", novel.accuracy},
                       {"hm", harmonic_mean(base.accuracy, novel.accuracy)}};
+  if (auto b = t.method().baseline(); b && b->accuracy.count("base") && b->accuracy.count("new")) {
+    const double bb = b->accuracy.at("base"), bn = b->accuracy.at("new");
+    j["baseline"] = {{"method", b->method}, {"base", bb}, {"new", bn}, {"hm", harmonic_mean(bb, bn)}};
+    log.info("{} seed {}: {} (the wrapped method, same run): base {:.2f}  new {:.2f}  HM {:.2f}", dataset, seed,
+             b->method, bb, bn, harmonic_mean(bb, bn));
+  }
   io::write_file_atomic(record, j.dump(2) + "\n");
   log.info("{} seed {}: base {:.2f}  new {:.2f}  HM {:.2f}", dataset, seed, base.accuracy, novel.accuracy,
            harmonic_mean(base.accuracy, novel.accuracy));
@@ -59,7 +65,9 @@ nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t 
 }  // namespace
 
 std::string B2nTable::markdown() const {
-  std::string s = fmt::format("| {} | Base | New | HM |\n|---|---|---|---|\n", method);
+  std::string s;
+  for (const auto& b : baseline) s += b.markdown() + "\n";
+  s += fmt::format("| {} | Base | New | HM |\n|---|---|---|---|\n", method);
   for (const auto& r : rows) s += fmt::format("| {} | {:.2f} | {:.2f} | {:.2f} |\n", r.dataset, r.base, r.novel, r.hm);
   if (rows.size() > 1)
     s += fmt::format("| **Average** | {:.2f} | {:.2f} | {:.2f} |\n", average.base, average.novel, average.hm);
@@ -73,6 +81,10 @@ std::string B2nTable::csv() const {
   };
   for (const auto& r : rows) line(r);
   line(average);
+  for (const auto& b : baseline) {  // its rows, without the header
+    const std::string rows_csv = b.csv();
+    s += rows_csv.substr(rows_csv.find('\n') + 1);
+  }
   return s;
 }
 
@@ -83,6 +95,7 @@ nlohmann::json B2nTable::to_json() const {
   };
   for (const auto& r : rows) j["datasets"].push_back(row(r));
   j["average"] = row(average);
+  if (!baseline.empty()) j["baseline"] = baseline.front().to_json();
   return j;
 }
 
@@ -91,19 +104,39 @@ B2nTable run_b2n(const B2nOptions& o, RunLog& log) {
   CLIPT_CHECK(!o.seeds.empty(), "b2n: no seed given");
   B2nTable table;
   table.method = methods::canonical_method_name(o.base.trainer);
+  // The wrapped method's rows (DPC's backbone), kept when every run reports the same one.
+  std::vector<B2nRow> baseline_rows;
+  std::string baseline_method;
+  bool baseline_complete = true;
   for (const auto& dataset : o.datasets) {
-    B2nRow row;
-    row.dataset = dataset;
+    B2nRow row, brow;
+    row.dataset = brow.dataset = dataset;
     for (int64_t seed : o.seeds) {
       const nlohmann::json j = run_one(o, dataset, seed, log);
       row.base += j.at("base").get<double>();
       row.novel += j.at("new").get<double>();
       row.seeds.push_back(seed);
+      if (j.contains("baseline")) {
+        const std::string m = j["baseline"].at("method").get<std::string>();
+        if (baseline_method.empty()) baseline_method = m;
+        baseline_complete = baseline_complete && m == baseline_method;
+        brow.base += j["baseline"].at("base").get<double>();
+        brow.novel += j["baseline"].at("new").get<double>();
+        brow.seeds.push_back(seed);
+      } else {
+        baseline_complete = false;
+      }
     }
     row.base /= double(o.seeds.size());
     row.novel /= double(o.seeds.size());
     row.hm = harmonic_mean(row.base, row.novel);
     table.rows.push_back(row);
+    if (!brow.seeds.empty()) {
+      brow.base /= double(brow.seeds.size());
+      brow.novel /= double(brow.seeds.size());
+      brow.hm = harmonic_mean(brow.base, brow.novel);
+      baseline_rows.push_back(brow);
+    }
   }
   table.average.dataset = "Average";
   for (const auto& r : table.rows) {
@@ -112,6 +145,19 @@ B2nTable run_b2n(const B2nOptions& o, RunLog& log) {
   }
   table.average.hm = harmonic_mean(table.average.base, table.average.novel);
   table.average.seeds = o.seeds;
+  if (!baseline_rows.empty() && baseline_complete) {
+    B2nTable b;
+    b.method = baseline_method;
+    b.rows = baseline_rows;
+    b.average.dataset = "Average";
+    for (const auto& r : b.rows) {
+      b.average.base += r.base / double(b.rows.size());
+      b.average.novel += r.novel / double(b.rows.size());
+    }
+    b.average.hm = harmonic_mean(b.average.base, b.average.novel);
+    b.average.seeds = o.seeds;
+    table.baseline.push_back(b);
+  }
   std::filesystem::create_directories(o.output_dir);
   io::write_file_atomic(o.output_dir / "b2n.md", table.markdown());
   io::write_file_atomic(o.output_dir / "b2n.csv", table.csv());

@@ -35,6 +35,9 @@ struct B2nTable {
   std::string method;
   std::vector<B2nRow> rows;
   B2nRow average;  // HM of the averaged base and new
+  // The wrapped method's rows measured in the same runs (DPC's stage-1 backbone), when every run
+  // reported one (Method::baseline): empty, or one table printed above this one.
+  std::vector<B2nTable> baseline;
   std::string markdown() const;
   std::string csv() const;
   nlohmann::json to_json() const;

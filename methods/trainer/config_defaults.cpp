@@ -149,6 +149,9 @@ Config default_config() {
   c.define("TRAINER.COCOOP.N_CTX", 16);
   c.define("TRAINER.COCOOP.CTX_INIT", "", {Kind::Bool});
   c.define("TRAINER.COCOOP.PREC", "fp16");
+  // clipt: the method GCSCoOp/SCoOp wrap with their two-pass step (the peers' SharpCoOp is CoOp); any
+  // registered method whose objective is its loss(), e.g. KgCoOp.
+  c.define("TRAINER.GCSCOOP.BASE_TRAINER", "CoOp");
   // ProGrad (BeierZhu/Prompt-align train.py; copied by KgCoOp and GCSCoOp): LOSS.NAME "prograd" selects the
   // projected gradient, T the distillation temperature, LAMBDA the KL weight.
   c.define("LOSS.GM", false);
@@ -202,10 +205,16 @@ Config default_config() {
   c.define("DPC.BACK_CKPT_EPOCH", -1);    // its checkpoint epoch; -1 = the last one
   c.define("DPC.SEMANTICS", "code");      // code (released code's decoded M) | figure (train P' at lr, mix at test)
   c.define("DPC.NEGATIVES", "fewshot");   // fewshot (base training subset) | library (SPLE.PIC_LIB JSON)
+  // Stage 1's recipe: a config file for DPC.BACKBONE ("" = its world recipe on the built-in world, else its
+  // peers' base-to-new recipe; see methods/dpc/README.md).
+  c.define("DPC.BACKBONE_CONFIG", "");
 
   // ---- clipt ------------------------------------------------------------------------------------------------
   c.define("CLIPT.DEVICE", "");     // "" = cuda:0 when a GPU is present, else cpu; or cpu | cuda | cuda:N
   c.define("CLIPT.MODEL_DIR", "");  // converted CLIP folder; "" = $CLIPT_MODELS/<MODEL.BACKBONE.NAME>
+  // The dataset config file the run was built from (set by the CLI), so a method that trains a sub-run
+  // with another recipe (DPC's stage 1) can build that run's config the way the CLI would.
+  c.define("CLIPT.DATASET_CONFIG_FILE", "");
   return c;
 }
 

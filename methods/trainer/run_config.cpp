@@ -10,7 +10,10 @@ namespace clipt::trainer {
 
 Config build_run_config(const TrainArgs& a) {
   Config cfg = default_config();
-  if (!a.dataset_config_file.empty()) cfg.merge_from_file(a.dataset_config_file);
+  if (!a.dataset_config_file.empty()) {
+    cfg.merge_from_file(a.dataset_config_file);
+    cfg.set("CLIPT.DATASET_CONFIG_FILE", std::filesystem::absolute(a.dataset_config_file).string());
+  }
   if (!a.config_file.empty()) cfg.merge_from_file(a.config_file);
   if (!a.root.empty()) cfg.set("DATASET.ROOT", a.root);
   if (!a.output_dir.empty()) cfg.set("OUTPUT_DIR", a.output_dir);

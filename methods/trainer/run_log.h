@@ -23,6 +23,7 @@ class RunLog {
   }
   void line(const std::string& text);
   void record(const nlohmann::json& j);  // one line of metrics.jsonl
+  bool quiet() const { return quiet_; }  // progress kept off the console
 
  private:
   std::mutex mutex_;

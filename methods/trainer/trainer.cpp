@@ -4,6 +4,8 @@
 #include <cmath>
 #include <thread>
 
+#include "engine/data/domains.h"
+#include "engine/data/data_config.h"
 #include "engine/data/fewshot.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/checkpoint.h"
@@ -19,11 +21,6 @@ constexpr const char* kStatePrefix = "method_state.";
 constexpr const char* kOptimPrefix = "optim.";
 
 uint64_t run_seed(const Config& cfg) { return uint64_t(std::max<int64_t>(cfg.get_int("SEED"), 0)); }
-
-std::array<float, 3> triple(const std::vector<double>& v, const char* key) {
-  CLIPT_CHECK(v.size() == 3, "{} must have 3 values, got {}", key, v.size());
-  return {float(v[0]), float(v[1]), float(v[2])};
-}
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const Config& cfg, std::vector<Tensor> params) {
   const std::string name = cfg.get_string("OPTIM.NAME");
@@ -70,23 +67,6 @@ nlohmann::json EvalResult::to_json() const {
           {"total", total},     {"accuracy", accuracy},   {"macro_accuracy", macro_accuracy}};
 }
 
-data::TransformConfig transform_config(const Config& cfg) {
-  data::TransformConfig t;
-  t.transforms = cfg.get_list_string("INPUT.TRANSFORMS");
-  const auto size = cfg.get_list_int("INPUT.SIZE");
-  CLIPT_CHECK(size.size() == 2, "INPUT.SIZE must be (height, width), got {} values", size.size());
-  t.height = int(size[0]);
-  t.width = int(size[1]);
-  t.interpolation = data::parse_interpolation(cfg.get_string("INPUT.INTERPOLATION"));
-  t.mean = triple(cfg.get_list_float("INPUT.PIXEL_MEAN"), "INPUT.PIXEL_MEAN");
-  t.std = triple(cfg.get_list_float("INPUT.PIXEL_STD"), "INPUT.PIXEL_STD");
-  const auto scale = cfg.get_list_float("INPUT.RRCROP_SCALE");
-  CLIPT_CHECK(scale.size() == 2, "INPUT.RRCROP_SCALE must be (min, max)");
-  t.rrc_scale_min = scale[0];
-  t.rrc_scale_max = scale[1];
-  return t;
-}
-
 std::filesystem::path Trainer::checkpoint_path(const std::filesystem::path& run, int64_t epoch) {
   return run / "checkpoints" / fmt::format("epoch-{}.safetensors", epoch);
 }
@@ -117,7 +97,7 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop) 
   const auto model_dir = resolve_model_dir(cfg_);
   clip_ = clip::load_clip(model_dir, dtype_, device_);
   tokenizer_ = std::make_unique<clip::Tokenizer>(clip::Tokenizer::from_hf_dir(model_dir));
-  transforms_ = transform_config(cfg_);
+  transforms_ = data::transform_config_from(cfg_);
   CLIPT_CHECK(transforms_.height == clip_->config().image_size && transforms_.width == clip_->config().image_size,
               "INPUT.SIZE ({}, {}) does not match the model's resolution {} ({})", transforms_.height, transforms_.width,
               clip_->config().image_size, model_dir.string());
@@ -127,8 +107,16 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop) 
   const uint64_t seed = run_seed(cfg_);
   data::FewShotOptions fewshot;
   fewshot.warn = [this](const std::string& m) { log_.line("warning: " + m); };
-  splits_ = data::apply_fewshot(data::read_dataset(dataset, std::filesystem::path(cfg_.get_string("DATASET.ROOT"))),
-                                int(cfg_.get_int("DATASET.NUM_SHOTS")), seed, fewshot);
+  data::DatasetSplits read = data::read_dataset(dataset, std::filesystem::path(cfg_.get_string("DATASET.ROOT")));
+  const int shots = int(cfg_.get_int("DATASET.NUM_SHOTS"));
+  if (read.domains.empty()) {
+    splits_ = data::apply_fewshot(std::move(read), shots, seed, fewshot);
+  } else {  // domain generalisation: sources → train/val, targets → test, shots per class per source domain
+    const data::DomainSelection domains = data::domain_selection_from(cfg_, read);
+    splits_ = data::prepare_domains(read, domains, shots, seed, fewshot);
+    log_.info("domains of {}: train on {} | test on {}", dataset, fmt::join(domains.sources, ", "),
+              fmt::join(domains.targets, ", "));
+  }
   train_subsample_ = data::parse_subsample(cfg_.get_string("DATASET.SUBSAMPLE_CLASSES"));
   data::DatasetSplits train_split = data::subsample_classes(splits_, train_subsample_);
   train_samples_ = train_split.train;
@@ -141,6 +129,9 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop) 
   ctx_.device = device_;
   ctx_.seed = seed;
   ctx_.output_dir = output_dir_.string();
+  ctx_.stop = stop_;
+  ctx_.log = [this](const std::string& line) { log_.line(line); };
+  ctx_.quiet = log_.quiet();
   method_ = methods::create_method(method_name_);
   method_->build(ctx_, train_classnames_);
   build_optimizer();
@@ -194,6 +185,7 @@ void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std:
                          {"reason", reason},
                          {"config", cfg_.dump()}};
   const auto path = iteration > 0 ? resume_path(output_dir_) : checkpoint_path(output_dir_, epochs_done);
+  std::filesystem::create_directories(path.parent_path());
   io::save_checkpoint(path, tensors, meta);
   if (iteration > 0) return;
   // Keep the newest epoch (and every TRAIN.CHECKPOINT_FREQ-th, as Dassl); drop a stale mid-epoch one.
@@ -233,6 +225,21 @@ void Trainer::restore(const std::filesystem::path& file, bool with_optimizer) {
   }
   epochs_done_ = meta.value("epochs_done", int64_t(0));
   resume_iteration_ = meta.value("iteration", int64_t(0));
+}
+
+nlohmann::json load_method_weights(methods::Method& method, const std::filesystem::path& file, Device device) {
+  io::Checkpoint ck = io::Checkpoint::open(file);
+  io::NamedTensors dst;
+  for (auto& [n, t] : method.trainable_parameters()) dst.push_back({kParamPrefix + n, t});
+  ck.load_into(dst);  // names and shapes are all checked first; the error lists every mismatch
+  std::map<std::string, Tensor> extra;
+  for (const auto& name : ck.names())
+    if (name.starts_with(kStatePrefix)) {
+      Tensor t = ck.get(name);
+      extra[name.substr(std::string(kStatePrefix).size())] = ck.load(name, t.dtype(), device);
+    }
+  if (!extra.empty()) method.load_extra_state(extra);
+  return ck.meta();
 }
 
 void Trainer::load(const std::filesystem::path& run_or_file, int64_t epoch) {
@@ -286,7 +293,22 @@ void Trainer::train() {
     int64_t correct = 0, seen = 0, images = 0, iteration = 0;
     auto window_start = std::chrono::steady_clock::now();
     data::Batch batch;
-    while (loader->next(batch)) {
+    // Ctrl-C (or a stop request) lands either between steps or inside the loader; both checkpoint here.
+    auto interrupted = [&](const char* where) {
+      if (iteration > 0) save_checkpoint(epoch, iteration, "interrupted");
+      const auto saved = iteration > 0 ? resume_path(output_dir_) : checkpoint_path(output_dir_, epoch);
+      throw Interrupted(fmt::format("interrupted {} at epoch {} iteration {}; {}; run the same command again to "
+                                    "resume",
+                                    where, epoch + 1, iteration,
+                                    iteration > 0 || epoch > 0 ? "checkpoint saved to " + saved.string()
+                                                               : std::string("nothing trained yet")));
+    };
+    for (;;) {
+      try {
+        if (!loader->next(batch)) break;
+      } catch (const Interrupted&) {
+        interrupted("while loading data");
+      }
       if (iteration < resume_iteration_) {  // resuming inside this epoch: these batches were trained
         ++iteration;
         continue;
@@ -332,12 +354,8 @@ void Trainer::train() {
         images = 0;
         window_start = now;
       }
-      if (stop_ && stop_->load()) {
-        save_checkpoint(epoch, iteration, "interrupted");
-        throw Interrupted(fmt::format("interrupted at epoch {} iteration {}; checkpoint saved to {}; run the same "
-                                      "command again to resume",
-                                      epoch + 1, iteration, resume_path(output_dir_).string()));
-      }
+      if (after_step_) after_step_(tb.global_step);
+      if (stop_ && stop_->load()) interrupted("after a step");
     }
     const int64_t trained = iteration - resume_iteration_;
     resume_iteration_ = 0;

@@ -4,6 +4,7 @@
 // log.txt, metrics.jsonl), evaluation (text features once per class set) and results.json.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -47,6 +48,9 @@ class Trainer {
   // Writes results.json (atomic) with the evaluations and the run's identity.
   void write_results(const std::vector<EvalResult>& results, const std::filesystem::path& path) const;
 
+  // Called after every optimisation step with the global step index (progress hooks, tests).
+  void set_after_step(std::function<void(int64_t global_step)> f) { after_step_ = std::move(f); }
+
   methods::Method& method() { return *method_; }
   const methods::MethodContext& context() const { return ctx_; }
   const Config& config() const { return cfg_; }
@@ -87,9 +91,12 @@ class Trainer {
   data::TransformConfig transforms_;
   int64_t epochs_done_ = 0;
   int64_t resume_iteration_ = 0;  // > 0 when resuming inside an epoch (after Ctrl-C)
+  std::function<void(int64_t)> after_step_;
 };
 
-// INPUT.* → the image pipeline's configuration.
-data::TransformConfig transform_config(const Config& cfg);
+// Loads a checkpoint's method parameters and extra state (not the optimizer) into `method`, which must
+// have been built for the same classes; returns the checkpoint's metadata. For methods that reuse
+// another run (DPC loading its stage-1 backbone).
+nlohmann::json load_method_weights(methods::Method& method, const std::filesystem::path& file, Device device);
 
 }  // namespace clipt::trainer

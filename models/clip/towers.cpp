@@ -63,7 +63,7 @@ Tensor VisionTower::forward(const Tensor& images, const VisionPrompts* prompts) 
   x = ln_pre->forward(x);
   nn::Transformer::LayerHook hook;
   if (prompts && !prompts->deep.empty()) {
-    CLIPT_CHECK(n > 0, "vision prompts: deep prompts given without layer-0 prompts");
+    CLIPT_CHECK(prompts->shallow.defined(), "vision prompts: deep prompts given without layer-0 prompts");
     hook = [&](int64_t layer, const Tensor& h) {
       if (layer == 0 || layer >= int64_t(prompts->deep.size()) || !prompts->deep[size_t(layer)].defined()) return h;
       Tensor p = batched(prompts->deep[size_t(layer)], b, dt, "deep vision prompts");

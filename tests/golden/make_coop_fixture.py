@@ -84,14 +84,16 @@ def run(kg):
     return {"losses": losses, "contexts": contexts}
 
 
-out = {
-    "classnames": CLASSNAMES, "n_ctx": N_CTX, "lr": LR, "momentum": MOMENTUM, "weight_decay": WD,
-    "kg_lambda": KG_LAMBDA, "template": "a photo of a {}.",
-    "ctx_init": [float(v) for v in ctx_init.reshape(-1)],
-    "images": {"shape": list(images.shape), "data": [float(v) for v in images.reshape(-1)]},
-    "labels": labels.tolist(),
-    "coop": run(False), "kgcoop": run(True),
-}
-with open(os.path.join(HERE, "coop_steps.json"), "w") as f:
-    json.dump(out, f)
-print("losses CoOp", out["coop"]["losses"], "KgCoOp", out["kgcoop"]["losses"])
+# Importable (make_gcscoop_fixture.py reuses the encoder above): the fixture is written when run.
+if __name__ == "__main__":
+    out = {
+        "classnames": CLASSNAMES, "n_ctx": N_CTX, "lr": LR, "momentum": MOMENTUM, "weight_decay": WD,
+        "kg_lambda": KG_LAMBDA, "template": "a photo of a {}.",
+        "ctx_init": [float(v) for v in ctx_init.reshape(-1)],
+        "images": {"shape": list(images.shape), "data": [float(v) for v in images.reshape(-1)]},
+        "labels": labels.tolist(),
+        "coop": run(False), "kgcoop": run(True),
+    }
+    with open(os.path.join(HERE, "coop_steps.json"), "w") as f:
+        json.dump(out, f)
+    print("losses CoOp", out["coop"]["losses"], "KgCoOp", out["kgcoop"]["losses"])

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "engine/core/error.h"
+#include "engine/data/datasets/dg_readers.h"
 #include "engine/data/datasets/readers.h"
 
 namespace clipt::data {
@@ -28,6 +29,16 @@ std::vector<DatasetInfo> builtin_datasets() {
       {"imagenet_sketch", "ImageNetSketch", "imagenet-sketch", read_imagenet_sketch},
       {"imagenet_a", "ImageNetA", "imagenet-adversarial", read_imagenet_a},
       {"imagenet_r", "ImageNetR", "imagenet-rendition", read_imagenet_r},
+      // Domain generalisation (dg_readers.h): Dassl's classes, then MetaPrompt's few-shot variants.
+      {"pacs", "PACS", "pacs", read_pacs},
+      {"vlcs", "VLCS", "VLCS", read_vlcs},
+      {"office_home", "OfficeHomeDG", "office_home_dg", read_office_home_dg},
+      {"domainnet", "DomainNetDG", "domainnet", read_domainnet},
+      {"pacs_fs", "PACSFS", "pacs", read_pacs},
+      {"vlcs_fs", "VLCSFS", "vlcs", read_vlcs_fs},
+      {"office_home_fs", "OfficeHomeFS", "office_home", read_office_home_fs},
+      {"domainnet_fs", "DomainNetFS", "domainnet", read_domainnet},
+      {"world_dg", "WorldDG", "world_dg", read_world_dg},
       {"split_json", "SplitJson", "", read_split_json_dataset},
       {"image_folder", "ImageFolder", "", read_image_folder},
   };

@@ -1,0 +1,71 @@
+// CoOp training step (issue 6's benchmark): ViT-B/16, 500 classes, batch 32, 16 context tokens, fp16 on
+// CUDA by default (random weights: speed does not depend on their values). Prints one JSON line with
+// ms/step, images/s and the engine's peak memory; `bench/coop_step_torch.py` measures the peer code
+// (CoOp's PromptLearner/TextEncoder on transformers' CLIP, eager fp16) on the same machine, and
+// `bench/run_coop_step.sh` runs both and prints the ratio.
+//   bench_coop_step [--device cuda|cpu] [--dtype fp16|bf16|fp32] [--classes 500] [--batch 32]
+//                   [--n-ctx 16] [--steps 20] [--arch b16|s16]
+#include <fmt/core.h>
+
+#include <chrono>
+
+#include "apps/args.h"
+#include "engine/core/backend.h"
+#include "methods/method.h"
+#include "methods/trainer/config_defaults.h"
+
+using namespace clipt;
+
+int main(int argc, char** argv) {
+  try {
+    apps::Args args(std::vector<std::string>(argv + 1, argv + argc));
+    const Device device = parse_device(args.get_or("device", cuda_available() ? "cuda" : "cpu"));
+    const DType dtype = device.is_cpu() ? DType::F32 : parse_dtype(args.get_or("dtype", "fp16"));
+    const int64_t classes = args.get_int("classes", 500), batch = args.get_int("batch", 32);
+    const int64_t steps = args.get_int("steps", 20), n_ctx = args.get_int("n-ctx", 16);
+    const std::string vocab = args.get_or("vocab", std::string(CLIPT_SOURCE_DIR) + "/../shared/data/bpe_simple_vocab_16e6.txt.gz");
+    if (!std::filesystem::exists(vocab)) {
+      fmt::print("{{\"name\": \"coop_step\", \"skipped\": \"no CLIP vocabulary at {} (pass --vocab)\"}}\n", vocab);
+      return 0;
+    }
+    clip::ClipConfig c;  // ViT-B/16 (or a small variant for CPU runs)
+    c.vision = {768, 12, 12, 3072, "quick_gelu", 1e-5};
+    c.patch_size = 16;
+    if (args.get_or("arch", device.is_cpu() ? "s16" : "b16") == "s16") {
+      c.vision = {384, 4, 6, 1536, "quick_gelu", 1e-5};
+      c.text = {256, 4, 4, 1024, "quick_gelu", 1e-5};
+      c.projection_dim = 256;
+    }
+    Generator gen(0);
+    clip::ClipModel model(c, gen, dtype);
+    model.to(device);
+    model.requires_grad_(false);
+    const auto tok = clip::Tokenizer::from_bpe_gz(vocab);
+    Config cfg = default_config();
+    cfg.set("TRAINER.COOP.N_CTX", n_ctx);
+    methods::MethodContext ctx{&model, &tok, &cfg, "imagenet", device, 1, ""};
+    std::vector<std::string> names;
+    for (int64_t i = 0; i < classes; ++i) names.push_back(fmt::format("object number {}", i));
+    auto method = methods::create_method("CoOp");
+    method->build(ctx, names);
+    std::vector<Tensor> params;
+    for (auto& [n, p] : method->trainable_parameters()) params.push_back(p);
+    optim::SGD sgd(params, {.lr = 0.002, .momentum = 0.9, .weight_decay = 5e-4});
+    methods::TrainBatch b;
+    b.images = randn({batch, 3, c.image_size, c.image_size}, gen, DType::F32, device);
+    b.labels = randint(0, classes, {batch}, gen, device);
+    for (int w = 0; w < 3; ++w) method->train_step(b, sgd);  // warm-up
+    backend_for(device).synchronize();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t s = 0; s < steps; ++s) method->train_step(b, sgd);
+    backend_for(device).synchronize();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / double(steps);
+    fmt::print("{{\"name\": \"coop_step\", \"device\": \"{}\", \"dtype\": \"{}\", \"model\": \"{}\", \"classes\": {}, "
+               "\"batch\": {}, \"n_ctx\": {}, \"ms_per_step\": {:.3f}, \"images_per_s\": {:.1f}}}\n",
+               device.str(), dtype_name(dtype), c.summary(), classes, batch, n_ctx, ms, 1000.0 * double(batch) / ms);
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench_coop_step: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,206 @@
+#include "methods/metaprompt/metaprompt.h"
+
+#include "engine/data/templates.h"
+#include "engine/ops/ops.h"
+#include "engine/ops/random.h"
+#include "methods/builtin.h"
+#include "methods/common/clip_features.h"
+#include "methods/common/deep_prompts.h"
+#include "methods/metaprompt/meta_splits.h"
+
+namespace clipt::methods {
+
+namespace {
+
+constexpr const char* kFrozenImageFeatures = "metaprompt.frozen_image_features";
+
+Tensor index_tensor(const std::vector<int64_t>& v, Device device) {
+  return Tensor::from_vector(v, {int64_t(v.size())}, device);
+}
+
+// Layer 0's prompts and the deep ones of a [layers, n, W] prompt tensor.
+Tensor layer0(const Tensor& p) { return p.select(0, 0); }
+Tensor deeper(const Tensor& p) { return p.size(0) > 1 ? p.narrow(0, 1, p.size(0) - 1) : Tensor(); }
+
+}  // namespace
+
+void MetaPrompt::build(const MethodContext& ctx, const std::vector<std::string>& classnames) {
+  const Config& cfg = *ctx.cfg;
+  const auto& c = ctx.clip->config();
+  ctx_ = ctx;
+  scale_ = ctx.clip->logit_scale_value();
+  n_ctx_ = cfg.get_int("TRAINER.META.N_CTX");
+  const int64_t n_pro = cfg.get_int("TRAINER.META.N_PRO"), layers = cfg.get_int("TRAINER.META.LAYERS");
+  meta_step_size_ = cfg.get_float("TRAINER.META.META_STEP");
+  legacy_ = cfg.get_bool("METAPROMPT.LEGACY_RESTORE");
+  CLIPT_CHECK(n_ctx_ > 0, "TRAINER.META.N_CTX must be positive, got {}", n_ctx_);
+  CLIPT_CHECK(n_pro > 0, "TRAINER.META.N_PRO must be positive, got {}", n_pro);
+  check_prompt_depth("TRAINER.META.LAYERS", layers, 1, std::min(c.text.layers, c.vision.layers),
+                     c.text.layers <= c.vision.layers ? "text" : "image");
+
+  Generator text_gen(ctx.seed * 7919 + 404), vision_gen(ctx.seed * 7919 + 505);
+  text_prompts_ = normal_prompts({layers, n_ctx_, c.text.width}, text_gen, ctx.device).requires_grad_();
+  vision_prompts_ = normal_prompts({layers, n_pro, c.vision.width}, vision_gen, ctx.device).requires_grad_();
+  train_classnames_ = classnames;
+  train_prompts_ = ClassPrompts(ctx, classnames, placeholder_prefix(n_ctx_), n_ctx_);
+  w0_train_ = hand_made_text_features(ctx, classnames, data::metaprompt_templates(ctx.dataset));
+}
+
+nn::NamedTensors MetaPrompt::trainable_parameters() const {
+  return {{"prompt_learner.text_prompts", text_prompts_}, {"prompt_learner.vision_prompts", vision_prompts_}};
+}
+
+std::vector<std::pair<std::string, Tensor*>> MetaPrompt::prompt_slots() {
+  return {{"text_prompts", &text_prompts_}, {"vision_prompts", &vision_prompts_}};
+}
+
+Tensor MetaPrompt::image_features(const Tensor& images) {
+  return deep_image_features(ctx_, images, layer0(vision_prompts_), deeper(vision_prompts_));
+}
+
+Tensor MetaPrompt::text_features_of(const ClassPrompts& prompts, const std::vector<int64_t>& rows) const {
+  return deep_text_features(ctx_, prompts, layer0(text_prompts_), deeper(text_prompts_), rows);
+}
+
+Tensor MetaPrompt::text_features(const std::vector<int64_t>& rows) { return text_features_of(train_prompts_, rows); }
+
+MetaPrompt::Logits MetaPrompt::logits(const Tensor& prompted_image, const Tensor& frozen_image, const Tensor& w0,
+                                      const Tensor& prompted_text) const {
+  Logits l;
+  l.z_v = cosine_logits(prompted_image, w0, scale_);            // pair V: prompted image, frozen text
+  l.z_t = cosine_logits(frozen_image, prompted_text, scale_);   // pair T: frozen image, prompted text
+  l.z = mul(add(l.z_v, l.z_t), 0.5);
+  return l;
+}
+
+LossResult MetaPrompt::in_domain_loss(const TrainBatch& batch, const Tensor& frozen_image) {
+  const Logits l = logits(image_features(batch.images), frozen_image, w0_train_, text_features());
+  Tensor ce = cross_entropy(l.z, batch.labels), ce_v = cross_entropy(l.z_v, batch.labels),
+         ce_t = cross_entropy(l.z_t, batch.labels);
+  return {add(add(ce, ce_v), ce_t), l.z.detach(), {{"ce", ce.item()}, {"ce_v", ce_v.item()}, {"ce_t", ce_t.item()}}};
+}
+
+void MetaPrompt::precompute(TrainBatch& batch) {
+  if (!batch.cache.count(kFrozenImageFeatures)) batch.cache[kFrozenImageFeatures] = frozen_image_features(ctx_, batch.images);
+}
+
+Tensor MetaPrompt::frozen_features(const TrainBatch& batch) const {
+  auto it = batch.cache.find(kFrozenImageFeatures);
+  return it != batch.cache.end() ? it->second : frozen_image_features(ctx_, batch.images);
+}
+
+LossResult MetaPrompt::loss(const TrainBatch& batch) { return in_domain_loss(batch, frozen_features(batch)); }
+
+StepResult MetaPrompt::train_step(const TrainBatch& batch, optim::Optimizer& optimizer) {
+  // f_0 once per step: the in-domain z_T and the cross-class episodes share it.
+  const Tensor frozen_image = frozen_features(batch);
+  optimizer.zero_grad();
+  LossResult r = in_domain_loss(batch, frozen_image);
+  r.loss.backward();
+  optimizer.step();
+  const auto [episodes, held_out] = meta_step(batch, frozen_image, optimizer);
+  r.metrics["meta_episodes"] = double(episodes);
+  if (episodes > 0) r.metrics["meta_held_out"] = held_out;
+  return {r.loss.item(), r.logits, r.metrics};
+}
+
+std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const Tensor& frozen_image,
+                                                 optim::Optimizer& opt) {
+  const bool cross_class = mode_ == Mode::CrossClass;
+  const std::vector<int64_t> labels = batch.labels.to_vector<int64_t>();
+  std::vector<meta::Episode> episodes;
+  if (cross_class) {
+    const int64_t c = int64_t(train_classnames_.size());
+    const auto order = class_order_fn_ ? class_order_fn_(batch.global_step, c)
+                                       : meta::class_order(ctx_.seed, batch.global_step, c);
+    episodes = meta::class_half_episodes(order, labels);
+  } else {
+    CLIPT_CHECK(batch.domains.defined() && batch.domains.numel() == batch.labels.numel(),
+                "MetaPrompt_DG: the batch carries no domain labels (a multi-domain dataset is needed)");
+    episodes = meta::domain_episodes(batch.domains.to_vector<int64_t>(), labels);
+  }
+  if (episodes.empty()) return {0, 0.0};
+
+  // B2N meta-learns the text prompts, DG the vision prompts; the other modality is frozen meanwhile.
+  Tensor& learned = cross_class ? text_prompts_ : vision_prompts_;
+  Tensor& frozen = cross_class ? vision_prompts_ : text_prompts_;
+  const Device dev = ctx_.device;
+  Tensor snapshot;
+  {
+    NoGrad ng;
+    snapshot = learned.clone();
+  }
+  // The loss of a set of samples at the current prompts: z_T over the group's classes (B2N), or z_V
+  // over all classes (DG).
+  auto episode_loss = [&](const std::vector<int64_t>& samples, const std::vector<int64_t>& local_labels,
+                          const std::vector<int64_t>& classes) {
+    Tensor idx = index_tensor(samples, dev), y = index_tensor(local_labels, dev);
+    if (cross_class)
+      return cross_entropy(cosine_logits(index_select(frozen_image, 0, idx), text_features(classes), scale_), y);
+    return cross_entropy(cosine_logits(image_features(index_select(batch.images, 0, idx)), w0_train_, scale_), y);
+  };
+
+  Tensor grad_sum;
+  double held_out_sum = 0;
+  bool restored = false;
+  for (const meta::Episode& e : episodes) {
+    // Inner step on the support set with the shared optimiser (its lr, momentum buffer, weight decay).
+    opt.zero_grad();
+    episode_loss(e.support_samples, e.support_labels, e.support_classes).backward();
+    // Released code: zero_grad() zeroes rather than drops, so the frozen modality still takes the
+    // momentum and weight-decay part of the update.
+    if (legacy_) frozen.set_grad(zeros_like(frozen));
+    opt.step();
+    // Held-out gradient at the inner point (first order).
+    Tensor held_out = episode_loss(e.query_samples, e.query_labels, e.query_classes);
+    held_out_sum += held_out.item();
+    Tensor g = grad_of(held_out, {learned})[0];
+    grad_sum = grad_sum.defined() ? add(grad_sum, g) : g;
+    // Restore. Released code: `ctx.data = snapshot` makes the parameter share the snapshot's storage,
+    // so later inner steps write into the snapshot and only the first restore takes effect.
+    if (!legacy_ || !restored) {
+      NoGrad ng;
+      learned.copy_(snapshot);
+    }
+    restored = true;
+  }
+  opt.zero_grad();
+  {
+    NoGrad ng;
+    learned.copy_(sub(learned, mul(grad_sum.to(learned.dtype()), opt.lr() * meta_step_size_)));
+  }
+  return {int64_t(episodes.size()), held_out_sum / double(episodes.size())};
+}
+
+void MetaPrompt::prepare_eval(const std::vector<std::string>& classnames, ClassSplit) {
+  NoGrad ng;
+  if (classnames == train_classnames_) {
+    w0_eval_ = w0_train_;
+    eval_prompts_ = train_prompts_;
+  } else {
+    // W0 and the tokenised prompts depend on the class set only: built once per set.
+    if (classnames != cached_classnames_) {
+      w0_cached_ = hand_made_text_features(ctx_, classnames, data::metaprompt_templates(ctx_.dataset));
+      prompts_cached_ = ClassPrompts(ctx_, classnames, placeholder_prefix(n_ctx_), n_ctx_);
+      cached_classnames_ = classnames;
+    }
+    w0_eval_ = w0_cached_;
+    eval_prompts_ = prompts_cached_;
+  }
+  eval_text_ = text_features_of(eval_prompts_);
+}
+
+Tensor MetaPrompt::eval_logits(const Tensor& images) {
+  CLIPT_CHECK(eval_text_.defined(), "MetaPrompt: eval_logits before prepare_eval");
+  NoGrad ng;
+  return logits(image_features(images), frozen_image_features(ctx_, images), w0_eval_, eval_text_).z;
+}
+
+void register_metaprompt() {
+  register_method("MetaPrompt", [] { return std::make_unique<MetaPrompt>(MetaPrompt::Mode::CrossClass); },
+                  {"Meta_B2N"}, "TRAINER.META");
+  register_method("MetaPrompt_DG", [] { return std::make_unique<MetaPrompt>(MetaPrompt::Mode::CrossDomain); },
+                  {"Meta_DG"}, "TRAINER.META");
+}
+
+}  // namespace clipt::methods

@@ -1,0 +1,247 @@
+#include "methods/trainer/xd.h"
+
+#include <fstream>
+
+#include "engine/data/dataset.h"
+#include "engine/io/atomic_file.h"
+#include "methods/method.h"
+#include "methods/trainer/trainer.h"
+
+namespace clipt::trainer {
+
+namespace {
+
+const std::vector<std::string> kImagenetVariants = {"imagenetv2", "imagenet_sketch", "imagenet_a", "imagenet_r"};
+// CoCoOp's cross-dataset table, in its column order.
+const std::vector<std::string> kCrossDatasets = {"caltech101", "oxford_pets", "stanford_cars", "oxford_flowers",
+                                                 "food101",    "fgvc_aircraft", "sun397",      "dtd",
+                                                 "eurosat",    "ucf101"};
+const std::vector<std::string> kWorldShifts = {"world_sketch", "world_cartoon", "world_texture", "world_noisy"};
+
+std::string registry_name(const std::string& name) { return data::find_dataset(name).name; }
+
+nlohmann::json read_record(const std::filesystem::path& record) {
+  std::ifstream in(record);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{} is corrupt ({}); delete it to redo this run", record.string(), e.what());
+  }
+}
+
+std::string source_dataset_config(const XdOptions& o, const std::string& source) {
+  if (!o.base.dataset_config_file.empty() || o.dataset_config_dir.empty()) return o.base.dataset_config_file;
+  const auto path = o.dataset_config_dir / (source + ".yaml");
+  return std::filesystem::exists(path) ? path.string() : "";
+}
+
+void reject_protocol_keys(const std::vector<std::string>& opts) {
+  for (size_t i = 0; i + 1 < opts.size(); i += 2)
+    CLIPT_CHECK(opts[i] != "DATASET.NAME" && opts[i] != "DATASET.NUM_SHOTS" && opts[i] != "DATASET.SUBSAMPLE_CLASSES",
+                "xd: {} is set by the protocol; use --source, --targets and --shots", opts[i]);
+}
+
+// Trains on all classes of the source (or reads the finished run back) and evaluates on its test split.
+nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t seed, RunLog& log) {
+  const auto dir = o.output_dir / source / fmt::format("seed{}", seed);
+  const auto record = dir / "xd.json";
+  if (std::filesystem::exists(record)) {
+    nlohmann::json j = read_record(record);
+    CLIPT_CHECK(j.value("shots", int64_t(-2)) == o.shots && j.value("role", "") == "source",
+                "{} was made with other settings (shots {}, role {}); use another --output-dir", record.string(),
+                j.value("shots", int64_t(-2)), j.value("role", ""));
+    log.info("{} seed {}: trained earlier (accuracy {:.2f}) — {}", source, seed, j.at("accuracy").get<double>(),
+             record.string());
+    return j;
+  }
+  TrainArgs a = o.base;
+  a.seed = seed;
+  a.output_dir = dir.string();
+  a.dataset_config_file = source_dataset_config(o, source);
+  a.opts.insert(a.opts.end(), {"DATASET.NAME", source, "DATASET.NUM_SHOTS", std::to_string(o.shots),
+                               "DATASET.SUBSAMPLE_CLASSES", "all"});
+  const Config cfg = build_run_config(a);
+  std::filesystem::create_directories(dir);
+  cfg.save(dir / "config.yaml");
+  RunLog run_log(dir, o.quiet_runs);
+  Trainer t(cfg, run_log, o.stop);
+  t.train();
+  const EvalResult r = t.evaluate(data::Subsample::All);
+  t.write_results({r}, dir / "results.json");
+  nlohmann::json j = {{"role", "source"}, {"dataset", source}, {"method", methods::canonical_method_name(o.base.trainer)},
+                      {"seed", seed},     {"shots", o.shots},  {"classes", r.num_classes},
+                      {"test_images", r.total}, {"accuracy", r.accuracy}};
+  io::write_file_atomic(record, j.dump(2) + "\n");
+  log.info("{} seed {}: source accuracy {:.2f}", source, seed, r.accuracy);
+  return j;
+}
+
+// Evaluates the source run of `seed` unchanged on `target` (CoOp's --eval-only --model-dir).
+nlohmann::json run_target(const XdOptions& o, const std::string& source, const std::string& target, int64_t seed,
+                          RunLog& log) {
+  const auto source_dir = o.output_dir / source / fmt::format("seed{}", seed);
+  const auto dir = o.output_dir / target / fmt::format("seed{}", seed);
+  const auto record = dir / "xd.json";
+  if (std::filesystem::exists(record)) {
+    nlohmann::json j = read_record(record);
+    CLIPT_CHECK(j.value("source", "") == source && j.value("shots", int64_t(-2)) == o.shots,
+                "{} was made for source {} with {} shots, not {} with {}; use another --output-dir", record.string(),
+                j.value("source", ""), j.value("shots", int64_t(-2)), source, o.shots);
+    log.info("{} seed {}: evaluated earlier ({:.2f}) — {}", target, seed, j.at("accuracy").get<double>(), record.string());
+    return j;
+  }
+  TrainArgs a = o.base;
+  a.seed = seed;
+  a.output_dir = dir.string();
+  a.dataset_config_file = source_dataset_config(o, source);  // the source run's input pipeline
+  // Evaluation only: the target's test split with its own classes; no few-shot sampling.
+  a.opts.insert(a.opts.end(), {"DATASET.NAME", target, "DATASET.NUM_SHOTS", "-1", "DATASET.SUBSAMPLE_CLASSES", "all"});
+  const Config cfg = build_run_config(a);
+  std::filesystem::create_directories(dir);
+  cfg.save(dir / "config.yaml");
+  RunLog run_log(dir, o.quiet_runs);
+  Trainer t(cfg, run_log, o.stop);
+  std::string loaded = "none (no trainable parameters)";
+  if (!t.method().trainable_parameters().empty()) {
+    const int64_t epoch = Trainer::latest_checkpoint(source_dir);
+    CLIPT_CHECK(epoch > 0, "xd: the source run {} has no checkpoint to evaluate on {}", source_dir.string(), target);
+    t.load(source_dir, epoch);
+    loaded = Trainer::checkpoint_path(source_dir, epoch).string();
+  }
+  const EvalResult r = t.evaluate(data::Subsample::All);
+  t.write_results({r}, dir / "results.json");
+  nlohmann::json j = {{"role", "target"},   {"dataset", target},     {"source", source},
+                      {"method", methods::canonical_method_name(o.base.trainer)},
+                      {"seed", seed},       {"shots", o.shots},      {"checkpoint", loaded},
+                      {"classes", r.num_classes}, {"test_images", r.total}, {"accuracy", r.accuracy}};
+  io::write_file_atomic(record, j.dump(2) + "\n");
+  log.info("{} seed {}: accuracy {:.2f} ({} classes, {} images)", target, seed, r.accuracy, r.num_classes, r.total);
+  return j;
+}
+
+std::string group_table(const XdTable& t, bool domain_shift) {
+  std::string head = fmt::format("| Method | {} (source) |", t.source.dataset), rule = "|---|---|",
+              row = fmt::format("| {} | {:.2f} |", t.method, t.source.accuracy);
+  for (const auto& c : t.targets) {
+    if (c.domain_shift != domain_shift) continue;
+    head += fmt::format(" {} |", c.dataset);
+    rule += "---|";
+    row += fmt::format(" {:.2f} |", c.accuracy);
+  }
+  head += " Avg |";
+  rule += "---|";
+  row += fmt::format(" {:.2f} |", domain_shift ? t.domain_shift_average : t.cross_dataset_average);
+  return head + "\n" + rule + "\n" + row + "\n";
+}
+
+}  // namespace
+
+std::vector<std::string> default_xd_targets(const std::string& source) {
+  const std::string name = registry_name(source);
+  if (name == "imagenet") {
+    std::vector<std::string> out = kImagenetVariants;
+    out.insert(out.end(), kCrossDatasets.begin(), kCrossDatasets.end());
+    return out;
+  }
+  if (name == "world") return kWorldShifts;
+  fail("xd: no default targets for source {}: pass --targets a,b,...", source);
+}
+
+bool is_domain_shift_target(const std::string& source, const std::string& target) {
+  if (source == "imagenet")
+    return std::find(kImagenetVariants.begin(), kImagenetVariants.end(), target) != kImagenetVariants.end();
+  return target.size() > source.size() + 1 && target.compare(0, source.size() + 1, source + "_") == 0;
+}
+
+void summarise(XdTable& t) {
+  auto mean = [](XdColumn& c) {
+    CLIPT_CHECK(!c.per_seed.empty(), "xd table: {} has no result", c.dataset);
+    c.accuracy = 0;
+    for (double a : c.per_seed) c.accuracy += a;
+    c.accuracy /= double(c.per_seed.size());
+  };
+  mean(t.source);
+  double sums[2] = {0, 0};
+  int counts[2] = {0, 0};
+  for (auto& c : t.targets) {
+    mean(c);
+    sums[c.domain_shift] += c.accuracy;
+    counts[c.domain_shift] += 1;
+  }
+  t.cross_dataset_average = counts[0] ? sums[0] / counts[0] : 0.0;
+  t.domain_shift_average = counts[1] ? sums[1] / counts[1] : 0.0;
+}
+
+std::string XdTable::markdown() const {
+  std::string s = fmt::format("{} trained on all classes of {}, evaluated unchanged (accuracy, %)\n", method, source.dataset);
+  const bool any_shift = std::any_of(targets.begin(), targets.end(), [](const XdColumn& c) { return c.domain_shift; });
+  const bool any_cross = std::any_of(targets.begin(), targets.end(), [](const XdColumn& c) { return !c.domain_shift; });
+  if (any_shift) s += "\nDomain shift\n\n" + group_table(*this, true);
+  if (any_cross) s += "\nCross-dataset\n\n" + group_table(*this, false);
+  return s;
+}
+
+std::string XdTable::csv() const {
+  std::string s = "method,dataset,role,accuracy,seeds,per_seed\n";
+  auto line = [&](const XdColumn& c, const char* role) {
+    s += fmt::format("{},{},{},{:.4f},{},{}\n", method, c.dataset, role, c.accuracy, fmt::join(c.seeds, " "),
+                     fmt::join(c.per_seed, " "));
+  };
+  line(source, "source");
+  for (const auto& c : targets) line(c, c.domain_shift ? "domain_shift" : "cross_dataset");
+  s += fmt::format("{},Average (domain shift),average,{:.4f},,\n", method, domain_shift_average);
+  s += fmt::format("{},Average (cross-dataset),average,{:.4f},,\n", method, cross_dataset_average);
+  return s;
+}
+
+nlohmann::json XdTable::to_json() const {
+  auto col = [](const XdColumn& c) {
+    return nlohmann::json{{"dataset", c.dataset}, {"domain_shift", c.domain_shift}, {"accuracy", c.accuracy},
+                          {"seeds", c.seeds},     {"per_seed", c.per_seed}};
+  };
+  nlohmann::json j = {{"method", method}, {"source", col(source)}, {"targets", nlohmann::json::array()},
+                      {"domain_shift_average", domain_shift_average}, {"cross_dataset_average", cross_dataset_average}};
+  for (const auto& c : targets) j["targets"].push_back(col(c));
+  return j;
+}
+
+XdTable run_xd(const XdOptions& o, RunLog& log) {
+  CLIPT_CHECK(!o.seeds.empty(), "xd: no seed given");
+  reject_protocol_keys(o.base.opts);
+  const std::string source = registry_name(o.source);
+  std::vector<std::string> targets;
+  for (const auto& t : o.targets.empty() ? default_xd_targets(source) : o.targets) {
+    const std::string name = registry_name(t);
+    CLIPT_CHECK(name != source, "xd: target {} is the source itself", t);
+    targets.push_back(name);
+  }
+  XdTable table;
+  table.method = methods::canonical_method_name(o.base.trainer);
+  table.source.dataset = source;
+  for (const auto& t : targets) {
+    XdColumn c;
+    c.dataset = t;
+    c.domain_shift = is_domain_shift_target(source, t);
+    table.targets.push_back(c);
+  }
+  log.info("{}: train on {} ({} shots per class), evaluate on {}; seeds {}", table.method, source, o.shots,
+           fmt::join(targets, ", "), fmt::join(o.seeds, ","));
+  for (int64_t seed : o.seeds) {
+    const nlohmann::json s = run_source(o, source, seed, log);
+    table.source.seeds.push_back(seed);
+    table.source.per_seed.push_back(s.at("accuracy").get<double>());
+    for (auto& c : table.targets) {
+      const nlohmann::json j = run_target(o, source, c.dataset, seed, log);
+      c.seeds.push_back(seed);
+      c.per_seed.push_back(j.at("accuracy").get<double>());
+    }
+  }
+  summarise(table);
+  std::filesystem::create_directories(o.output_dir);
+  io::write_file_atomic(o.output_dir / "xd.md", table.markdown());
+  io::write_file_atomic(o.output_dir / "xd.csv", table.csv());
+  io::write_file_atomic(o.output_dir / "xd.json", table.to_json().dump(2) + "\n");
+  return table;
+}
+
+}  // namespace clipt::trainer

@@ -1,0 +1,154 @@
+// DPC end to end through the base-to-new protocol on a small built-in world (10 classes: 5 base, as
+// EuroSAT) with the tiny CLIP fixture: one `b2n --trainer DPC` trains stage 1 (CoOp) in <run>/stage1,
+// stage 2 on its prompt, evaluates base and new in the same run, reports the backbone's row next to
+// DPC's, and with ω_n = 0 gets the backbone's new-class accuracy exactly. Then stage 2 alone over the
+// existing stage-1 run (DPC.BACK_CKPT_PATH), and the peers' PyTorch path rejected with a clear error.
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/data/world/world_datasets.h"
+#include "methods/trainer/b2n.h"
+#include "methods/trainer/trainer.h"
+#include "models/world/ensure_world.h"
+#include "tests/common/test_util.h"
+
+namespace clipt {
+namespace {
+
+namespace fs = std::filesystem;
+
+void write(const fs::path& file, const std::string& text) {
+  std::ofstream out(file);
+  out << text;
+}
+
+nlohmann::json read_json(const fs::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in);
+}
+
+struct SmallWorld {
+  fs::path root = test::scratch_dir("dpc_world");
+  fs::path dataset_yaml = root / "dataset.yaml", dpc_yaml = root / "dpc.yaml", coop_yaml = root / "coop.yaml";
+  SmallWorld() {
+    world::WorldParams p;
+    p.benchmark.classes = {{world::Colour::Red, world::Colour::Blue},
+                           {world::Shape::Circle, world::Shape::Square, world::Shape::Triangle, world::Shape::Star,
+                            world::Shape::Heart}};
+    p.benchmark.train_per_class = 4;
+    p.benchmark.val_per_class = 1;
+    p.benchmark.test_per_class = 4;
+    p.benchmark.image_size = 32;
+    p.write_dg = false;
+    p.tokenizer.corpus_captions = 2000;
+    world::ensure_world(root, p);
+    world::register_world_datasets();
+    write(dataset_yaml, R"(DATASET:
+  NAME: "world"
+  NUM_SHOTS: 4
+DATALOADER:
+  TRAIN_X:
+    BATCH_SIZE: 4
+  TEST:
+    BATCH_SIZE: 8
+  NUM_WORKERS: 1
+INPUT:
+  SIZE: (32, 32)
+  TRANSFORMS: ["random_resized_crop", "random_flip", "normalize"]
+  RRCROP_SCALE: (0.5, 1.0)
+)");
+    write(coop_yaml, R"(OPTIM:
+  NAME: "sgd"
+  LR: 0.01
+  MAX_EPOCH: 2
+  LR_SCHEDULER: "cosine"
+TRAINER:
+  COOP:
+    N_CTX: 4
+    PREC: "fp32"
+)");
+    write(dpc_yaml, "OPTIM:\n  NAME: \"sgd\"\n  LR: 0.002\n  MAX_EPOCH: 2\n  LR_SCHEDULER: \"cosine\"\n"
+                    "TRAINER:\n  COOP:\n    PREC: \"fp32\"\n"
+                    "SPLE:\n  INFER_TOPK: 8\n  STACK:\n    MODE: \"converse\"\n    WEIGHT: 0.2\n    WEIGHT_FOR_NEW: 0.0\n"
+                    "DPC:\n  BACKBONE: \"CoOp\"\n  BACKBONE_CONFIG: \"" +
+                        coop_yaml.string() + "\"\n");
+  }
+  trainer::B2nOptions options(const fs::path& out, std::vector<std::string> opts = {}) const {
+    trainer::B2nOptions o;
+    o.base.trainer = "DPC";
+    o.base.config_file = dpc_yaml.string();
+    o.base.dataset_config_file = dataset_yaml.string();
+    o.base.root = root.string();
+    o.base.model = (test::golden_dir() / "clip_tiny").string();
+    o.base.device = "cpu";
+    o.base.opts = std::move(opts);
+    o.datasets = {"world"};
+    o.seeds = {1};
+    o.output_dir = out;
+    o.quiet_runs = true;
+    return o;
+  }
+};
+
+TEST(DpcWorld, OneBaseToNewCommandRunsBothStagesAndKeepsTheBackbonesNewAccuracy) {
+  SmallWorld w;
+  const fs::path out = w.root / "b2n";
+  trainer::RunLog log(out, true);
+  const trainer::B2nTable table = trainer::run_b2n(w.options(out), log);
+  const fs::path run = out / "world" / "seed1";
+  ASSERT_TRUE(fs::exists(run / "stage1" / "checkpoints" / "epoch-2.safetensors"));
+  ASSERT_TRUE(fs::exists(run / "checkpoints" / "epoch-2.safetensors"));
+
+  // The backbone's evaluations in stage 1 and DPC's in stage 2 come from the same run.
+  const auto stage1 = read_json(run / "stage1" / "results.json");
+  EXPECT_EQ(stage1["method"], "CoOp");
+  double stage1_base = -1, stage1_new = -1;
+  for (const auto& e : stage1["evaluations"]) (e["subsample"] == "base" ? stage1_base : stage1_new) = e["accuracy"];
+  ASSERT_EQ(table.rows.size(), 1u);
+  ASSERT_EQ(table.baseline.size(), 1u);
+  EXPECT_EQ(table.baseline[0].method, "CoOp");
+  EXPECT_EQ(table.baseline[0].rows[0].base, stage1_base);
+  EXPECT_EQ(table.baseline[0].rows[0].novel, stage1_new);
+  EXPECT_EQ(table.rows[0].novel, stage1_new) << "omega_n = 0: new classes must be classified by P exactly";
+  EXPECT_NE(table.markdown().find("| CoOp | Base | New | HM |"), std::string::npos) << table.markdown();
+
+  // Stage 2's steps: 4 anchors plus negatives of classes not in the batch (5 base classes: at most 4).
+  std::ifstream metrics(run / "metrics.jsonl");
+  int steps = 0;
+  for (std::string line; std::getline(metrics, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["type"] != "step") continue;
+    ++steps;
+    EXPECT_GE(j["built_batch"].get<double>(), 4);
+    EXPECT_LE(j["built_batch"].get<double>(), 8);
+  }
+  EXPECT_GT(steps, 0);
+
+  // Rerun: read back, nothing retrained.
+  const trainer::B2nTable again = trainer::run_b2n(w.options(out), log);
+  EXPECT_EQ(again.rows[0].base, table.rows[0].base);
+  ASSERT_EQ(again.baseline.size(), 1u);
+
+  // Stage 2 only, over the finished stage-1 run: same stage 1, same new-class accuracy.
+  const fs::path out2 = w.root / "b2n_reuse";
+  const trainer::B2nTable reuse =
+      trainer::run_b2n(w.options(out2, {"DPC.BACK_CKPT_PATH", (run / "stage1").string()}), log);
+  EXPECT_FALSE(fs::exists(out2 / "world" / "seed1" / "stage1"));
+  EXPECT_EQ(reuse.rows[0].novel, stage1_new);
+  EXPECT_EQ(reuse.rows[0].base, table.rows[0].base) << "same stage 1, seed and recipe: the same stage 2";
+
+  // The released configs' PyTorch stage-1 path is refused, naming the key.
+  EXPECT_ERROR_CONTAINS(
+      trainer::run_b2n(w.options(w.root / "b2n_peer", {"SPLE.BACK_CKPT_PATH", "output/x/prompt_learner/model.pth.tar-50"}),
+                       log),
+      "SPLE.BACK_CKPT_PATH");
+  // A stage-1 run of another method than DPC.BACKBONE is refused too.
+  EXPECT_ERROR_CONTAINS(trainer::run_b2n(w.options(w.root / "b2n_kg", {"DPC.BACK_CKPT_PATH", (run / "stage1").string(),
+                                                                       "DPC.BACKBONE", "KgCoOp"}),
+                                         log),
+                        "set DPC.BACKBONE CoOp");
+}
+
+}  // namespace
+}  // namespace clipt

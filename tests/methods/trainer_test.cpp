@@ -1,0 +1,156 @@
+// The trainer end to end on a generated dataset and the tiny golden CLIP: checkpoints, resume after an
+// interruption (bit-identical to an uninterrupted run), epoch-boundary resume, evaluation, and the
+// clear errors for bad input (unknown trainer/dataset/key, missing weights, class-count mismatch, NaN).
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/data/image.h"
+#include "engine/io/checkpoint.h"
+#include "methods/trainer/config_defaults.h"
+#include "methods/trainer/trainer.h"
+#include "tests/common/test_util.h"
+
+namespace clipt {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Four colour classes of 32×32 images in the generic split_json layout (<root>/images, <root>/split.json).
+fs::path make_dataset(const std::string& name) {
+  const fs::path root = test::scratch_dir(name);
+  const std::vector<std::string> classes{"red circle", "blue square", "green triangle", "small star"};
+  const uint8_t colours[4][3] = {{220, 30, 30}, {30, 30, 220}, {30, 200, 40}, {230, 230, 40}};
+  nlohmann::json split = {{"train", nlohmann::json::array()}, {"val", nlohmann::json::array()},
+                          {"test", nlohmann::json::array()}};
+  for (int c = 0; c < 4; ++c) {
+    fs::create_directories(root / "images" / std::to_string(c));
+    for (int i = 0; i < 10; ++i) {
+      data::Image img(32, 32);
+      for (int y = 0; y < 32; ++y)
+        for (int x = 0; x < 32; ++x)
+          for (int k = 0; k < 3; ++k) img.at(x, y, k) = uint8_t(std::clamp(colours[c][k] + (x * 7 + y * 3 + i * 11) % 41 - 20, 0, 255));
+      const std::string rel = std::to_string(c) + "/" + std::to_string(i) + ".png";
+      data::write_png(root / "images" / rel, img);
+      split[i < 6 ? "train" : i < 8 ? "val" : "test"].push_back({rel, c, classes[size_t(c)]});
+    }
+  }
+  std::ofstream(root / "split.json") << split.dump();
+  return root;
+}
+
+Config run_config(const fs::path& data, const fs::path& out, std::vector<std::string> overrides = {}) {
+  Config cfg = default_config();
+  std::vector<std::string> base = {
+      "TRAINER.NAME", "CoOp", "TRAINER.COOP.N_CTX", "4", "TRAINER.COOP.PREC", "fp32",
+      "DATASET.NAME", "split_json", "DATASET.ROOT", data.string(), "DATASET.NUM_SHOTS", "4",
+      "DATASET.SUBSAMPLE_CLASSES", "base", "INPUT.SIZE", "(32, 32)", "INPUT.INTERPOLATION", "bicubic",
+      "INPUT.TRANSFORMS", "['random_resized_crop', 'random_flip', 'normalize']",
+      "INPUT.PIXEL_MEAN", "[0.48145466, 0.4578275, 0.40821073]", "INPUT.PIXEL_STD", "[0.26862954, 0.26130258, 0.27577711]",
+      "OPTIM.NAME", "sgd", "OPTIM.LR", "0.05", "OPTIM.MAX_EPOCH", "3", "OPTIM.LR_SCHEDULER", "cosine",
+      "OPTIM.WARMUP_EPOCH", "1", "OPTIM.WARMUP_TYPE", "constant", "DATALOADER.TRAIN_X.BATCH_SIZE", "2",
+      "DATALOADER.NUM_WORKERS", "2", "OUTPUT_DIR", out.string(), "SEED", "1", "TRAIN.PRINT_FREQ", "100",
+      "CLIPT.MODEL_DIR", (test::golden_dir() / "clip_tiny").string(), "CLIPT.DEVICE", "cpu"};
+  base.insert(base.end(), overrides.begin(), overrides.end());
+  cfg.merge_from_list(base);
+  cfg.freeze();
+  return cfg;
+}
+
+Tensor context_of(trainer::Trainer& t) { return t.method().trainable_parameters().at(0).second.detach().clone(); }
+
+TEST(Trainer, TrainsCheckpointsAndEvaluates) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  trainer::RunLog log(out, true);
+  trainer::Trainer t(run_config(data, out), log);
+  const Tensor before = context_of(t);
+  t.train();
+  EXPECT_EQ(t.epochs_done(), 3);
+  EXPECT_FALSE(test::bit_equal(before, context_of(t)));
+  EXPECT_TRUE(fs::exists(trainer::Trainer::checkpoint_path(out, 3)));
+  EXPECT_FALSE(fs::exists(trainer::Trainer::checkpoint_path(out, 2))) << "only the newest epoch is kept";
+  const io::Checkpoint ck = io::Checkpoint::open(trainer::Trainer::checkpoint_path(out, 3));
+  EXPECT_EQ(ck.meta()["epochs_done"], 3);
+  EXPECT_TRUE(ck.contains("method.prompt_learner.ctx"));
+  EXPECT_TRUE(ck.contains("optim.0.momentum_buffer"));
+  const trainer::EvalResult base = t.evaluate(data::Subsample::Base), novel = t.evaluate(data::Subsample::New);
+  EXPECT_EQ(base.num_classes, 2);
+  EXPECT_EQ(base.total, 4);  // 2 base classes × 2 test images
+  EXPECT_EQ(novel.total, 4);
+  t.write_results({base, novel}, out / "results.json");
+  nlohmann::json r = nlohmann::json::parse(std::ifstream(out / "results.json"));
+  EXPECT_EQ(r["method"], "CoOp");
+  EXPECT_EQ(r["evaluations"].size(), 2u);
+  // A finished run is not retrained.
+  trainer::Trainer again(run_config(data, out), log);
+  again.train();
+  EXPECT_TRUE(test::bit_equal(context_of(again), context_of(t)));
+}
+
+TEST(Trainer, InterruptedRunResumesBitIdentically) {
+  const fs::path data = make_dataset("data");
+  const fs::path straight = test::scratch_dir("straight"), interrupted = test::scratch_dir("interrupted");
+  trainer::RunLog log({}, true);
+  trainer::Trainer reference(run_config(data, straight), log);
+  reference.train();
+
+  std::atomic<bool> stop{false};
+  {
+    trainer::Trainer first(run_config(data, interrupted), log, &stop);
+    first.set_after_step([&](int64_t step) {
+      if (step == 4) stop = true;  // a Ctrl-C in the middle of the second epoch (3 steps per epoch)
+    });
+    EXPECT_THROW(first.train(), Interrupted);
+  }
+  EXPECT_TRUE(fs::exists(interrupted / "checkpoints" / "resume.safetensors"));
+  trainer::Trainer resumed(run_config(data, interrupted), log);
+  resumed.train();
+  EXPECT_TRUE(test::bit_equal(context_of(resumed), context_of(reference)));
+  EXPECT_FALSE(fs::exists(interrupted / "checkpoints" / "resume.safetensors"));
+}
+
+TEST(Trainer, ResumesFromAnEpochCheckpoint) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  trainer::RunLog log({}, true);
+  const Config cfg = run_config(data, out, {"TRAIN.CHECKPOINT_FREQ", "1"});
+  trainer::Trainer reference(cfg, log);
+  reference.train();
+  ASSERT_TRUE(fs::exists(trainer::Trainer::checkpoint_path(out, 2)));
+  fs::remove(trainer::Trainer::checkpoint_path(out, 3));
+  trainer::Trainer resumed(cfg, log);
+  resumed.train();
+  EXPECT_TRUE(test::bit_equal(context_of(resumed), context_of(reference)));
+}
+
+TEST(Trainer, NanLossStopsNamingTheStepAndCheckpoint) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  trainer::RunLog log({}, true);
+  trainer::Trainer t(run_config(data, out, {"OPTIM.LR", "1e38", "OPTIM.WARMUP_EPOCH", "0"}), log);
+  EXPECT_ERROR_CONTAINS(t.train(), "loss is");
+}
+
+TEST(Trainer, BadInputIsOneClearError) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  trainer::RunLog log({}, true);
+  EXPECT_ERROR_CONTAINS(trainer::Trainer(run_config(data, out, {"TRAINER.NAME", "CoOpp"}), log),
+                        "unknown trainer 'CoOpp'; did you mean 'CoOp'");
+  EXPECT_ERROR_CONTAINS(trainer::Trainer(run_config(data, out, {"DATASET.NAME", "caltech1O1"}), log), "caltech1O1");
+  EXPECT_ERROR_CONTAINS(trainer::Trainer(run_config(data, out, {"CLIPT.MODEL_DIR", (out / "nope").string()}), log),
+                        "does not exist");
+  EXPECT_ERROR_CONTAINS(run_config(data, out, {"OPTIM.LEARNING_RATE", "0.1"}), "did you mean OPTIM.LR");
+  EXPECT_ERROR_CONTAINS(trainer::Trainer(run_config(data, out, {"INPUT.SIZE", "(224, 224)"}), log),
+                        "does not match the model's resolution 32");
+}
+
+TEST(Trainer, ClassCountMismatchWhenLoadingIsNamed) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  trainer::RunLog log({}, true);
+  trainer::Trainer t(run_config(data, out, {"TRAINER.COOP.CSC", "True", "OPTIM.MAX_EPOCH", "1"}), log);
+  t.train();
+  trainer::Trainer all(run_config(data, test::scratch_dir("eval"),
+                                  {"TRAINER.COOP.CSC", "True", "DATASET.SUBSAMPLE_CLASSES", "all"}), log);
+  EXPECT_ERROR_CONTAINS(all.load(out), "checkpoint trained on 2 classes, this run has 4");
+}
+
+}  // namespace
+}  // namespace clipt
