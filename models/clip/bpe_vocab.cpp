@@ -1,5 +1,7 @@
 #include "models/clip/bpe_vocab.h"
 
+#include "engine/io/atomic_file.h"
+
 #include <unistd.h>
 #include <zlib.h>
 
@@ -103,27 +105,6 @@ void append_json_string(std::string& out, const std::string& s) {
     }
   }
   out += '"';
-}
-
-void write_atomic(const fs::path& path, const std::string& bytes) {
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    CLIPT_CHECK(out.good(), "cannot create {}", tmp.string());
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    out.flush();
-    if (!out.good()) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      fail("cannot write {}", tmp.string());
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    fail("cannot rename {} to {}", tmp.string(), path.string());
-  }
 }
 
 }  // namespace
@@ -250,8 +231,8 @@ void write_hf_vocab(const BpeVocabulary& vocab, const fs::path& dir) {
   json += "}\n";
   std::string merges = "#version: 0.2\n";
   for (const auto& [a, b] : vocab.merges) merges += a + " " + b + "\n";
-  write_atomic(dir / "vocab.json", json);
-  write_atomic(dir / "merges.txt", merges);
+  io::write_file_atomic(dir / "vocab.json", json);
+  io::write_file_atomic(dir / "merges.txt", merges);
 }
 
 }  // namespace clipt::clip
