@@ -47,7 +47,10 @@ std::filesystem::path world_model(const std::filesystem::path& world_root, const
   o.out_dir = cached;
   o.device = device;
   o.stop = stop;
-  pretrain::pretrain_world_clip(o, [](const std::string& line) { fmt::print("{}\n", line); });
+  pretrain::pretrain_world_clip(o, [](const std::string& line) {
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  });
   return cached;
 }
 

@@ -31,7 +31,10 @@ int cmd_pretrain(const CommandArgs& argv) {
   const auto world = world::ensure_world(world_root);
   o.tokenizer_dir = world.tokenizer_dir;
   fmt::print("clipt pretrain: {} on {} ({} steps of {} images)\n", o.model.summary(), o.device.str(), o.steps, o.batch);
-  pretrain::pretrain_world_clip(o, [](const std::string& line) { fmt::print("{}\n", line); });
+  pretrain::pretrain_world_clip(o, [](const std::string& line) {
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  });
   fmt::print("model written to {}\n", o.out_dir.string());
   return 0;
 }

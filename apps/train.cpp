@@ -7,6 +7,7 @@
 
 #include "apps/train_args.h"
 #include "engine/core/error.h"
+#include "engine/data/world/world_datasets.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/trainer.h"
@@ -15,6 +16,7 @@ namespace clipt::apps {
 
 int cmd_train(const CommandArgs& argv) {
   const ParsedTrainArgs parsed = parse_train_args(argv);
+  world::register_world_datasets();  // DATASET.NAME world, as in b2n/eval
   const Args* args = parsed.args.get();
   const Config cfg = trainer::build_run_config(parsed.train);
   const std::filesystem::path out = cfg.get_string("OUTPUT_DIR");

@@ -5,25 +5,27 @@
 // (text tower only, frozen image features) is timed alongside as the unit.
 //
 // The CLIP model is generated (random weights): ViT-B/16 by default on a GPU, a small one on the CPU
-// (--size base|small), or a converted CLIP folder (--model DIR, e.g. the built-in world's CLIP). The
-// memory peak is the engine's own high-water mark of bytes allocated during the
-// timed steps: the host counter of engine/core/host_memory.h on the CPU, the stream-ordered pool's
-// "used" high-water mark on a GPU. Prints one JSON line:
+// (--size base|small), or a converted CLIP folder (--model DIR, e.g. the built-in world's CLIP). Memory is
+// the engine's own count of bytes allocated: on the CPU the host counter of engine/core/host_memory.h, on
+// a GPU the stream-ordered pool's "used" bytes. "resident_bytes" are live before the timed steps (model
+// weights, prompts, optimiser state, the batch), "peak_bytes" is the high-water mark during them and
+// "step_peak_bytes" their difference (what a step adds at its peak: activations kept for the backward,
+// gradients). Prints one JSON line:
 //   {"name": "deep_prompt_step", "device", "model", "batch", "classes",
-//    "coop": {"step_ms", "peak_bytes"}, "maple": {...}, "metaprompt": {...},
-//    "maple_over_coop", "metaprompt_over_coop", "metaprompt_over_maple"}
+//    "coop": {"step_ms", "peak_bytes", "resident_bytes", "step_peak_bytes"}, "maple": {...},
+//    "metaprompt": {...}, "maple_over_coop", "metaprompt_over_coop", "metaprompt_over_maple"}
 //
 // Usage: bench_deep_prompt_step [--size base|small | --model DIR] [--device cpu|cuda] [--batch B] [--classes C]
 //                               [--steps N]
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "apps/args.h"
 #include "engine/core/backend.h"
@@ -75,16 +77,18 @@ std::vector<std::string> class_names(int64_t n) {
   return out;
 }
 
-void reset_peak(Device device) {
+// Resets the high-water mark to the bytes live now, and returns them.
+uint64_t reset_peak(Device device) {
 #if CLIPT_WITH_CUDA
   if (device.is_cuda()) {
     cuda_backend().synchronize();
     cuda::reset_pool_peaks(device.index);
-    return;
+    return cuda::pool_stats(device.index).used_current;
   }
 #endif
   (void)device;
   reset_host_memory_peak();
+  return host_memory_stats().current;
 }
 
 uint64_t peak_bytes(Device device) {
@@ -100,15 +104,21 @@ uint64_t peak_bytes(Device device) {
 
 struct Measure {
   double step_ms = 0;
-  uint64_t peak_bytes = 0;
-  nlohmann::json to_json() const { return {{"step_ms", step_ms}, {"peak_bytes", peak_bytes}}; }
+  uint64_t resident_bytes = 0;  // live before the timed steps (model weights, method state, the batch)
+  uint64_t peak_bytes = 0;      // high-water mark during them
+  nlohmann::json to_json() const {
+    return {{"step_ms", step_ms},
+            {"peak_bytes", peak_bytes},
+            {"resident_bytes", resident_bytes},
+            {"step_peak_bytes", peak_bytes - resident_bytes}};
+  }
 };
 
 // Median step time over `steps` timed steps after one warm-up step, and the allocation peak during them.
 Measure measure(int steps, Device device, const std::function<void()>& step, const std::function<void()>& sync) {
   step();
   sync();
-  reset_peak(device);
+  const uint64_t resident = reset_peak(device);
   std::vector<double> ms;
   for (int i = 0; i < steps; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -117,7 +127,7 @@ Measure measure(int steps, Device device, const std::function<void()>& step, con
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], peak_bytes(device)};
+  return {ms[ms.size() / 2], resident, peak_bytes(device)};
 }
 
 }  // namespace
@@ -169,8 +179,12 @@ int main(int argc, char** argv) {
     batch.labels = Tensor::from_vector(labels, {batch_size}).to(device);
     batch.domains = Tensor::zeros({batch_size}, DType::I64, device);
 
-    nlohmann::json out = {{"name", "deep_prompt_step"}, {"device", device.str()}, {"model", mc.summary()},
-                          {"size", args.get_or("model", size)},               {"batch", batch_size},  {"classes", classes},
+    nlohmann::json out = {{"name", "deep_prompt_step"},
+                          {"device", device.str()},
+                          {"model", mc.summary()},
+                          {"size", args.get_or("model", size)},
+                          {"batch", batch_size},
+                          {"classes", classes},
                           {"steps", steps}};
     std::map<std::string, Measure> results;
     for (const std::string name : {"CoOp", "MaPLe", "MetaPrompt"}) {

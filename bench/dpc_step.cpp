@@ -8,14 +8,16 @@
 // The CLIP model is generated (random weights): ViT-B/16-sized by default on a GPU, a small one on the
 // CPU (--size base|small); the images are random PNGs written to a temporary folder at the model's
 // resolution (16 per class). Prints one JSON line:
-//   {"name": "dpc_step", "step_ms", "compute_ms", "negatives_load_ms", "built_batch", "images_per_s",
-//    "coop_step_ms", ...}
+//   {"name": "dpc_step", "step_ms", "step_cpu_ms", "compute_ms", "negatives_load_ms", "built_batch",
+//    "images_per_s", "coop_step_ms", ...}
+// (step_cpu_ms: the process's CPU time over all threads, to read wall times taken on a busy machine.)
 //
 // Usage: bench_dpc_step [--size base|small] [--device cpu|cuda] [--batch B] [--top-k K] [--classes C]
 //                       [--steps N] [--workers W]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -82,7 +84,7 @@ std::vector<data::Sample> write_images(const std::filesystem::path& dir, const s
   Generator g(3);
   for (size_t c = 0; c < names.size(); ++c)
     for (int k = 0; k < 16; ++k) {
-      data::Image img(int(size), int(size));
+      data::Image img{int(size), int(size)};
       for (auto& v : img.pixels) v = uint8_t(g.next_u32() & 0xFF);
       const auto path = dir / fmt::format("c{}_{}.png", c, k);
       data::write_png(path, img);
@@ -99,6 +101,9 @@ double median(std::vector<double> v) {
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
+
+// Process CPU time (all threads), so a figure taken on a shared machine can be read next to wall time.
+double cpu_ms() { return 1000.0 * double(std::clock()) / CLOCKS_PER_SEC; }
 
 }  // namespace
 
@@ -163,7 +168,7 @@ int main(int argc, char** argv) {
     auto opt_dpc = sgd(dpc), opt_coop = sgd(*coop);
 
     loader.start_epoch(0);
-    std::vector<double> step_ms, compute_ms, coop_ms, built;
+    std::vector<double> step_ms, step_cpu_ms, compute_ms, coop_ms, built;
     int64_t global_step = 0;
     for (int i = 0; i < steps + 1; ++i) {  // the first step warms up (allocations, caches)
       data::Batch b;
@@ -177,9 +182,10 @@ int main(int argc, char** argv) {
       tb.global_step = global_step++;
       // Whole step: mining, negatives through the loader, loss, backward, SGD.
       auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_ms();
       const methods::StepResult r = dpc.train_step(tb, *opt_dpc);
       (void)dpc.parameters()[0].to_vector<float>();  // device sync
-      const double whole = ms_since(t0);
+      const double whole = ms_since(t0), whole_cpu = cpu_ms() - c0;
       // The same step's compute alone: mining + the loss on a built batch whose negatives are in memory.
       const auto labels = b.labels.to_vector<int64_t>();
       Generator g = data::stream_generator(1, uint64_t(tb.global_step), 99);
@@ -202,6 +208,7 @@ int main(int argc, char** argv) {
       const double coop_step = ms_since(t0);
       if (i == 0) continue;
       step_ms.push_back(whole);
+      step_cpu_ms.push_back(whole_cpu);
       compute_ms.push_back(compute);
       coop_ms.push_back(coop_step);
       built.push_back(r.metrics.at("built_batch"));
@@ -221,6 +228,7 @@ int main(int argc, char** argv) {
                         {"workers", workers},
                         {"built_batch", mean_built},
                         {"step_ms", step},
+                        {"step_cpu_ms", median(step_cpu_ms)},  // process CPU time of a whole step
                         {"compute_ms", compute},
                         {"negatives_load_ms", std::max(0.0, step - compute)},
                         {"images_per_s", mean_built / step * 1000.0},

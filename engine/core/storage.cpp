@@ -1,6 +1,8 @@
 #include "engine/core/storage.h"
 
 #include <atomic>
+#include <malloc.h>
+
 #include <cstdlib>
 
 #include "engine/core/backend.h"
@@ -26,8 +28,22 @@ HostMemoryStats host_memory_stats() {
 
 void reset_host_memory_peak() { host_peak.store(host_current.load(std::memory_order_relaxed), std::memory_order_relaxed); }
 
+namespace {
+// glibc serves large blocks with fresh mmap()s, so every activation of every step page-faults its
+// memory in again. Keeping large blocks in the heap lets freed ones be reused once training is warm.
+void keep_large_blocks_in_heap() {
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 512 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1024 << 20);
+    return true;
+  }();
+  (void)once;
+}
+}  // namespace
+
 std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
   if (device.is_cuda()) return cuda_allocate(nbytes, device.index);
+  keep_large_blocks_in_heap();
   auto s = std::make_shared<Storage>();
   // 64-byte alignment keeps SIMD loads aligned; at least one cache line so empty tensors have a pointer.
   const size_t rounded = ((nbytes + 63) / 64) * 64;

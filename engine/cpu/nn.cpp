@@ -23,13 +23,15 @@ void CpuBackend::softmax(const Tensor& x, Tensor& out, bool log, double scale, b
         const int64_t visible = causal ? std::min<int64_t>(n, (r % q) + (n - q) + 1) : n;
         double mx = -std::numeric_limits<double>::infinity();
         for (int64_t j = 0; j < visible; ++j) mx = std::max(mx, double(load(xr + j)) * scale);
+        // exp in the element's compute type (float unless f64), sums in double.
+        using C = compute_t<T>;
         double s = 0;
-        for (int64_t j = 0; j < visible; ++j) s += std::exp(double(load(xr + j)) * scale - mx);
+        for (int64_t j = 0; j < visible; ++j) s += double(std::exp(C(double(load(xr + j)) * scale - mx)));
         const double lse = mx + std::log(s);
         for (int64_t j = 0; j < n; ++j) {
           const double z = double(load(xr + j)) * scale;
           if (j >= visible) store(yr + j, log ? -std::numeric_limits<double>::infinity() : 0.0);
-          else store(yr + j, log ? z - lse : std::exp(z - lse));
+          else store(yr + j, log ? z - lse : double(std::exp(C(z - lse))));
         }
       }
     });

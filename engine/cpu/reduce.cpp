@@ -69,6 +69,37 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n, 
       O* o = static_cast<O*>(out.data_ptr());
       const double scale = op == ReduceOp::Mean ? 1.0 / double(std::max<int64_t>(n, 1)) : 1.0;
       const int64_t lines = outer * inner;
+      if (inner >= 16) {
+        // Reducing over a leading dim (bias gradients, sum_to): walk whole rows and accumulate columns,
+        // instead of striding down each column. Each column still sums i = 0..n−1 in order, so the
+        // result is the same as reduce_line's.
+        constexpr int64_t kCols = 256;
+        const int64_t col_blocks = (inner + kCols - 1) / kCols;
+        parallel_range(outer * col_blocks, n * kCols, [&](int64_t b, int64_t e) {
+          std::vector<double> acc(static_cast<size_t>(kCols));
+          for (int64_t w = b; w < e; ++w) {
+            const int64_t oi = w / col_blocks, c0 = (w % col_blocks) * kCols, c1 = std::min(inner, c0 + kCols);
+            const double init = op == ReduceOp::Max ? -std::numeric_limits<double>::infinity()
+                                : op == ReduceOp::Min ? std::numeric_limits<double>::infinity() : 0.0;
+            std::fill(acc.begin(), acc.end(), init);
+            for (int64_t i = 0; i < n; ++i) {
+              const T* row = xp + (oi * n + i) * inner;
+              for (int64_t c = c0; c < c1; ++c) {
+                const double v = double(load(row + c));
+                double& a = acc[size_t(c - c0)];
+                switch (op) {
+                  case ReduceOp::Sum: case ReduceOp::Mean: a += v; break;
+                  case ReduceOp::SumSquares: a += v * v; break;
+                  case ReduceOp::Max: if (v > a || std::isnan(v)) a = v; break;
+                  case ReduceOp::Min: if (v < a || std::isnan(v)) a = v; break;
+                }
+              }
+            }
+            for (int64_t c = c0; c < c1; ++c) store(o + oi * inner + c, compute_t<O>(acc[size_t(c - c0)] * scale));
+          }
+        });
+        return;
+      }
       if (lines >= 64 || n <= kBlock) {
         parallel_range(lines, n, [&](int64_t b, int64_t e) {
           for (int64_t l = b; l < e; ++l) {

@@ -52,8 +52,8 @@ Tensor normal_prompts(const Shape& shape, Generator& gen, Device device, double 
   return t.to(device);
 }
 
-TextContextInit peer_text_context(const MethodContext& ctx, int64_t n_ctx, const std::string& ctx_init,
-                                  Generator& gen, const std::string& key) {
+TextContextInit peer_text_context(const MethodContext& ctx, int64_t n_ctx, const std::string& ctx_init, Generator& gen,
+                                  const std::string& key) {
   CLIPT_CHECK(n_ctx > 0, "{} must be positive, got {}", key, n_ctx);
   const int64_t width = ctx.clip->config().text.width;
   TextContextInit out;
@@ -79,8 +79,9 @@ TextContextInit peer_text_context(const MethodContext& ctx, int64_t n_ctx, const
 
 void check_prompt_depth(const std::string& key, int64_t depth, int64_t min_depth, int64_t tower_layers,
                         const char* tower) {
-  CLIPT_CHECK(depth >= min_depth && depth <= tower_layers, "{} is {}; it must lie in [{}, {}] (the {} tower has {} layers)",
-              key, depth, min_depth, tower_layers, tower, tower_layers);
+  CLIPT_CHECK(depth >= min_depth && depth <= tower_layers,
+              "{} is {}; it must lie in [{}, {}] (the {} tower has {} layers)", key, depth, min_depth, tower_layers,
+              tower, tower_layers);
 }
 
 void DeepPromptMethod::build_class_prompts(const MethodContext& ctx, const std::vector<std::string>& classnames,

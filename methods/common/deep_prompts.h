@@ -42,8 +42,8 @@ struct TextContextInit {
   Tensor vectors;             // f32 [n_ctx, W_t]
   std::string prompt_prefix;  // the text in front of the class name
 };
-TextContextInit peer_text_context(const MethodContext& ctx, int64_t n_ctx, const std::string& ctx_init,
-                                  Generator& gen, const std::string& key);
+TextContextInit peer_text_context(const MethodContext& ctx, int64_t n_ctx, const std::string& ctx_init, Generator& gen,
+                                  const std::string& key);
 // N(0, std²) in f32 on `device` (the peers' nn.init.normal_(std=0.02) prompts).
 Tensor normal_prompts(const Shape& shape, Generator& gen, Device device, double std = 0.02);
 // `n` "X" words separated by spaces (the placeholder prompt prefix).

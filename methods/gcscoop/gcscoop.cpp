@@ -70,6 +70,7 @@ class SharpnessAwareWrapper final : public Method {
   nn::NamedTensors extra_state() const override { return base_->extra_state(); }
   void load_extra_state(const std::map<std::string, Tensor>& state) override { base_->load_extra_state(state); }
   void on_epoch_begin(int64_t epoch, data::DataLoader* loader) override { base_->on_epoch_begin(epoch, loader); }
+  std::optional<BaselineResult> baseline() const override { return base_->baseline(); }
 
  private:
   std::string name_;

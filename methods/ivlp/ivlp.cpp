@@ -28,8 +28,8 @@ class IVLP final : public DeepPromptMethod {
     CLIPT_CHECK(depth_vision == 0 || n_vision > 0, "TRAINER.IVLP.N_CTX_VISION must be positive, got {}", n_vision);
 
     Generator text_gen(ctx.seed * 7919 + 101), vision_gen(ctx.seed * 7919 + 202);
-    TextContextInit init =
-        peer_text_context(ctx, n_text, ctx_init_value(cfg, "TRAINER.IVLP.CTX_INIT"), text_gen, "TRAINER.IVLP.N_CTX_TEXT");
+    TextContextInit init = peer_text_context(ctx, n_text, ctx_init_value(cfg, "TRAINER.IVLP.CTX_INIT"), text_gen,
+                                             "TRAINER.IVLP.N_CTX_TEXT");
     build_class_prompts(ctx, classnames, init.prompt_prefix, n_text);
     ctx_vectors_ = init.vectors.requires_grad_();
     if (depth_text > 1)
@@ -37,7 +37,8 @@ class IVLP final : public DeepPromptMethod {
     if (depth_vision > 0)
       vision_ctx_ = normal_prompts({n_vision, c.vision.width}, vision_gen, ctx.device).requires_grad_();
     if (depth_vision > 1)
-      vision_deep_ = normal_prompts({depth_vision - 1, n_vision, c.vision.width}, vision_gen, ctx.device).requires_grad_();
+      vision_deep_ =
+          normal_prompts({depth_vision - 1, n_vision, c.vision.width}, vision_gen, ctx.device).requires_grad_();
   }
 
   nn::NamedTensors trainable_parameters() const override {
@@ -70,7 +71,8 @@ class IVLP final : public DeepPromptMethod {
 }  // namespace
 
 void register_ivlp() {
-  register_method("IVLP", [] { return std::make_unique<IVLP>(); }, {}, "TRAINER.IVLP");
+  register_method(
+      "IVLP", [] { return std::make_unique<IVLP>(); }, {}, "TRAINER.IVLP");
 }
 
 }  // namespace clipt::methods

@@ -92,16 +92,17 @@ class MaPLe final : public DeepPromptMethod {
   }
 
  private:
-  Tensor ctx_vectors_;                     // [n, W_t]
-  Tensor proj_weight_, proj_bias_;         // [W_v, W_t], [W_v]: layer-0 coupling
-  Tensor compound_text_;                   // [depth − 1, n, W_t]
+  Tensor ctx_vectors_;                      // [n, W_t]
+  Tensor proj_weight_, proj_bias_;          // [W_v, W_t], [W_v]: layer-0 coupling
+  Tensor compound_text_;                    // [depth − 1, n, W_t]
   Tensor compound_weight_, compound_bias_;  // [depth − 1, W_v, W_t], [depth − 1, W_v]
 };
 
 }  // namespace
 
 void register_maple() {
-  register_method("MaPLe", [] { return std::make_unique<MaPLe>(); }, {}, "TRAINER.MAPLE");
+  register_method(
+      "MaPLe", [] { return std::make_unique<MaPLe>(); }, {}, "TRAINER.MAPLE");
 }
 
 }  // namespace clipt::methods

@@ -23,8 +23,8 @@ std::vector<Episode> class_half_episodes(const std::vector<int64_t>& order, cons
   std::vector<int64_t> group_of(size_t(c), -1), local(size_t(c), -1);
   for (int64_t k = 0; k < c; ++k) {
     const int64_t cls = order[size_t(k)];
-    CLIPT_CHECK(cls >= 0 && cls < c && group_of[size_t(cls)] < 0, "meta split: class order is not a permutation of 0..{}",
-                c - 1);
+    CLIPT_CHECK(cls >= 0 && cls < c && group_of[size_t(cls)] < 0,
+                "meta split: class order is not a permutation of 0..{}", c - 1);
     group_of[size_t(cls)] = k < half ? 0 : 1;
     local[size_t(cls)] = k < half ? k : k - half;
   }

@@ -14,7 +14,7 @@
 namespace clipt::methods::meta {
 
 struct Episode {
-  int64_t held_out = 0;  // B2N: the query group (0 or 1); DG: the held-out domain label
+  int64_t held_out = 0;                                 // B2N: the query group (0 or 1); DG: the held-out domain label
   std::vector<int64_t> support_samples, query_samples;  // positions in the batch, ascending
   std::vector<int64_t> support_labels, query_labels;    // their labels (group-local for B2N)
   std::vector<int64_t> support_classes, query_classes;  // B2N: class rows in group order; DG: empty (all)

@@ -67,8 +67,8 @@ Tensor MetaPrompt::text_features(const std::vector<int64_t>& rows) { return text
 MetaPrompt::Logits MetaPrompt::logits(const Tensor& prompted_image, const Tensor& frozen_image, const Tensor& w0,
                                       const Tensor& prompted_text) const {
   Logits l;
-  l.z_v = cosine_logits(prompted_image, w0, scale_);            // pair V: prompted image, frozen text
-  l.z_t = cosine_logits(frozen_image, prompted_text, scale_);   // pair T: frozen image, prompted text
+  l.z_v = cosine_logits(prompted_image, w0, scale_);           // pair V: prompted image, frozen text
+  l.z_t = cosine_logits(frozen_image, prompted_text, scale_);  // pair T: frozen image, prompted text
   l.z = mul(add(l.z_v, l.z_t), 0.5);
   return l;
 }
@@ -81,7 +81,8 @@ LossResult MetaPrompt::in_domain_loss(const TrainBatch& batch, const Tensor& fro
 }
 
 void MetaPrompt::precompute(TrainBatch& batch) {
-  if (!batch.cache.count(kFrozenImageFeatures)) batch.cache[kFrozenImageFeatures] = frozen_image_features(ctx_, batch.images);
+  if (!batch.cache.count(kFrozenImageFeatures))
+    batch.cache[kFrozenImageFeatures] = frozen_image_features(ctx_, batch.images);
 }
 
 Tensor MetaPrompt::frozen_features(const TrainBatch& batch) const {
@@ -111,8 +112,8 @@ std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const 
   std::vector<meta::Episode> episodes;
   if (cross_class) {
     const int64_t c = int64_t(train_classnames_.size());
-    const auto order = class_order_fn_ ? class_order_fn_(batch.global_step, c)
-                                       : meta::class_order(ctx_.seed, batch.global_step, c);
+    const auto order =
+        class_order_fn_ ? class_order_fn_(batch.global_step, c) : meta::class_order(ctx_.seed, batch.global_step, c);
     episodes = meta::class_half_episodes(order, labels);
   } else {
     CLIPT_CHECK(batch.domains.defined() && batch.domains.numel() == batch.labels.numel(),
@@ -197,10 +198,12 @@ Tensor MetaPrompt::eval_logits(const Tensor& images) {
 }
 
 void register_metaprompt() {
-  register_method("MetaPrompt", [] { return std::make_unique<MetaPrompt>(MetaPrompt::Mode::CrossClass); },
-                  {"Meta_B2N"}, "TRAINER.META");
-  register_method("MetaPrompt_DG", [] { return std::make_unique<MetaPrompt>(MetaPrompt::Mode::CrossDomain); },
-                  {"Meta_DG"}, "TRAINER.META");
+  register_method(
+      "MetaPrompt", [] { return std::make_unique<MetaPrompt>(MetaPrompt::Mode::CrossClass); }, {"Meta_B2N"},
+      "TRAINER.META");
+  register_method(
+      "MetaPrompt_DG", [] { return std::make_unique<MetaPrompt>(MetaPrompt::Mode::CrossDomain); }, {"Meta_DG"},
+      "TRAINER.META");
 }
 
 }  // namespace clipt::methods

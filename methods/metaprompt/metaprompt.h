@@ -39,8 +39,8 @@ class MetaPrompt : public Method {
   void prepare_eval(const std::vector<std::string>& classnames, ClassSplit split) override;
   Tensor eval_logits(const Tensor& images) override;  // z
   std::vector<std::pair<std::string, Tensor*>> prompt_slots() override;
-  Tensor image_features(const Tensor& images) override;                    // prompted f_v
-  Tensor text_features(const std::vector<int64_t>& rows = {}) override;    // prompted g_t
+  Tensor image_features(const Tensor& images) override;                  // prompted f_v
+  Tensor text_features(const std::vector<int64_t>& rows = {}) override;  // prompted g_t
 
   // Test hook: the class order of the cross-class split at a global step (default: meta::class_order of
   // the run's seed), so a reference implementation can draw the same halves.
@@ -70,9 +70,9 @@ class MetaPrompt : public Method {
   std::vector<std::string> train_classnames_, cached_classnames_;
   ClassPrompts train_prompts_, eval_prompts_, prompts_cached_;
   Tensor w0_train_, w0_eval_, w0_cached_;  // frozen template classifiers [C, D]
-  Tensor eval_text_;           // prompted text features of the evaluation classes
-  Tensor text_prompts_;        // Pt [layers, n_ctx, W_t]
-  Tensor vision_prompts_;      // Pv [layers, n_pro, W_v]
+  Tensor eval_text_;                       // prompted text features of the evaluation classes
+  Tensor text_prompts_;                    // Pt [layers, n_ctx, W_t]
+  Tensor vision_prompts_;                  // Pv [layers, n_pro, W_v]
   ClassOrderFn class_order_fn_;
 };
 

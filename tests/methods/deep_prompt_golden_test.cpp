@@ -4,7 +4,6 @@
 // through the method's test hook. Every loss and every prompt tensor after every step must agree in fp32,
 // for the clean meta step and for the released code's semantics (METAPROMPT.LEGACY_RESTORE).
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/io/safetensors.h"
@@ -87,8 +86,9 @@ TEST_P(DeepPromptGolden, ThreeStepsMatchThePeerAlgorithm) {
     params.push_back(p);
   }
   const std::vector<std::string> names = f.tensors.names();
-  ASSERT_EQ(params.size(), size_t(std::count_if(names.begin(), names.end(),
-                                                [&](const std::string& n) { return n.starts_with(c.name + ".init."); })))
+  ASSERT_EQ(params.size(),
+            size_t(std::count_if(names.begin(), names.end(),
+                                 [&](const std::string& n) { return n.starts_with(c.name + ".init."); })))
       << "the method trains a different set of tensors than the reference";
   optim::SGD sgd(params, {.lr = f.meta["lr"], .momentum = f.meta["momentum"], .weight_decay = f.meta["weight_decay"]});
 

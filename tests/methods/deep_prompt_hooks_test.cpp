@@ -44,9 +44,9 @@ std::unique_ptr<clip::ClipModel> tiny_f64_clip() {
 
 // Start token 18, end token 19 (the largest id) after at least three tokens, zero padding.
 Tensor tiny_ids() {
-  return Tensor::from_vector(std::vector<int64_t>{18, 5, 6, 7, 19, 0, 0,  //
-                                                  18, 9, 3, 4, 8, 11, 19,  //
-                                                  18, 2, 2, 19, 0, 0, 0},
+  return Tensor::from_vector(std::vector<int64_t>{18, 5, 6, 7,  19, 0,  0,   //
+                                                  18, 9, 3, 4,  8,  11, 19,  //
+                                                  18, 2, 2, 19, 0,  0,  0},
                              {3, 7});
 }
 

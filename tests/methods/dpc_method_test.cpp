@@ -212,5 +212,59 @@ TEST(DpcMethod, MiningRanksWithTheFrozenStageOneModel) {
   EXPECT_EQ(m.selection.negatives, expected.negatives);
 }
 
+// ---- deep backbones: DPC over MaPLe / IVLP is one config line (DPC.BACKBONE) ----
+
+struct DeepCase {
+  std::string trainer;
+  std::vector<std::pair<std::string, ConfigValue>> keys;
+};
+
+class DpcOverDeepBackbones : public ::testing::TestWithParam<DeepCase> {};
+
+TEST_P(DpcOverDeepBackbones, WrapsEveryPromptSlotAndKeepsNewClassesExact) {
+  TinyClip tiny;
+  Config cfg = test::dpc::dpc_config();
+  for (auto& [k, v] : GetParam().keys) cfg.set(k, v);
+  const auto ctx = tiny.context(cfg);
+  const auto& classes = test::dpc::tiny_classes();
+  auto reference = create_method(GetParam().trainer);  // the same seed: the same prompts
+  reference->build(ctx, classes);
+  auto backbone = create_method(GetParam().trainer);
+  backbone->build(ctx, classes);
+  Dpc dpc;
+  dpc.build_over(ctx, classes, std::move(backbone));
+  const auto slots = reference->prompt_slots();
+  ASSERT_EQ(dpc.trainable_parameters().size(), slots.size());
+  EXPECT_TRUE(dpc.image_features_use_prompts()) << "its image tower reads its prompts";
+
+  std::vector<Tensor> params;
+  for (auto& [n, t] : dpc.trainable_parameters()) params.push_back(t);
+  optim::SGD sgd(params, {.lr = 0.05, .momentum = 0.9});
+  sgd.zero_grad();
+  LossResult r = dpc.contrastive_loss(assemble_batch(images(11, 3), {0, 3, 5}, {{2, 4}, {}, {1}}, images(12, 3)));
+  r.loss.backward();
+  sgd.step();
+  EXPECT_TRUE(std::isfinite(r.loss.item()));
+  EXPECT_TRUE(params[0].grad().defined());
+  for (size_t k = 0; k < slots.size(); ++k)
+    EXPECT_TRUE(test::bit_equal(dpc.tuned_prompts()[k], *slots[k].second)) << slots[k].first;
+
+  const std::vector<std::string> new_classes = {"purple heart", "cat"};
+  const Tensor x = images(3, 2);
+  reference->prepare_eval(new_classes, ClassSplit::New);
+  dpc.prepare_eval(new_classes, ClassSplit::New);
+  EXPECT_TRUE(test::bit_equal(dpc.eval_logits(x), reference->eval_logits(x)));
+  reference->prepare_eval(classes, ClassSplit::Base);
+  dpc.prepare_eval(classes, ClassSplit::Base);
+  EXPECT_FALSE(test::all_close(dpc.eval_logits(x), reference->eval_logits(x), 1e-5, 1e-5)) << "base uses P'";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backbones, DpcOverDeepBackbones,
+                         ::testing::Values(DeepCase{"MaPLe", {{"TRAINER.MAPLE.PROMPT_DEPTH", 2}}},
+                                           DeepCase{"IVLP",
+                                                    {{"TRAINER.IVLP.PROMPT_DEPTH_TEXT", 2},
+                                                     {"TRAINER.IVLP.PROMPT_DEPTH_VISION", 2}}}),
+                         [](const auto& info) { return info.param.trainer; });
+
 }  // namespace
 }  // namespace clipt::methods::dpc

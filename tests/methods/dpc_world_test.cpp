@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/data/world/world_datasets.h"
+#include "engine/io/checkpoint.h"
 #include "methods/trainer/b2n.h"
+#include "methods/trainer/run_config.h"
 #include "methods/trainer/trainer.h"
 #include "models/world/ensure_world.h"
 #include "tests/common/test_util.h"
@@ -29,9 +31,13 @@ nlohmann::json read_json(const fs::path& file) {
 }
 
 struct SmallWorld {
-  fs::path root = test::scratch_dir("dpc_world");
-  fs::path dataset_yaml = root / "dataset.yaml", dpc_yaml = root / "dpc.yaml", coop_yaml = root / "coop.yaml";
-  SmallWorld() {
+  fs::path root;
+  fs::path dataset_yaml, dpc_yaml, coop_yaml;
+  explicit SmallWorld(const std::string& name)
+      : root(test::scratch_dir(name)),
+        dataset_yaml(root / "dataset.yaml"),
+        dpc_yaml(root / "dpc.yaml"),
+        coop_yaml(root / "coop.yaml") {
     world::WorldParams p;
     p.benchmark.classes = {{world::Colour::Red, world::Colour::Blue},
                            {world::Shape::Circle, world::Shape::Square, world::Shape::Triangle, world::Shape::Star,
@@ -92,7 +98,7 @@ TRAINER:
 };
 
 TEST(DpcWorld, OneBaseToNewCommandRunsBothStagesAndKeepsTheBackbonesNewAccuracy) {
-  SmallWorld w;
+  SmallWorld w("dpc_world");
   const fs::path out = w.root / "b2n";
   trainer::RunLog log(out, true);
   const trainer::B2nTable table = trainer::run_b2n(w.options(out), log);
@@ -148,6 +154,43 @@ TEST(DpcWorld, OneBaseToNewCommandRunsBothStagesAndKeepsTheBackbonesNewAccuracy)
                                                                        "DPC.BACKBONE", "KgCoOp"}),
                                          log),
                         "set DPC.BACKBONE CoOp");
+}
+
+TEST(DpcWorld, ResumingBetweenEpochsDrawsTheSameNegativesAsAStraightRun) {
+  // The fallback draws and the negatives' images come from (seed, global step) streams: a run stopped
+  // after epoch 1 and continued gives the straight run's P' bit for bit.
+  SmallWorld w("dpc_world_resume");
+  auto config = [&](const fs::path& out, int epochs, const std::string& stage1) {
+    trainer::TrainArgs a;
+    a.trainer = "DPC";
+    a.config_file = w.dpc_yaml.string();
+    a.dataset_config_file = w.dataset_yaml.string();
+    a.root = w.root.string();
+    a.model = (test::golden_dir() / "clip_tiny").string();
+    a.device = "cpu";
+    a.seed = 1;
+    a.output_dir = out.string();
+    // single_step with STEPSIZE −1 keeps the rate of epochs 1 and 2 the same whatever MAX_EPOCH is.
+    a.opts = {"OPTIM.MAX_EPOCH", std::to_string(epochs), "OPTIM.LR_SCHEDULER", "single_step",
+              "DATASET.SUBSAMPLE_CLASSES", "base"};
+    if (!stage1.empty()) a.opts.insert(a.opts.end(), {"DPC.BACK_CKPT_PATH", stage1});
+    return trainer::build_run_config(a);
+  };
+  const fs::path straight = w.root / "straight", resumed = w.root / "resumed";
+  {
+    trainer::RunLog log(straight, true);
+    trainer::Trainer(config(straight, 2, ""), log).train();
+  }
+  const std::string stage1 = (straight / "stage1").string();
+  for (int epochs : {1, 2}) {
+    trainer::RunLog log(resumed, true);
+    trainer::Trainer(config(resumed, epochs, stage1), log).train();
+  }
+  const auto a = io::Checkpoint::open(trainer::Trainer::checkpoint_path(straight, 2));
+  const auto b = io::Checkpoint::open(trainer::Trainer::checkpoint_path(resumed, 2));
+  EXPECT_TRUE(test::bit_equal(a.get("method.dpc.parallel.ctx"), b.get("method.dpc.parallel.ctx")));
+  EXPECT_FALSE(test::bit_equal(a.get("method.dpc.parallel.ctx"), a.get("method_state.dpc.tuned.ctx")))
+      << "P' must have moved";
 }
 
 }  // namespace

@@ -3,12 +3,13 @@
 // the class order as a pure function of (seed, step), what METAPROMPT.LEGACY_RESTORE changes (exactly
 // the two effects of specs/metaprompt.md §1.6: the aliased restore and the drift of the frozen
 // modality), and prediction by z = (z_V + z_T)/2 with W0 cached per class set.
+#include "methods/metaprompt/metaprompt.h"
+
 #include "engine/data/templates.h"
 #include "engine/ops/ops.h"
 #include "engine/ops/random.h"
 #include "methods/common/clip_features.h"
 #include "methods/metaprompt/meta_splits.h"
-#include "methods/metaprompt/metaprompt.h"
 #include "methods/trainer/config_defaults.h"
 #include "tests/common/test_util.h"
 
@@ -125,7 +126,8 @@ class MetaPromptMethod : public ::testing::Test {
     });
     std::vector<Tensor> params;
     for (auto& [n, p] : r->method->trainable_parameters()) params.push_back(p);
-    r->sgd = std::make_unique<optim::SGD>(params, optim::SgdOptions{.lr = 0.05, .momentum = momentum, .weight_decay = wd});
+    r->sgd =
+        std::make_unique<optim::SGD>(params, optim::SgdOptions{.lr = 0.05, .momentum = momentum, .weight_decay = wd});
     r->result = r->method->train_step(batch, *r->sgd);
     return r;
   }

@@ -3,7 +3,6 @@
 // are drawn from (seed, global step), not from a stream that a restart would reset), and every method
 // trains, checkpoints its prompts and evaluates on base and new classes.
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/data/image.h"
@@ -20,8 +19,8 @@ namespace fs = std::filesystem;
 // Eight colour/texture classes of 32×32 images in the generic split_json layout.
 fs::path make_dataset(const std::string& name) {
   const fs::path root = test::scratch_dir(name);
-  nlohmann::json split = {{"train", nlohmann::json::array()}, {"val", nlohmann::json::array()},
-                          {"test", nlohmann::json::array()}};
+  nlohmann::json split = {
+      {"train", nlohmann::json::array()}, {"val", nlohmann::json::array()}, {"test", nlohmann::json::array()}};
   const std::vector<std::string> classes{"red circle", "blue square", "green triangle", "small star",
                                          "dog",        "cat",         "red square",     "blue circle"};
   for (int c = 0; c < 8; ++c) {
@@ -44,18 +43,66 @@ fs::path make_dataset(const std::string& name) {
 Config run_config(const fs::path& data, const fs::path& out, const std::string& trainer,
                   std::vector<std::string> overrides = {}) {
   Config cfg = default_config();
-  std::vector<std::string> base = {
-      "TRAINER.NAME", trainer, "TRAINER.META.LAYERS", "2", "TRAINER.META.PREC", "fp32",
-      "TRAINER.IVLP.PROMPT_DEPTH_TEXT", "2", "TRAINER.IVLP.PROMPT_DEPTH_VISION", "2", "TRAINER.IVLP.PREC", "fp32",
-      "TRAINER.MAPLE.PROMPT_DEPTH", "2", "TRAINER.MAPLE.PREC", "fp32",
-      "DATASET.NAME", "split_json", "DATASET.ROOT", data.string(), "DATASET.NUM_SHOTS", "4",
-      "DATASET.SUBSAMPLE_CLASSES", "base", "INPUT.SIZE", "(32, 32)", "INPUT.INTERPOLATION", "bicubic",
-      "INPUT.TRANSFORMS", "['random_resized_crop', 'random_flip', 'normalize']",
-      "INPUT.PIXEL_MEAN", "[0.48145466, 0.4578275, 0.40821073]", "INPUT.PIXEL_STD", "[0.26862954, 0.26130258, 0.27577711]",
-      "OPTIM.NAME", "sgd", "OPTIM.LR", "0.05", "OPTIM.MAX_EPOCH", "3", "OPTIM.LR_SCHEDULER", "cosine",
-      "OPTIM.WARMUP_EPOCH", "1", "OPTIM.WARMUP_TYPE", "constant", "DATALOADER.TRAIN_X.BATCH_SIZE", "4",
-      "DATALOADER.NUM_WORKERS", "2", "OUTPUT_DIR", out.string(), "SEED", "1", "TRAIN.PRINT_FREQ", "1",
-      "CLIPT.MODEL_DIR", (test::golden_dir() / "clip_tiny").string(), "CLIPT.DEVICE", "cpu"};
+  std::vector<std::string> base = {"TRAINER.NAME",
+                                   trainer,
+                                   "TRAINER.META.LAYERS",
+                                   "2",
+                                   "TRAINER.META.PREC",
+                                   "fp32",
+                                   "TRAINER.IVLP.PROMPT_DEPTH_TEXT",
+                                   "2",
+                                   "TRAINER.IVLP.PROMPT_DEPTH_VISION",
+                                   "2",
+                                   "TRAINER.IVLP.PREC",
+                                   "fp32",
+                                   "TRAINER.MAPLE.PROMPT_DEPTH",
+                                   "2",
+                                   "TRAINER.MAPLE.PREC",
+                                   "fp32",
+                                   "DATASET.NAME",
+                                   "split_json",
+                                   "DATASET.ROOT",
+                                   data.string(),
+                                   "DATASET.NUM_SHOTS",
+                                   "4",
+                                   "DATASET.SUBSAMPLE_CLASSES",
+                                   "base",
+                                   "INPUT.SIZE",
+                                   "(32, 32)",
+                                   "INPUT.INTERPOLATION",
+                                   "bicubic",
+                                   "INPUT.TRANSFORMS",
+                                   "['random_resized_crop', 'random_flip', 'normalize']",
+                                   "INPUT.PIXEL_MEAN",
+                                   "[0.48145466, 0.4578275, 0.40821073]",
+                                   "INPUT.PIXEL_STD",
+                                   "[0.26862954, 0.26130258, 0.27577711]",
+                                   "OPTIM.NAME",
+                                   "sgd",
+                                   "OPTIM.LR",
+                                   "0.05",
+                                   "OPTIM.MAX_EPOCH",
+                                   "3",
+                                   "OPTIM.LR_SCHEDULER",
+                                   "cosine",
+                                   "OPTIM.WARMUP_EPOCH",
+                                   "1",
+                                   "OPTIM.WARMUP_TYPE",
+                                   "constant",
+                                   "DATALOADER.TRAIN_X.BATCH_SIZE",
+                                   "4",
+                                   "DATALOADER.NUM_WORKERS",
+                                   "2",
+                                   "OUTPUT_DIR",
+                                   out.string(),
+                                   "SEED",
+                                   "1",
+                                   "TRAIN.PRINT_FREQ",
+                                   "1",
+                                   "CLIPT.MODEL_DIR",
+                                   (test::golden_dir() / "clip_tiny").string(),
+                                   "CLIPT.DEVICE",
+                                   "cpu"};
   base.insert(base.end(), overrides.begin(), overrides.end());
   cfg.merge_from_list(base);
   cfg.freeze();
@@ -122,7 +169,8 @@ TEST_P(DeepPromptTrainer, TrainsCheckpointsAndEvaluatesBaseAndNew) {
   EXPECT_EQ(loaded.evaluate(data::Subsample::New).correct, novel.correct);
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, DeepPromptTrainer, ::testing::Values("IVLP", "MaPLe", "MetaPrompt"));
+INSTANTIATE_TEST_SUITE_P(Methods, DeepPromptTrainer, ::testing::Values("IVLP", "MaPLe", "MetaPrompt"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace clipt
