@@ -12,7 +12,7 @@ namespace clipt::apps {
 
 int cmd_pretrain(const CommandArgs& argv) {
   Args args(argv);
-  args.check_known({"world", "out", "steps", "batch", "lr", "seed", "device", "width", "layers"});
+  args.check_known({"world", "out", "steps", "batch", "lr", "seed", "device", "width", "layers", "image-size", "patch", "warmup"});
   const std::filesystem::path world_root = args.get_or("world", "world-data");
   pretrain::PretrainOptions o;
   o.model = pretrain::default_world_clip_config();
@@ -21,6 +21,9 @@ int cmd_pretrain(const CommandArgs& argv) {
     o.model.text.mlp_hidden = o.model.vision.mlp_hidden = 4 * o.model.text.width;
   }
   if (args.get("layers")) o.model.text.layers = o.model.vision.layers = args.get_int("layers", 4);
+  o.model.image_size = args.get_int("image-size", o.model.image_size);
+  o.model.patch_size = args.get_int("patch", o.model.patch_size);
+  o.warmup_steps = args.get_int("warmup", o.warmup_steps);
   o.steps = args.get_int("steps", o.steps);
   o.batch = args.get_int("batch", o.batch);
   o.lr = args.get_double("lr", o.lr);

@@ -119,6 +119,10 @@ nlohmann::json run_target(const XdOptions& o, const std::string& source, const s
   return j;
 }
 
+bool has_group(const XdTable& t, bool domain_shift) {
+  return std::any_of(t.targets.begin(), t.targets.end(), [&](const XdColumn& c) { return c.domain_shift == domain_shift; });
+}
+
 std::string group_table(const XdTable& t, bool domain_shift) {
   std::string head = fmt::format("| Method | {} (source) |", t.source.dataset), rule = "|---|---|",
               row = fmt::format("| {} | {:.2f} |", t.method, t.source.accuracy);
@@ -174,10 +178,8 @@ void summarise(XdTable& t) {
 
 std::string XdTable::markdown() const {
   std::string s = fmt::format("{} trained on all classes of {}, evaluated unchanged (accuracy, %)\n", method, source.dataset);
-  const bool any_shift = std::any_of(targets.begin(), targets.end(), [](const XdColumn& c) { return c.domain_shift; });
-  const bool any_cross = std::any_of(targets.begin(), targets.end(), [](const XdColumn& c) { return !c.domain_shift; });
-  if (any_shift) s += "\nDomain shift\n\n" + group_table(*this, true);
-  if (any_cross) s += "\nCross-dataset\n\n" + group_table(*this, false);
+  if (has_group(*this, true)) s += "\nDomain shift\n\n" + group_table(*this, true);
+  if (has_group(*this, false)) s += "\nCross-dataset\n\n" + group_table(*this, false);
   return s;
 }
 
@@ -189,8 +191,9 @@ std::string XdTable::csv() const {
   };
   line(source, "source");
   for (const auto& c : targets) line(c, c.domain_shift ? "domain_shift" : "cross_dataset");
-  s += fmt::format("{},Average (domain shift),average,{:.4f},,\n", method, domain_shift_average);
-  s += fmt::format("{},Average (cross-dataset),average,{:.4f},,\n", method, cross_dataset_average);
+  if (has_group(*this, true)) s += fmt::format("{},Average (domain shift),average,{:.4f},,\n", method, domain_shift_average);
+  if (has_group(*this, false))
+    s += fmt::format("{},Average (cross-dataset),average,{:.4f},,\n", method, cross_dataset_average);
   return s;
 }
 
@@ -199,8 +202,13 @@ nlohmann::json XdTable::to_json() const {
     return nlohmann::json{{"dataset", c.dataset}, {"domain_shift", c.domain_shift}, {"accuracy", c.accuracy},
                           {"seeds", c.seeds},     {"per_seed", c.per_seed}};
   };
-  nlohmann::json j = {{"method", method}, {"source", col(source)}, {"targets", nlohmann::json::array()},
-                      {"domain_shift_average", domain_shift_average}, {"cross_dataset_average", cross_dataset_average}};
+  // A group without targets has no average (null), not 0.
+  auto average = [this](bool group, double value) { return has_group(*this, group) ? nlohmann::json(value) : nlohmann::json(); };
+  nlohmann::json j = {{"method", method},
+                      {"source", col(source)},
+                      {"targets", nlohmann::json::array()},
+                      {"domain_shift_average", average(true, domain_shift_average)},
+                      {"cross_dataset_average", average(false, cross_dataset_average)}};
   for (const auto& c : targets) j["targets"].push_back(col(c));
   return j;
 }

@@ -47,7 +47,7 @@ struct XdTable {
   std::string method;
   XdColumn source;
   std::vector<XdColumn> targets;
-  double domain_shift_average = 0, cross_dataset_average = 0;  // over the targets of each group (0 if none)
+  double domain_shift_average = 0, cross_dataset_average = 0;  // over the targets of each group (0, and null in the JSON and absent from the CSV, when a group has none)
   std::string markdown() const;
   std::string csv() const;
   nlohmann::json to_json() const;
