@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <exception>
 #include <functional>
 
@@ -15,43 +16,162 @@ namespace {
 struct Command {
   const char* name;
   const char* summary;
+  const char* usage;  // what `clipt <name> --help` prints: the synopsis, then what the options mean
   std::function<int(const CommandArgs&)> run;
 };
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
-      {"demo", "run the built-in demonstration job", cmd_demo},
-      {"train", "train (or evaluate) a prompt-learning method; the peers' train.py command line", cmd_train},
-      {"b2n", "the base-to-new protocol over datasets and seeds; prints the paper-style table", cmd_b2n},
-      {"eval", "training loss, its sharpness and test accuracy of a trained run", cmd_eval},
-      {"dg", "few-shot leave-one-domain-out domain generalisation; prints the per-domain table", cmd_dg},
-      {"xd", "cross-dataset transfer / domain shift of a model trained on one dataset; prints the table", cmd_xd},
-      {"zeroshot", "zero-shot CLIP accuracy on a dataset with its hand-made template", cmd_zeroshot},
-      {"tokenize", "print CLIP token ids of texts", cmd_tokenize},
-      {"classify", "zero-shot classify image files with a CLIP model", cmd_classify},
-      {"pretrain", "pretrain a small CLIP from scratch on the built-in world", cmd_pretrain},
+      {"demo", "run the built-in demonstration job",
+       R"(usage: clipt demo [--world DIR] [--out DIR] [--device cpu|cuda] [--seeds 1,2,3] [--methods a,b,...]
+
+Makes sure the built-in world exists (benchmark images, tokenizer) and a CLIP pretrained on it (the
+committed model in assets/world-clip, else pretrained now and cached), then runs the base-to-new protocol
+on the world for zero-shot CLIP and every method with a recipe in configs/world/ (or those of --methods),
+and prints the base / new / HM table.
+  --world DIR    the built-in world's folder (default clipt-world)
+  --out DIR      where the runs and tables go (default clipt-demo)
+  --seeds LIST   comma-separated seeds (default 1)
+)",
+       cmd_demo},
+      {"train", "train (or evaluate) a prompt-learning method; the peers' train.py command line",
+       R"(usage: clipt train --trainer NAME [--config-file F] [--dataset-config-file F] --root DIR --output-dir DIR
+                   [--seed N] [--eval-only] [--model-dir DIR] [--load-epoch N] [--no-train] [--resume DIR]
+                   [--source-domains a,b] [--target-domains a,b] [--transforms a,b] [--backbone NAME]
+                   [--head NAME] [--model DIR] [--device D] [KEY VALUE...]
+
+The command line of the peers' train.py, so their scripts run with `python train.py` replaced by
+`clipt train`; --model DIR is a converted CLIP directory, and trailing KEY VALUE pairs override the config.
+)",
+       cmd_train},
+      {"b2n", "the base-to-new protocol over datasets and seeds; prints the paper-style table",
+       R"(usage: clipt b2n --trainer NAME [--config-file F] --datasets a,b,... [--seeds 1,2,3] --root DIR
+                 --output-dir DIR [--dataset-config-dir DIR] [--model DIR] [--device D] [KEY VALUE...]
+
+The base-to-new protocol: for each dataset × seed, train on the base classes and evaluate on the base and
+new classes; prints the Markdown table and writes b2n.md / b2n.csv / b2n.json. Finished runs are skipped on
+a rerun. Other options are those of `clipt train`.
+)",
+       cmd_b2n},
+      {"eval", "training loss, its sharpness and test accuracy of a trained run",
+       R"(usage: clipt eval --model-dir RUN [--load-epoch N] [--rho R] [--output-dir DIR] [train options] [KEY VALUE...]
+
+The sharpness report of a trained run: the training loss over the (few-shot) training set, its first-order
+sharpness L(w + rho·g/|g|) − L(w) with g the full training-set gradient (rho defaults to OPTIM.RHO), and
+the test accuracy (for a base-to-new run also on the new classes and their harmonic mean). The
+configuration is RUN/config.yaml unless --config-file is given; the other options are those of
+`clipt train`. Prints a Markdown table and writes DIR/sharpness.json (DIR: RUN/eval).
+)",
+       cmd_eval},
+      {"dg", "few-shot leave-one-domain-out domain generalisation; prints the per-domain table",
+       R"(usage: clipt dg --trainer NAME [--config-file F] (--dataset NAME | --dataset-config-file F) [--targets a,b]
+                [--shots 5] [--seeds 1,2,3] --root DIR [--output-dir DIR] [--model DIR] [--device D] [KEY VALUE...]
+
+Few-shot leave-one-domain-out domain generalisation: for each target domain × seed, train on the other
+domains and test on the target; prints the per-target and average table and writes dg.md / dg.csv /
+dg.json. Finished runs are skipped on a rerun. The peers' DG dataset configs (configs/datasets/dg/*.yaml)
+work as --dataset-config-file; the protocol sets the domains.
+)",
+       cmd_dg},
+      {"xd", "cross-dataset transfer / domain shift of a model trained on one dataset; prints the table",
+       R"(usage: clipt xd --trainer NAME [--config-file F] [--dataset-config-file F] [--dataset-config-dir DIR]
+                [--source imagenet] [--targets a,b] [--shots 16] [--seeds 1,2,3] --root DIR [--output-dir DIR]
+                [--model DIR] [--device D] [KEY VALUE...]
+
+Cross-dataset transfer and domain shift: train on all classes of the source, then evaluate the trained
+model unchanged on each target with the target's class names; prints the paper-style table and writes
+xd.md / xd.csv / xd.json. With --source world the targets default to the world's style copies, written on
+demand under --root.
+)",
+       cmd_xd},
+      {"zeroshot", "zero-shot CLIP accuracy on a dataset with its hand-made template",
+       R"(usage: clipt zeroshot --model DIR --dataset NAME --root DIR [--split test|val] [--subsample all|base|new]
+                      [--ensemble] [--device D] [--batch N] [--workers N] [--out FILE]
+
+Zero-shot CLIP accuracy with CoOp's hand-made per-dataset template (or, with --ensemble, the ImageNet
+select-template ensemble), as CoOp's ZeroshotCLIP.
+)",
+       cmd_zeroshot},
+      {"tokenize", "print CLIP token ids of texts",
+       R"(usage: clipt tokenize (--model DIR | --vocab FILE) TEXT...
+
+One line per text with the token ids, start and end tokens included, space-separated, no padding and no
+truncation.
+)",
+       cmd_tokenize},
+      {"classify", "zero-shot classify image files with a CLIP model",
+       R"(usage: clipt classify --model DIR --classes "name,name,..." [--template "a photo of a {}."]
+                      [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--top K] [--json] IMAGE...
+
+Zero-shot classification of image files. With --json, one object
+{"classes": [...], "images": [...], "logits": [[...]], "probs": [[...]]}, logits = logit_scale·cos.
+)",
+       cmd_classify},
+      {"pretrain", "pretrain a small CLIP from scratch on the built-in world",
+       R"(usage: clipt pretrain [--world DIR] [--out DIR] [--steps N] [--batch N] [--lr X] [--seed N] [--device D]
+                      [--width W] [--layers L] [--image-size S] [--patch P] [--warmup N] [--colour-group N]
+
+Contrastive CLIP pretraining from scratch on the built-in world (default --world world-data), writing a
+model directory in the standard layout (default --out <world>/clip). The defaults produce the demo's model.
+)",
+       cmd_pretrain},
   };
   return table;
 }
 
-void print_usage() {
-  fmt::print(stderr, "usage: clipt <command> [options]\n\ncommands:\n");
-  for (const auto& c : commands()) fmt::print(stderr, "  {:<10} {}\n", c.name, c.summary);
+const Command* find_command(const std::string& name) {
+  for (const auto& c : commands())
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+void print_usage(std::FILE* to) {
+  fmt::print(to, "usage: clipt <command> [options]\n\ncommands:\n");
+  for (const auto& c : commands()) fmt::print(to, "  {:<10} {}\n", c.name, c.summary);
+  fmt::print(to, "\n`clipt <command> --help` (or `clipt help <command>`) describes a command's options.\n");
+}
+
+bool asks_for_help(const CommandArgs& args) {
+  return std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
 }
 
 }  // namespace
 
+std::vector<std::string> command_names() {
+  std::vector<std::string> names;
+  for (const auto& c : commands()) names.push_back(c.name);
+  return names;
+}
+
 int run_cli(int argc, char** argv) {
   try {
-    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
-      print_usage();
-      return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+      print_usage(stderr);
+      return 2;
     }
     const std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+      if (argc < 3) {
+        print_usage(stdout);
+        return 0;
+      }
+      const Command* c = find_command(argv[2]);
+      if (!c) {
+        print_usage(stderr);
+        fail("unknown command '{}'", argv[2]);
+      }
+      fmt::print("{}", c->usage);
+      return 0;
+    }
     const CommandArgs args(argv + 2, argv + argc);
-    for (const auto& c : commands())
-      if (name == c.name) return c.run(args);
-    print_usage();
+    if (const Command* c = find_command(name)) {
+      if (asks_for_help(args)) {
+        fmt::print("{}", c->usage);
+        return 0;
+      }
+      return c->run(args);
+    }
+    print_usage(stderr);
     fail("unknown command '{}'", name);
   } catch (const Interrupted& e) {
     fmt::print(stderr, "clipt: {}\n", e.what());

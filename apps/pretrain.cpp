@@ -12,7 +12,7 @@ namespace clipt::apps {
 
 int cmd_pretrain(const CommandArgs& argv) {
   Args args(argv);
-  args.check_known({"world", "out", "steps", "batch", "lr", "seed", "device", "width", "layers", "image-size", "patch", "warmup"});
+  args.check_known({"world", "out", "steps", "batch", "lr", "seed", "device", "width", "layers", "image-size", "patch", "warmup", "colour-group"});
   const std::filesystem::path world_root = args.get_or("world", "world-data");
   pretrain::PretrainOptions o;
   o.model = pretrain::default_world_clip_config();
@@ -24,6 +24,7 @@ int cmd_pretrain(const CommandArgs& argv) {
   o.model.image_size = args.get_int("image-size", o.model.image_size);
   o.model.patch_size = args.get_int("patch", o.model.patch_size);
   o.warmup_steps = args.get_int("warmup", o.warmup_steps);
+  o.colour_group = int(args.get_int("colour-group", o.colour_group));
   o.steps = args.get_int("steps", o.steps);
   o.batch = args.get_int("batch", o.batch);
   o.lr = args.get_double("lr", o.lr);

@@ -9,17 +9,15 @@
 
 #include <chrono>
 
-#include "apps/args.h"
-#include "engine/core/backend.h"
-#include "methods/method.h"
+#include "bench/method_step_common.h"
 #include "methods/trainer/config_defaults.h"
 
 using namespace clipt;
+using namespace clipt::bench;
 
 int main(int argc, char** argv) {
-  try {
-    apps::Args args(std::vector<std::string>(argv + 1, argv + argc));
-    const Device device = parse_device(args.get_or("device", cuda_available() ? "cuda" : "cpu"));
+  return run_bench("bench_coop_step", argc, argv, [](const apps::Args& args) {
+    const Device device = bench_device(args);
     const DType dtype = device.is_cpu() ? DType::F32 : parse_dtype(args.get_or("dtype", "fp16"));
     const int64_t classes = args.get_int("classes", 500), batch = args.get_int("batch", 32);
     const int64_t steps = args.get_int("steps", 20), n_ctx = args.get_int("n-ctx", 16);
@@ -48,24 +46,19 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < classes; ++i) names.push_back(fmt::format("object number {}", i));
     auto method = methods::create_method("CoOp");
     method->build(ctx, names);
-    std::vector<Tensor> params;
-    for (auto& [n, p] : method->trainable_parameters()) params.push_back(p);
-    optim::SGD sgd(params, {.lr = 0.002, .momentum = 0.9, .weight_decay = 5e-4});
+    const auto sgd = recipe_sgd(*method);
     methods::TrainBatch b;
     b.images = randn({batch, 3, c.image_size, c.image_size}, gen, DType::F32, device);
     b.labels = randint(0, classes, {batch}, gen, device);
-    for (int w = 0; w < 3; ++w) method->train_step(b, sgd);  // warm-up
+    for (int w = 0; w < 3; ++w) method->train_step(b, *sgd);  // warm-up
     backend_for(device).synchronize();
     const auto t0 = std::chrono::steady_clock::now();
-    for (int64_t s = 0; s < steps; ++s) method->train_step(b, sgd);
+    for (int64_t s = 0; s < steps; ++s) method->train_step(b, *sgd);
     backend_for(device).synchronize();
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / double(steps);
     fmt::print("{{\"name\": \"coop_step\", \"device\": \"{}\", \"dtype\": \"{}\", \"model\": \"{}\", \"classes\": {}, "
                "\"batch\": {}, \"n_ctx\": {}, \"ms_per_step\": {:.3f}, \"images_per_s\": {:.1f}}}\n",
                device.str(), dtype_name(dtype), c.summary(), classes, batch, n_ctx, ms, 1000.0 * double(batch) / ms);
     return 0;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "bench_coop_step: {}\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -23,59 +23,23 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "apps/args.h"
-#include "engine/core/backend.h"
+#include "bench/method_step_common.h"
 #include "engine/core/host_memory.h"
 #include "engine/ops/ops.h"
-#include "engine/ops/random.h"
-#include "methods/method.h"
 #include "methods/trainer/config_defaults.h"
-#include "models/clip/bpe_trainer.h"
-#include "models/clip/clip_model.h"
-#include "models/clip/tokenizer.h"
 #if CLIPT_WITH_CUDA
 #include "engine/runtime/memory.h"
 #endif
 
 using namespace clipt;
+using namespace clipt::bench;
 
 namespace {
-
-clip::ClipConfig model_config(const std::string& size, int64_t vocab) {
-  clip::ClipConfig c;
-  c.vocab_size = vocab;
-  if (size == "base") {  // ViT-B/16
-    c.text = {512, 12, 8, 2048, "quick_gelu", 1e-5};
-    c.vision = {768, 12, 12, 3072, "quick_gelu", 1e-5};
-    c.image_size = 224;
-    c.patch_size = 16;
-    c.projection_dim = 512;
-  } else if (size == "small") {  // a quarter of B/16 in width and depth, 96-pixel images
-    c.text = {256, 4, 4, 1024, "quick_gelu", 1e-5};
-    c.vision = {384, 4, 6, 1536, "quick_gelu", 1e-5};
-    c.image_size = 96;
-    c.patch_size = 16;
-    c.projection_dim = 256;
-  } else {
-    fail("--size must be base or small, got '{}'", size);
-  }
-  return c;
-}
-
-std::vector<std::string> class_names(int64_t n) {
-  const char* syllables[] = {"ka", "lo", "mi", "ter", "su", "ban", "vor", "ne", "pri", "dal", "go", "rin"};
-  std::vector<std::string> out;
-  for (int64_t i = 0; i < n; ++i) {
-    std::string name = std::string(syllables[i % 12]) + syllables[(i / 12 + 3) % 12];
-    if (i >= 144) name += std::string(" ") + syllables[(i / 144) % 12];
-    out.push_back(name);
-  }
-  return out;
-}
 
 // Resets the high-water mark to the bytes live now, and returns them.
 uint64_t reset_peak(Device device) {
@@ -124,20 +88,18 @@ Measure measure(int steps, Device device, const std::function<void()>& step, con
     const auto t0 = std::chrono::steady_clock::now();
     step();
     sync();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(ms_since(t0));
   }
-  std::sort(ms.begin(), ms.end());
-  return {ms[ms.size() / 2], resident, peak_bytes(device)};
+  return {median(ms), resident, peak_bytes(device)};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    apps::Args args(std::vector<std::string>(argv + 1, argv + argc));
+  return run_bench("bench_deep_prompt_step", argc, argv, [](const apps::Args& args) {
     args.check_known({"size", "model", "device", "batch", "classes", "steps"});
-    const Device device = parse_device(args.get_or("device", cuda_available() ? "cuda" : "cpu"));
-    const std::string size = args.get_or("size", device.is_cuda() ? "base" : "small");
+    const Device device = bench_device(args);
+    const std::string size = bench_size(args, device);
     const int64_t batch_size = args.get_int("batch", device.is_cuda() ? 16 : 8);
     const int64_t classes = args.get_int("classes", 50);
     const int steps = int(args.get_int("steps", device.is_cuda() ? 20 : 3));
@@ -150,9 +112,7 @@ int main(int argc, char** argv) {
       model = clip::load_clip(*dir, dtype, device);
       tok = std::make_unique<clip::Tokenizer>(clip::Tokenizer::from_hf_dir(*dir));
     } else {
-      std::vector<std::string> corpus;
-      for (const auto& n : names) corpus.push_back("a photo of a " + n + ".");
-      tok = std::make_unique<clip::Tokenizer>(clip::train_bpe(corpus, {.vocab_size = 1024}), "bench prompts");
+      tok = std::make_unique<clip::Tokenizer>(prompt_tokenizer(names));
       Generator init(1);
       model = std::make_unique<clip::ClipModel>(model_config(size, tok->vocab_size()), init, dtype);
       model->to(device);
@@ -170,35 +130,25 @@ int main(int argc, char** argv) {
     cfg.set("TRAINER.META.LAYERS", layers);
     methods::MethodContext ctx{model.get(), tok.get(), &cfg, "bench", device, 1, ""};
 
-    methods::TrainBatch batch;
-    Tensor images = Tensor::empty({batch_size, 3, mc.image_size, mc.image_size}, DType::F32, Device::cpu());
-    normal_(images, 0.0, 1.0, gen);
-    batch.images = images.to(device);
     std::vector<int64_t> labels;
     for (int64_t i = 0; i < batch_size; ++i) labels.push_back((i * 7) % classes);
-    batch.labels = Tensor::from_vector(labels, {batch_size}).to(device);
+    methods::TrainBatch batch = random_batch(mc, labels, gen, device);
     batch.domains = Tensor::zeros({batch_size}, DType::I64, device);
 
-    nlohmann::json out = {{"name", "deep_prompt_step"},
-                          {"device", device.str()},
-                          {"model", mc.summary()},
-                          {"size", args.get_or("model", size)},
-                          {"batch", batch_size},
-                          {"classes", classes},
-                          {"steps", steps}};
+    nlohmann::json out =
+        json_header("deep_prompt_step", device, mc, args.get_or("model", size), batch_size, classes, steps);
     std::map<std::string, Measure> results;
     for (const std::string name : {"CoOp", "MaPLe", "MetaPrompt"}) {
       auto method = methods::create_method(name);
       method->build(ctx, names);
-      std::vector<Tensor> params;
-      for (auto& [n, t] : method->trainable_parameters()) params.push_back(t);
-      optim::SGD sgd(params, {.lr = 0.002, .momentum = 0.9, .weight_decay = 5e-4});
+      const auto sgd = recipe_sgd(*method);
       int64_t step_no = 0;
       auto step = [&] {
         batch.global_step = step_no++;
-        method->train_step(batch, sgd);
+        method->train_step(batch, *sgd);
       };
-      auto sync = [&] { (void)params.front().to_vector<float>(); };
+      const Tensor first = method->trainable_parameters().front().second;
+      auto sync = [&] { (void)first.to_vector<float>(); };
       const Measure m = measure(steps, device, step, sync);
       results[name] = m;
       std::string key = name;
@@ -210,8 +160,5 @@ int main(int argc, char** argv) {
     out["metaprompt_over_maple"] = results["MetaPrompt"].step_ms / results["MaPLe"].step_ms;
     std::puts(out.dump().c_str());
     return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_deep_prompt_step: %s\n", e.what());
-    return 1;
-  }
+  });
 }

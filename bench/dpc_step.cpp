@@ -28,54 +28,18 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "apps/args.h"
-#include "engine/core/backend.h"
+#include "bench/method_step_common.h"
 #include "engine/data/image.h"
 #include "engine/data/loader.h"
 #include "engine/data/sample_rng.h"
 #include "engine/ops/ops.h"
-#include "engine/ops/random.h"
 #include "methods/dpc/dpc.h"
 #include "methods/trainer/config_defaults.h"
-#include "models/clip/bpe_trainer.h"
-#include "models/clip/clip_model.h"
-#include "models/clip/tokenizer.h"
 
 using namespace clipt;
+using namespace clipt::bench;
 
 namespace {
-
-clip::ClipConfig model_config(const std::string& size, int64_t vocab) {
-  clip::ClipConfig c;
-  c.vocab_size = vocab;
-  if (size == "base") {  // ViT-B/16
-    c.text = {512, 12, 8, 2048, "quick_gelu", 1e-5};
-    c.vision = {768, 12, 12, 3072, "quick_gelu", 1e-5};
-    c.image_size = 224;
-    c.patch_size = 16;
-    c.projection_dim = 512;
-  } else if (size == "small") {  // a quarter of B/16 in width and depth, 96-pixel images
-    c.text = {256, 4, 4, 1024, "quick_gelu", 1e-5};
-    c.vision = {384, 4, 6, 1536, "quick_gelu", 1e-5};
-    c.image_size = 96;
-    c.patch_size = 16;
-    c.projection_dim = 256;
-  } else {
-    fail("--size must be base or small, got '{}'", size);
-  }
-  return c;
-}
-
-std::vector<std::string> class_names(int64_t n) {
-  const char* syllables[] = {"ka", "lo", "mi", "ter", "su", "ban", "vor", "ne", "pri", "dal", "go", "rin"};
-  std::vector<std::string> out;
-  for (int64_t i = 0; i < n; ++i) {
-    std::string name = std::string(syllables[i % 12]) + syllables[(i / 12 + 3) % 12];
-    if (i >= 144) name += std::string(" ") + syllables[(i / 144) % 12];
-    out.push_back(name);
-  }
-  return out;
-}
 
 // 16 random images per class, as a few-shot training set.
 std::vector<data::Sample> write_images(const std::filesystem::path& dir, const std::vector<std::string>& names,
@@ -93,26 +57,16 @@ std::vector<data::Sample> write_images(const std::filesystem::path& dir, const s
   return samples;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // Process CPU time (all threads), so a figure taken on a shared machine can be read next to wall time.
 double cpu_ms() { return 1000.0 * double(std::clock()) / CLOCKS_PER_SEC; }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    apps::Args args(std::vector<std::string>(argv + 1, argv + argc));
+  return run_bench("bench_dpc_step", argc, argv, [](const apps::Args& args) {
     args.check_known({"size", "device", "batch", "top-k", "classes", "steps", "workers"});
-    const Device device = parse_device(args.get_or("device", cuda_available() ? "cuda" : "cpu"));
-    const std::string size = args.get_or("size", device.is_cuda() ? "base" : "small");
+    const Device device = bench_device(args);
+    const std::string size = bench_size(args, device);
     const int64_t batch_size = args.get_int("batch", 4);
     const int64_t top_k = args.get_int("top-k", 8);
     const int64_t classes = args.get_int("classes", 50);
@@ -120,9 +74,7 @@ int main(int argc, char** argv) {
     const int workers = int(args.get_int("workers", std::max(1u, std::thread::hardware_concurrency())));
 
     const std::vector<std::string> names = class_names(classes);
-    std::vector<std::string> corpus;
-    for (const auto& n : names) corpus.push_back("a photo of a " + n + ".");
-    const clip::Tokenizer tok(clip::train_bpe(corpus, {.vocab_size = 1024}), "bench prompts");
+    const clip::Tokenizer tok = prompt_tokenizer(names);
     const clip::ClipConfig mc = model_config(size, tok.vocab_size());
     Generator gen(1);
     clip::ClipModel model(mc, gen, device.is_cuda() ? DType::F16 : DType::F32);
@@ -160,12 +112,7 @@ int main(int argc, char** argv) {
     methods::dpc::Dpc dpc;
     dpc.build_over(ctx, names, std::move(backbone));
     dpc.on_epoch_begin(0, &loader);
-    auto sgd = [](methods::Method& m) {
-      std::vector<Tensor> params;
-      for (auto& [n, t] : m.trainable_parameters()) params.push_back(t);
-      return std::make_unique<optim::SGD>(params, optim::SgdOptions{.lr = 0.002, .momentum = 0.9, .weight_decay = 5e-4});
-    };
-    auto opt_dpc = sgd(dpc), opt_coop = sgd(*coop);
+    auto opt_dpc = recipe_sgd(dpc), opt_coop = recipe_sgd(*coop);
 
     loader.start_epoch(0);
     std::vector<double> step_ms, step_cpu_ms, compute_ms, coop_ms, built;
@@ -217,28 +164,19 @@ int main(int argc, char** argv) {
     double mean_built = 0;
     for (double v : built) mean_built += v / double(built.size());
     const double step = median(step_ms), compute = median(compute_ms);
-    nlohmann::json j = {{"name", "dpc_step"},
-                        {"device", device.str()},
-                        {"model", mc.summary()},
-                        {"size", size},
-                        {"batch", batch_size},
-                        {"top_k", top_k},
-                        {"classes", classes},
-                        {"steps", steps},
-                        {"workers", workers},
-                        {"built_batch", mean_built},
-                        {"step_ms", step},
-                        {"step_cpu_ms", median(step_cpu_ms)},  // process CPU time of a whole step
-                        {"compute_ms", compute},
-                        {"negatives_load_ms", std::max(0.0, step - compute)},
-                        {"images_per_s", mean_built / step * 1000.0},
-                        {"anchors_per_s", double(batch_size) / step * 1000.0},
-                        {"coop_step_ms", median(coop_ms)},
-                        {"coop_images_per_s", double(batch_size) / median(coop_ms) * 1000.0}};
+    nlohmann::json j = json_header("dpc_step", device, mc, size, batch_size, classes, steps);
+    j.update({{"top_k", top_k},
+              {"workers", workers},
+              {"built_batch", mean_built},
+              {"step_ms", step},
+              {"step_cpu_ms", median(step_cpu_ms)},  // process CPU time of a whole step
+              {"compute_ms", compute},
+              {"negatives_load_ms", std::max(0.0, step - compute)},
+              {"images_per_s", mean_built / step * 1000.0},
+              {"anchors_per_s", double(batch_size) / step * 1000.0},
+              {"coop_step_ms", median(coop_ms)},
+              {"coop_images_per_s", double(batch_size) / median(coop_ms) * 1000.0}});
     std::puts(j.dump().c_str());
     return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_dpc_step: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
-#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
+#include "engine/data/fewshot_cache.h"
 #include "engine/data/sample_rng.h"
-#include "engine/io/atomic_file.h"
 
 namespace clipt::data {
 namespace fs = std::filesystem;
@@ -35,46 +34,6 @@ uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
-std::string relative_path(const std::string& path, const fs::path& image_dir) {
-  const fs::path rel = fs::path(path).lexically_relative(image_dir);
-  if (rel.empty() || *rel.begin() == "..") return path;
-  return rel.generic_string();
-}
-
-json to_json(const std::vector<Sample>& samples, const fs::path& image_dir) {
-  json list = json::array();
-  for (const auto& s : samples) list.push_back(json::array({relative_path(s.path, image_dir), s.label, s.classname}));
-  return list;
-}
-
-// Reads one list of a cache and checks every entry is in `split` (same path, label, class name).
-std::vector<Sample> from_json(const json& list, const char* role, const fs::path& file, const fs::path& image_dir,
-                              const std::vector<Sample>& split, int64_t domain) {
-  CLIPT_CHECK(list.is_array(), "few-shot cache {} is corrupt: \"{}\" is not a list (delete the file to resample)",
-              file.string(), role);
-  std::set<std::tuple<std::string, int64_t, std::string>> present;
-  for (const auto& s : split) present.emplace(s.path, s.label, s.classname);
-  std::vector<Sample> out;
-  for (size_t i = 0; i < list.size(); ++i) {
-    const json& item = list[i];
-    CLIPT_CHECK(item.is_array() && item.size() == 3 && item[0].is_string() && item[1].is_number_integer() &&
-                    item[2].is_string(),
-                "few-shot cache {} is corrupt: {}[{}] is not [path, label, classname] (delete the file to resample)",
-                file.string(), role, i);
-    Sample s;
-    s.path = (image_dir / item[0].get<std::string>()).string();
-    s.label = item[1].get<int64_t>();
-    s.classname = item[2].get<std::string>();
-    s.domain = domain;
-    CLIPT_CHECK(present.count({s.path, s.label, s.classname}) == 1,
-                "few-shot cache {} does not match the dataset's current {} split ({} with label {} is not in it); "
-                "delete the file to resample",
-                file.string(), role, s.path, s.label);
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
 struct DomainSelectionCache {
   std::vector<Sample> train, val;
 };
@@ -96,8 +55,9 @@ DomainSelectionCache read_cache(const fs::path& file, const DatasetSplits& split
                 file.string(), root.at("domain").dump(), root.at("shots").dump(), root.at("seed").dump(), domain, shots,
                 seed);
     DomainSelectionCache c;
-    c.train = from_json(root.at("train"), "train", file, splits.image_dir, train, domain_pos);
-    if (with_val) c.val = from_json(root.at("val"), "val", file, splits.image_dir, val, domain_pos);
+    c.train = fewshot_cache::samples_from_json(root.at("train"), "train", file, splits.image_dir, train, domain_pos);
+    if (with_val)
+      c.val = fewshot_cache::samples_from_json(root.at("val"), "val", file, splits.image_dir, val, domain_pos);
     return c;
   } catch (const json::exception& e) {
     fail("few-shot cache {} is corrupt ({}); delete it to resample", file.string(), e.what());
@@ -105,21 +65,12 @@ DomainSelectionCache read_cache(const fs::path& file, const DatasetSplits& split
 }
 
 void write_cache(const fs::path& file, const DatasetSplits& splits, const std::string& domain, int shots,
-                 uint64_t seed, const DomainSelectionCache& c, bool with_val,
-                 const std::function<void(const std::string&)>& warn) {
+                 uint64_t seed, const DomainSelectionCache& c, bool with_val, const fewshot_cache::Warn& warn) {
   json root = {{"format", kFormat}, {"version", kVersion}, {"dataset", splits.name}, {"domain", domain},
-               {"shots", shots},    {"seed", seed},        {"train", to_json(c.train, splits.image_dir)}};
-  if (with_val) root["val"] = to_json(c.val, splits.image_dir);
-  try {
-    std::error_code ec;
-    fs::create_directories(file.parent_path(), ec);
-    CLIPT_CHECK(!ec, "cannot create {}: {}", file.parent_path().string(), ec.message());
-    io::write_file_atomic(file, root.dump() + "\n");
-  } catch (const Error& e) {
-    // A read-only dataset folder must not stop a run: the selection is deterministic anyway.
-    warn(fmt::format("could not cache the few-shot split in {} ({}); continuing without the cache", file.string(),
-                     e.what()));
-  }
+               {"shots", shots},    {"seed", seed}};
+  root["train"] = fewshot_cache::samples_to_json(c.train, splits.image_dir);
+  if (with_val) root["val"] = fewshot_cache::samples_to_json(c.val, splits.image_dir);
+  fewshot_cache::write(file, root, warn);
 }
 
 std::vector<Sample> of_domain(const std::vector<Sample>& samples, int64_t domain) {
@@ -206,7 +157,7 @@ fs::path domain_fewshot_cache_path(const DatasetSplits& splits, const std::strin
 DatasetSplits apply_fewshot_per_domain(DatasetSplits splits, int shots, uint64_t seed, const FewShotOptions& options) {
   if (shots < 1) return splits;
   CLIPT_CHECK(!splits.domains.empty(), "{}: per-domain few-shot sampling needs a domain list", splits.name);
-  const auto warn = options.warn ? options.warn : [](const std::string& m) { fmt::print(stderr, "warning: {}\n", m); };
+  const auto warn = options.warn ? options.warn : fewshot_cache::print_warning;
   std::vector<Sample> train, val;
   for (size_t pos = 0; pos < splits.domains.size(); ++pos) {
     const std::string& domain = splits.domains[pos];

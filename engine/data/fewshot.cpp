@@ -3,16 +3,14 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <set>
-#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
+#include "engine/data/fewshot_cache.h"
 #include "engine/data/sample_rng.h"
-#include "engine/io/atomic_file.h"
 
 namespace clipt::data {
 namespace fs = std::filesystem;
@@ -22,51 +20,6 @@ namespace {
 
 constexpr const char* kFormat = "clipt-fewshot";
 constexpr int kVersion = 1;
-
-void default_warn(const std::string& message) { fmt::print(stderr, "warning: {}\n", message); }
-
-std::string relative_path(const std::string& path, const fs::path& image_dir) {
-  const fs::path rel = fs::path(path).lexically_relative(image_dir);
-  if (rel.empty() || *rel.begin() == "..") return path;  // not under the image folder: keep as given
-  return rel.generic_string();
-}
-
-json to_json(const std::vector<Sample>& samples, const fs::path& image_dir) {
-  json list = json::array();
-  for (const auto& s : samples) list.push_back(json::array({relative_path(s.path, image_dir), s.label, s.classname}));
-  return list;
-}
-
-std::vector<Sample> from_json(const json& list, const char* split, const fs::path& file, const fs::path& image_dir) {
-  CLIPT_CHECK(list.is_array(), "few-shot cache {} is corrupt: \"{}\" is not a list (delete the file to resample)",
-              file.string(), split);
-  std::vector<Sample> out;
-  for (size_t i = 0; i < list.size(); ++i) {
-    const json& item = list[i];
-    CLIPT_CHECK(item.is_array() && item.size() == 3 && item[0].is_string() && item[1].is_number_integer() &&
-                    item[2].is_string(),
-                "few-shot cache {} is corrupt: {}[{}] is not [path, label, classname] (delete the file to resample)",
-                file.string(), split, i);
-    Sample s;
-    s.path = (image_dir / item[0].get<std::string>()).string();
-    s.label = item[1].get<int64_t>();
-    s.classname = item[2].get<std::string>();
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
-// Every cached sample must still be in the split it was drawn from (same path, label and class name).
-void check_membership(const std::vector<Sample>& cached, const std::vector<Sample>& split, const char* name,
-                      const fs::path& file) {
-  std::set<std::tuple<std::string, int64_t, std::string>> present;
-  for (const auto& s : split) present.emplace(s.path, s.label, s.classname);
-  for (const auto& s : cached)
-    CLIPT_CHECK(present.count({s.path, s.label, s.classname}) == 1,
-                "few-shot cache {} does not match the dataset's current {} split ({} with label {} is not in it); "
-                "delete the file to resample",
-                file.string(), name, s.path, s.label);
-}
 
 struct CachedSelection {
   std::vector<Sample> train, val;
@@ -114,37 +67,26 @@ CachedSelection read_cache_checked(const fs::path& file, const DatasetSplits& sp
   CLIPT_CHECK(root.contains("train"), "few-shot cache {} is corrupt (no \"train\" list); delete it to resample",
               file.string());
   CachedSelection sel;
-  sel.train = from_json(root["train"], "train", file, splits.image_dir);
-  check_membership(sel.train, splits.train, "train", file);
+  sel.train = fewshot_cache::samples_from_json(root["train"], "train", file, splits.image_dir, splits.train);
   if (with_val) {
     CLIPT_CHECK(root.contains("val"), "few-shot cache {} is corrupt (no \"val\" list); delete it to resample",
                 file.string());
-    sel.val = from_json(root["val"], "val", file, splits.image_dir);
-    check_membership(sel.val, splits.val, "val", file);
+    sel.val = fewshot_cache::samples_from_json(root["val"], "val", file, splits.image_dir, splits.val);
   }
   return sel;
 }
 
 void write_cache(const fs::path& file, const DatasetSplits& splits, int shots, uint64_t seed,
-                 const CachedSelection& sel, bool with_val, const std::function<void(const std::string&)>& warn) {
+                 const CachedSelection& sel, bool with_val, const fewshot_cache::Warn& warn) {
   json root;
   root["format"] = kFormat;
   root["version"] = kVersion;
   root["dataset"] = splits.name;
   root["shots"] = shots;
   root["seed"] = seed;
-  root["train"] = to_json(sel.train, splits.image_dir);
-  if (with_val) root["val"] = to_json(sel.val, splits.image_dir);
-  try {
-    std::error_code ec;
-    fs::create_directories(file.parent_path(), ec);
-    CLIPT_CHECK(!ec, "cannot create {}: {}", file.parent_path().string(), ec.message());
-    io::write_file_atomic(file, root.dump() + "\n");
-  } catch (const Error& e) {
-    // A read-only dataset folder must not stop a run: the selection is deterministic anyway.
-    warn(fmt::format("could not cache the few-shot split in {} ({}); continuing without the cache", file.string(),
-                     e.what()));
-  }
+  root["train"] = fewshot_cache::samples_to_json(sel.train, splits.image_dir);
+  if (with_val) root["val"] = fewshot_cache::samples_to_json(sel.val, splits.image_dir);
+  fewshot_cache::write(file, root, warn);
 }
 
 }  // namespace
@@ -182,7 +124,7 @@ fs::path fewshot_cache_path(const DatasetSplits& splits, int shots, uint64_t see
 
 DatasetSplits apply_fewshot(DatasetSplits splits, int shots, uint64_t seed, const FewShotOptions& options) {
   if (shots < 1 || splits.test_only) return splits;
-  const auto warn = options.warn ? options.warn : default_warn;
+  const auto warn = options.warn ? options.warn : fewshot_cache::print_warning;
   const bool with_val = !splits.val_is_test;
   const fs::path file = fewshot_cache_path(splits, shots, seed);
   std::error_code ec;

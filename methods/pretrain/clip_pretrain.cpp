@@ -87,6 +87,7 @@ double pretrain_world_clip(const PretrainOptions& o, const std::function<void(co
   world::PretrainSpec spec;
   spec.seed = o.seed;
   spec.image_size = int(cfg.image_size);
+  spec.colour_group = o.colour_group;
   const world::PretrainStream stream(spec);
   const auto start = std::chrono::steady_clock::now();
   double window_loss = 0, last_window = NAN;

@@ -20,6 +20,7 @@ struct PretrainOptions {
   int64_t batch = 128;
   double lr = 1e-3, weight_decay = 0.05;
   int64_t warmup_steps = 100;
+  int colour_group = 16;  // world::PretrainSpec::colour_group: shape-hard negatives in every batch
   uint64_t seed = 0;
   Device device = Device::cpu();
   int64_t log_every = 50;

@@ -1,9 +1,7 @@
 #include "methods/trainer/b2n.h"
 
-#include <fstream>
-
-#include "engine/io/atomic_file.h"
 #include "methods/method.h"
+#include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"
 
 namespace clipt::trainer {
@@ -12,37 +10,22 @@ double harmonic_mean(double b, double n) { return b + n > 0 ? 2 * b * n / (b + n
 
 namespace {
 
-std::string dataset_config_for(const B2nOptions& o, const std::string& dataset) {
-  if (o.dataset_config_dir.empty()) return "";
-  const auto path = o.dataset_config_dir / (dataset + ".yaml");
-  return std::filesystem::exists(path) ? path.string() : "";
-}
-
 // One dataset × seed: trained and evaluated, or read back from its b2n.json.
 nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t seed, RunLog& log) {
-  const auto dir = o.output_dir / dataset / fmt::format("seed{}", seed);
+  const auto dir = protocol_run_dir(o.output_dir, dataset, seed);
   const auto record = dir / "b2n.json";
-  if (std::filesystem::exists(record)) {
-    std::ifstream in(record);
-    try {
-      nlohmann::json j = nlohmann::json::parse(in);
-      log.info("{} seed {}: finished earlier (base {:.2f}, new {:.2f}) — {}", dataset, seed, j.at("base").get<double>(),
-               j.at("new").get<double>(), record.string());
-      return j;
-    } catch (const nlohmann::json::exception& e) {
-      fail("{} is corrupt ({}); delete it to rerun this dataset and seed", record.string(), e.what());
-    }
-  }
+  if (auto j = read_finished_run(record, "rerun this dataset and seed", [&](const nlohmann::json& done) {
+        log.info("{} seed {}: finished earlier (base {:.2f}, new {:.2f}) — {}", dataset, seed,
+                 done.at("base").get<double>(), done.at("new").get<double>(), record.string());
+      }))
+    return *j;
   TrainArgs a = o.base;
   a.seed = seed;
   a.output_dir = dir.string();
-  if (a.dataset_config_file.empty()) a.dataset_config_file = dataset_config_for(o, dataset);
+  if (a.dataset_config_file.empty()) a.dataset_config_file = dataset_config_in(o.dataset_config_dir, dataset);
   a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.SUBSAMPLE_CLASSES", "base"});
-  const Config cfg = build_run_config(a);
-  std::filesystem::create_directories(dir);
-  cfg.save(dir / "config.yaml");
-  RunLog run_log(dir, o.quiet_runs);
-  Trainer t(cfg, run_log, o.stop);
+  const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
+  Trainer& t = run->trainer;
   t.train();
   const EvalResult base = t.evaluate(data::Subsample::Base);
   const EvalResult novel = t.evaluate(data::Subsample::New);
@@ -56,7 +39,7 @@ nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t 
     log.info("{} seed {}: {} (the wrapped method, same run): base {:.2f}  new {:.2f}  HM {:.2f}", dataset, seed,
              b->method, bb, bn, harmonic_mean(bb, bn));
   }
-  io::write_file_atomic(record, j.dump(2) + "\n");
+  write_run_record(record, j);
   log.info("{} seed {}: base {:.2f}  new {:.2f}  HM {:.2f}", dataset, seed, base.accuracy, novel.accuracy,
            harmonic_mean(base.accuracy, novel.accuracy));
   return j;
@@ -158,10 +141,7 @@ B2nTable run_b2n(const B2nOptions& o, RunLog& log) {
     b.average.seeds = o.seeds;
     table.baseline.push_back(b);
   }
-  std::filesystem::create_directories(o.output_dir);
-  io::write_file_atomic(o.output_dir / "b2n.md", table.markdown());
-  io::write_file_atomic(o.output_dir / "b2n.csv", table.csv());
-  io::write_file_atomic(o.output_dir / "b2n.json", table.to_json().dump(2) + "\n");
+  write_table_files(o.output_dir, "b2n", table);
   return table;
 }
 

@@ -1,11 +1,9 @@
 #include "methods/trainer/dg.h"
 
-#include <fstream>
-
 #include "engine/data/dataset.h"
 #include "engine/data/domains.h"
-#include "engine/io/atomic_file.h"
 #include "methods/method.h"
+#include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"
 
 namespace clipt::trainer {
@@ -19,35 +17,23 @@ Config probe_config(const DgOptions& o) {
   return build_run_config(a);
 }
 
-void reject_protocol_keys(const std::vector<std::string>& opts) {
-  for (size_t i = 0; i + 1 < opts.size(); i += 2)
-    CLIPT_CHECK(opts[i] != "DATASET.SOURCE_DOMAINS" && opts[i] != "DATASET.TARGET_DOMAINS" && opts[i] != "DATASET.ID",
-                "dg: {} is set by the protocol (leave-one-domain-out); choose targets with --targets instead", opts[i]);
-}
-
 // One target × seed: trained and evaluated, or read back from its dg.json.
 nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std::vector<std::string>& domains,
                        const std::string& target, int64_t seed, RunLog& log) {
   const data::DomainSelection sel = data::leave_one_domain_out(domains, target);
-  const auto dir = o.output_dir / target / fmt::format("seed{}", seed);
+  const auto dir = protocol_run_dir(o.output_dir, target, seed);
   const auto record = dir / "dg.json";
-  if (std::filesystem::exists(record)) {
-    std::ifstream in(record);
-    try {
-      nlohmann::json j = nlohmann::json::parse(in);
-      CLIPT_CHECK(j.at("dataset").get<std::string>() == dataset && j.at("shots").get<int64_t>() == o.shots &&
-                      j.at("sources").get<std::vector<std::string>>() == sel.sources,
-                  "{} was made for {} ({} shots, sources {}), not this run ({}, {} shots, sources {}); use another "
-                  "--output-dir",
-                  record.string(), j.at("dataset").dump(), j.at("shots").dump(), j.at("sources").dump(), dataset,
-                  o.shots, fmt::join(sel.sources, ","));
-      log.info("{} → {} seed {}: finished earlier ({:.2f}) — {}", fmt::join(sel.sources, ","), target, seed,
-               j.at("accuracy").get<double>(), record.string());
-      return j;
-    } catch (const nlohmann::json::exception& e) {
-      fail("{} is corrupt ({}); delete it to rerun this target and seed", record.string(), e.what());
-    }
-  }
+  if (auto j = read_finished_run(record, "rerun this target and seed", [&](const nlohmann::json& done) {
+        CLIPT_CHECK(done.at("dataset").get<std::string>() == dataset && done.at("shots").get<int64_t>() == o.shots &&
+                        done.at("sources").get<std::vector<std::string>>() == sel.sources,
+                    "{} was made for {} ({} shots, sources {}), not this run ({}, {} shots, sources {}); use another "
+                    "--output-dir",
+                    record.string(), done.at("dataset").dump(), done.at("shots").dump(), done.at("sources").dump(),
+                    dataset, o.shots, fmt::join(sel.sources, ","));
+        log.info("{} → {} seed {}: finished earlier ({:.2f}) — {}", fmt::join(sel.sources, ","), target, seed,
+                 done.at("accuracy").get<double>(), record.string());
+      }))
+    return *j;
   TrainArgs a = o.base;
   a.seed = seed;
   a.output_dir = dir.string();
@@ -57,11 +43,8 @@ nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std
   // DATASET.ID is what MetaPrompt's *FS datasets read; the domain lists are what Dassl's read.
   a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.ID", std::to_string(target_index),
                                "DATASET.NUM_SHOTS", std::to_string(o.shots), "DATASET.SUBSAMPLE_CLASSES", "all"});
-  const Config cfg = build_run_config(a);
-  std::filesystem::create_directories(dir);
-  cfg.save(dir / "config.yaml");
-  RunLog run_log(dir, o.quiet_runs);
-  Trainer t(cfg, run_log, o.stop);
+  const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
+  Trainer& t = run->trainer;
   t.train();
   const EvalResult r = t.evaluate(data::Subsample::All);
   t.write_results({r}, dir / "results.json");
@@ -75,7 +58,7 @@ nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std
                       {"test_images", r.total},
                       {"accuracy", r.accuracy},
                       {"macro_accuracy", r.macro_accuracy}};
-  io::write_file_atomic(record, j.dump(2) + "\n");
+  write_run_record(record, j);
   log.info("{} → {} seed {}: accuracy {:.2f} ({} test images)", fmt::join(sel.sources, ","), target, seed, r.accuracy,
            r.total);
   return j;
@@ -90,10 +73,7 @@ std::string shots_text(int64_t shots) {
 void summarise(DgTable& table) {
   table.average = 0;
   for (auto& r : table.rows) {
-    CLIPT_CHECK(!r.per_seed.empty(), "dg table: target {} has no result", r.target);
-    r.accuracy = 0;
-    for (double a : r.per_seed) r.accuracy += a;
-    r.accuracy /= double(r.per_seed.size());
+    r.accuracy = mean_over_seeds(r.per_seed, fmt::format("dg table: target {}", r.target));
     table.average += r.accuracy;
   }
   if (!table.rows.empty()) table.average /= double(table.rows.size());
@@ -159,7 +139,8 @@ std::vector<std::string> dataset_domains(const std::string& dataset, const std::
 
 DgTable run_dg(const DgOptions& o, RunLog& log) {
   CLIPT_CHECK(!o.seeds.empty(), "dg: no seed given");
-  reject_protocol_keys(o.base.opts);
+  reject_protocol_keys(o.base.opts, {"DATASET.SOURCE_DOMAINS", "DATASET.TARGET_DOMAINS", "DATASET.ID"}, "dg",
+                       " (leave-one-domain-out); choose targets with --targets instead");
   const Config probe = probe_config(o);
   const std::string dataset = probe.get_string("DATASET.NAME");
   CLIPT_CHECK(!dataset.empty(), "dg: no dataset: pass --dataset NAME or a --dataset-config-file");
@@ -187,10 +168,7 @@ DgTable run_dg(const DgOptions& o, RunLog& log) {
     table.rows.push_back(std::move(row));
   }
   summarise(table);
-  std::filesystem::create_directories(o.output_dir);
-  io::write_file_atomic(o.output_dir / "dg.md", table.markdown());
-  io::write_file_atomic(o.output_dir / "dg.csv", table.csv());
-  io::write_file_atomic(o.output_dir / "dg.json", table.to_json().dump(2) + "\n");
+  write_table_files(o.output_dir, "dg", table);
   return table;
 }
 

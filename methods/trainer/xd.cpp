@@ -1,10 +1,8 @@
 #include "methods/trainer/xd.h"
 
-#include <fstream>
-
 #include "engine/data/dataset.h"
-#include "engine/io/atomic_file.h"
 #include "methods/method.h"
+#include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"
 
 namespace clipt::trainer {
@@ -20,58 +18,40 @@ const std::vector<std::string> kWorldShifts = {"world_sketch", "world_cartoon", 
 
 std::string registry_name(const std::string& name) { return data::find_dataset(name).name; }
 
-nlohmann::json read_record(const std::filesystem::path& record) {
-  std::ifstream in(record);
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{} is corrupt ({}); delete it to redo this run", record.string(), e.what());
-  }
-}
+constexpr const char* kRedoHint = "redo this run";  // how to get past a corrupt record
 
 std::string source_dataset_config(const XdOptions& o, const std::string& source) {
-  if (!o.base.dataset_config_file.empty() || o.dataset_config_dir.empty()) return o.base.dataset_config_file;
-  const auto path = o.dataset_config_dir / (source + ".yaml");
-  return std::filesystem::exists(path) ? path.string() : "";
-}
-
-void reject_protocol_keys(const std::vector<std::string>& opts) {
-  for (size_t i = 0; i + 1 < opts.size(); i += 2)
-    CLIPT_CHECK(opts[i] != "DATASET.NAME" && opts[i] != "DATASET.NUM_SHOTS" && opts[i] != "DATASET.SUBSAMPLE_CLASSES",
-                "xd: {} is set by the protocol; use --source, --targets and --shots", opts[i]);
+  if (!o.base.dataset_config_file.empty()) return o.base.dataset_config_file;
+  return dataset_config_in(o.dataset_config_dir, source);
 }
 
 // Trains on all classes of the source (or reads the finished run back) and evaluates on its test split.
 nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t seed, RunLog& log) {
-  const auto dir = o.output_dir / source / fmt::format("seed{}", seed);
+  const auto dir = protocol_run_dir(o.output_dir, source, seed);
   const auto record = dir / "xd.json";
-  if (std::filesystem::exists(record)) {
-    nlohmann::json j = read_record(record);
-    CLIPT_CHECK(j.value("shots", int64_t(-2)) == o.shots && j.value("role", "") == "source",
-                "{} was made with other settings (shots {}, role {}); use another --output-dir", record.string(),
-                j.value("shots", int64_t(-2)), j.value("role", ""));
-    log.info("{} seed {}: trained earlier (accuracy {:.2f}) — {}", source, seed, j.at("accuracy").get<double>(),
-             record.string());
-    return j;
-  }
+  if (auto j = read_finished_run(record, kRedoHint, [&](const nlohmann::json& done) {
+        CLIPT_CHECK(done.value("shots", int64_t(-2)) == o.shots && done.value("role", "") == "source",
+                    "{} was made with other settings (shots {}, role {}); use another --output-dir", record.string(),
+                    done.value("shots", int64_t(-2)), done.value("role", ""));
+        log.info("{} seed {}: trained earlier (accuracy {:.2f}) — {}", source, seed,
+                 done.at("accuracy").get<double>(), record.string());
+      }))
+    return *j;
   TrainArgs a = o.base;
   a.seed = seed;
   a.output_dir = dir.string();
   a.dataset_config_file = source_dataset_config(o, source);
   a.opts.insert(a.opts.end(), {"DATASET.NAME", source, "DATASET.NUM_SHOTS", std::to_string(o.shots),
                                "DATASET.SUBSAMPLE_CLASSES", "all"});
-  const Config cfg = build_run_config(a);
-  std::filesystem::create_directories(dir);
-  cfg.save(dir / "config.yaml");
-  RunLog run_log(dir, o.quiet_runs);
-  Trainer t(cfg, run_log, o.stop);
+  const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
+  Trainer& t = run->trainer;
   t.train();
   const EvalResult r = t.evaluate(data::Subsample::All);
   t.write_results({r}, dir / "results.json");
   nlohmann::json j = {{"role", "source"}, {"dataset", source}, {"method", methods::canonical_method_name(o.base.trainer)},
                       {"seed", seed},     {"shots", o.shots},  {"classes", r.num_classes},
                       {"test_images", r.total}, {"accuracy", r.accuracy}};
-  io::write_file_atomic(record, j.dump(2) + "\n");
+  write_run_record(record, j);
   log.info("{} seed {}: source accuracy {:.2f}", source, seed, r.accuracy);
   return j;
 }
@@ -79,28 +59,25 @@ nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t
 // Evaluates the source run of `seed` unchanged on `target` (CoOp's --eval-only --model-dir).
 nlohmann::json run_target(const XdOptions& o, const std::string& source, const std::string& target, int64_t seed,
                           RunLog& log) {
-  const auto source_dir = o.output_dir / source / fmt::format("seed{}", seed);
-  const auto dir = o.output_dir / target / fmt::format("seed{}", seed);
+  const auto source_dir = protocol_run_dir(o.output_dir, source, seed);
+  const auto dir = protocol_run_dir(o.output_dir, target, seed);
   const auto record = dir / "xd.json";
-  if (std::filesystem::exists(record)) {
-    nlohmann::json j = read_record(record);
-    CLIPT_CHECK(j.value("source", "") == source && j.value("shots", int64_t(-2)) == o.shots,
-                "{} was made for source {} with {} shots, not {} with {}; use another --output-dir", record.string(),
-                j.value("source", ""), j.value("shots", int64_t(-2)), source, o.shots);
-    log.info("{} seed {}: evaluated earlier ({:.2f}) — {}", target, seed, j.at("accuracy").get<double>(), record.string());
-    return j;
-  }
+  if (auto j = read_finished_run(record, kRedoHint, [&](const nlohmann::json& done) {
+        CLIPT_CHECK(done.value("source", "") == source && done.value("shots", int64_t(-2)) == o.shots,
+                    "{} was made for source {} with {} shots, not {} with {}; use another --output-dir",
+                    record.string(), done.value("source", ""), done.value("shots", int64_t(-2)), source, o.shots);
+        log.info("{} seed {}: evaluated earlier ({:.2f}) — {}", target, seed, done.at("accuracy").get<double>(),
+                 record.string());
+      }))
+    return *j;
   TrainArgs a = o.base;
   a.seed = seed;
   a.output_dir = dir.string();
   a.dataset_config_file = source_dataset_config(o, source);  // the source run's input pipeline
   // Evaluation only: the target's test split with its own classes; no few-shot sampling.
   a.opts.insert(a.opts.end(), {"DATASET.NAME", target, "DATASET.NUM_SHOTS", "-1", "DATASET.SUBSAMPLE_CLASSES", "all"});
-  const Config cfg = build_run_config(a);
-  std::filesystem::create_directories(dir);
-  cfg.save(dir / "config.yaml");
-  RunLog run_log(dir, o.quiet_runs);
-  Trainer t(cfg, run_log, o.stop);
+  const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
+  Trainer& t = run->trainer;
   std::string loaded = "none (no trainable parameters)";
   if (!t.method().trainable_parameters().empty()) {
     const int64_t epoch = Trainer::latest_checkpoint(source_dir);
@@ -114,7 +91,7 @@ nlohmann::json run_target(const XdOptions& o, const std::string& source, const s
                       {"method", methods::canonical_method_name(o.base.trainer)},
                       {"seed", seed},       {"shots", o.shots},      {"checkpoint", loaded},
                       {"classes", r.num_classes}, {"test_images", r.total}, {"accuracy", r.accuracy}};
-  io::write_file_atomic(record, j.dump(2) + "\n");
+  write_run_record(record, j);
   log.info("{} seed {}: accuracy {:.2f} ({} classes, {} images)", target, seed, r.accuracy, r.num_classes, r.total);
   return j;
 }
@@ -158,12 +135,7 @@ bool is_domain_shift_target(const std::string& source, const std::string& target
 }
 
 void summarise(XdTable& t) {
-  auto mean = [](XdColumn& c) {
-    CLIPT_CHECK(!c.per_seed.empty(), "xd table: {} has no result", c.dataset);
-    c.accuracy = 0;
-    for (double a : c.per_seed) c.accuracy += a;
-    c.accuracy /= double(c.per_seed.size());
-  };
+  auto mean = [](XdColumn& c) { c.accuracy = mean_over_seeds(c.per_seed, fmt::format("xd table: {}", c.dataset)); };
   mean(t.source);
   double sums[2] = {0, 0};
   int counts[2] = {0, 0};
@@ -215,7 +187,8 @@ nlohmann::json XdTable::to_json() const {
 
 XdTable run_xd(const XdOptions& o, RunLog& log) {
   CLIPT_CHECK(!o.seeds.empty(), "xd: no seed given");
-  reject_protocol_keys(o.base.opts);
+  reject_protocol_keys(o.base.opts, {"DATASET.NAME", "DATASET.NUM_SHOTS", "DATASET.SUBSAMPLE_CLASSES"}, "xd",
+                       "; use --source, --targets and --shots");
   const std::string source = registry_name(o.source);
   std::vector<std::string> targets;
   for (const auto& t : o.targets.empty() ? default_xd_targets(source) : o.targets) {
@@ -245,10 +218,7 @@ XdTable run_xd(const XdOptions& o, RunLog& log) {
     }
   }
   summarise(table);
-  std::filesystem::create_directories(o.output_dir);
-  io::write_file_atomic(o.output_dir / "xd.md", table.markdown());
-  io::write_file_atomic(o.output_dir / "xd.csv", table.csv());
-  io::write_file_atomic(o.output_dir / "xd.json", table.to_json().dump(2) + "\n");
+  write_table_files(o.output_dir, "xd", table);
   return table;
 }
 

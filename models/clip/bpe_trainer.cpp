@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "engine/core/error.h"
+#include "models/clip/pre_tokenize.h"
 #include "models/clip/text_clean.h"
 #include "models/clip/unicode_text.h"
 
@@ -14,29 +15,7 @@ namespace clipt::clip {
 
 namespace {
 
-constexpr std::u32string_view kStartText = U"<|startoftext|>";
-constexpr std::u32string_view kEndText = U"<|endoftext|>";
 constexpr const char* kWordEnd = "</w>";
-
-// Literal match as CLIP's IGNORECASE pattern sees lowercased text: 'ſ' (U+017F) case-folds to 's'.
-bool literal_at(std::u32string_view text, size_t pos, std::u32string_view literal) {
-  if (text.size() - pos < literal.size()) return false;
-  for (size_t k = 0; k < literal.size(); ++k) {
-    const char32_t c = text[pos + k];
-    if (c != literal[k] && !(literal[k] == U's' && c == 0x17F)) return false;
-  }
-  return true;
-}
-
-enum class CharClass { kLetter, kNumber, kSpace, kOther, kUnmatched };
-
-CharClass classify(char32_t c) {
-  if (is_letter(c)) return CharClass::kLetter;
-  if (is_number(c)) return CharClass::kNumber;
-  if (is_regex_space(c)) return CharClass::kSpace;
-  if (c == 0x345) return CharClass::kUnmatched;  // folds to a letter under IGNORECASE: matched by no branch
-  return CharClass::kOther;
-}
 
 // Symbols of the training state are interned: id = position in the final vocabulary.
 struct SymbolTable {
@@ -57,37 +36,9 @@ int32_t right_of(PairKey k) { return int32_t(k & 0xFFFFFFFFu); }
 }  // namespace
 
 std::vector<std::string> bpe_training_words(std::string_view text) {
-  static constexpr std::u32string_view kContractions[] = {U"'s", U"'t", U"'re", U"'ve", U"'m", U"'ll", U"'d"};
   const std::u32string clean = clip_clean_text(utf8_to_u32_replace(text));
   std::vector<std::string> pieces;
-  size_t pos = 0;
-  while (pos < clean.size()) {
-    size_t len = 0;
-    if (literal_at(clean, pos, kStartText)) {
-      len = kStartText.size();
-    } else if (literal_at(clean, pos, kEndText)) {
-      len = kEndText.size();
-    } else {
-      for (std::u32string_view c : kContractions)
-        if (literal_at(clean, pos, c)) {
-          len = c.size();
-          break;
-        }
-    }
-    if (len == 0) {
-      const CharClass cls = classify(clean[pos]);
-      if (cls == CharClass::kLetter || cls == CharClass::kOther) {
-        while (pos + len < clean.size() && classify(clean[pos + len]) == cls) ++len;
-      } else if (cls == CharClass::kNumber) {
-        len = 1;
-      } else {
-        ++pos;  // whitespace (and U+0345): skipped, as re.findall skips what no branch matches
-        continue;
-      }
-    }
-    pieces.push_back(u32_to_utf8(clean.substr(pos, len)));
-    pos += len;
-  }
+  for (std::u32string_view piece : pre_tokenize(clean)) pieces.push_back(u32_to_utf8(piece));
   return pieces;
 }
 

@@ -4,7 +4,7 @@
 //
 // - Text is cleaned and lowercased as CLIP does (clip_clean_text) and split with CLIP's pattern
 //     <|startoftext|>|<|endoftext|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+
-//   using the same Unicode classes as the tokenizer (for ASCII captions: runs of letters, single digits,
+//   with the tokenizer's own split (pre_tokenize.h; for ASCII captions: runs of letters, single digits,
 //   runs of other non-space characters, and the English contractions). Special tokens are not learned.
 // - Each word's UTF-8 bytes become symbols through GPT-2's bytes_to_unicode table; its last symbol carries
 //   "</w>".

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "engine/core/error.h"
+#include "models/clip/pre_tokenize.h"
 #include "models/clip/text_clean.h"
 #include "models/clip/unicode_text.h"
 
@@ -11,70 +12,6 @@ namespace clipt::clip {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr std::u32string_view kStartText = U"<|startoftext|>";
-constexpr std::u32string_view kEndText = U"<|endoftext|>";
-
-// The pattern is compiled with IGNORECASE; the text is already lowercase, so the only case-folding left
-// to honour in the literals is 's' ~ 'ſ' (U+017F), whose simple case fold is 's'.
-bool literal_at(std::u32string_view text, size_t pos, std::u32string_view literal) {
-  if (text.size() - pos < literal.size()) return false;
-  for (size_t k = 0; k < literal.size(); ++k) {
-    const char32_t c = text[pos + k];
-    if (c != literal[k] && !(literal[k] == U's' && c == 0x17F)) return false;
-  }
-  return true;
-}
-
-enum class CharClass { kLetter, kNumber, kSpace, kOther, kUnmatched };
-
-CharClass classify(char32_t c) {
-  if (is_letter(c)) return CharClass::kLetter;
-  if (is_number(c)) return CharClass::kNumber;
-  if (is_regex_space(c)) return CharClass::kSpace;
-  // U+0345 (combining ypogegrammeni) case-folds to a letter, so under IGNORECASE it is not matched by
-  // [^\s\p{L}\p{N}] either, and findall skips it like whitespace.
-  if (c == 0x345) return CharClass::kUnmatched;
-  return CharClass::kOther;
-}
-
-// re.findall(pattern, text): the pieces of `text`, alternatives tried in the pattern's order at each
-// position; characters no alternative matches (whitespace) are skipped.
-std::vector<std::u32string_view> pre_tokenize(std::u32string_view text) {
-  static constexpr std::u32string_view kContractions[] = {U"'s", U"'t", U"'re", U"'ve", U"'m", U"'ll", U"'d"};
-  std::vector<std::u32string_view> pieces;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t len = 0;
-    if (literal_at(text, pos, kStartText)) {
-      len = kStartText.size();
-    } else if (literal_at(text, pos, kEndText)) {
-      len = kEndText.size();
-    } else {
-      for (std::u32string_view c : kContractions)
-        if (literal_at(text, pos, c)) {
-          len = c.size();
-          break;
-        }
-    }
-    if (len == 0) {
-      const CharClass cls = classify(text[pos]);
-      if (cls == CharClass::kLetter) {
-        while (pos + len < text.size() && classify(text[pos + len]) == CharClass::kLetter) ++len;
-      } else if (cls == CharClass::kNumber) {
-        len = 1;
-      } else if (cls == CharClass::kOther) {
-        while (pos + len < text.size() && classify(text[pos + len]) == CharClass::kOther) ++len;
-      } else {
-        ++pos;
-        continue;
-      }
-    }
-    pieces.push_back(text.substr(pos, len));
-    pos += len;
-  }
-  return pieces;
-}
 
 // The UTF-8 symbols of a byte-symbol string, one per code point.
 std::vector<std::string> split_symbols(const std::string& s) {

@@ -2,6 +2,7 @@
 
 #include "engine/core/error.h"
 #include "engine/data/world/captions.h"
+#include "engine/ops/random.h"
 #include "kernels/philox.h"
 
 namespace clipt::world {
@@ -17,6 +18,7 @@ PretrainStream::PretrainStream(PretrainSpec spec) : spec_(std::move(spec)) {
     cumulative_[size_t(s)] = total;
   }
   CLIPT_CHECK(total > 0.0f, "world pretrain: all style weights are zero");
+  CLIPT_CHECK(spec_.colour_group >= 1, "world pretrain: colour_group {} must be at least 1", spec_.colour_group);
   for (float& c : cumulative_) c /= total;
   options_.distractor_probability = spec_.distractor_probability;
   if (spec_.holdout == Holdout::NewClassPairs) options_.excluded_pairs = new_class_pairs(make_classes(spec_.classes));
@@ -29,6 +31,10 @@ Scene PretrainStream::scene_at(uint64_t index) const {
   int style = 0;
   while (style + 1 < kNumStyles && u >= cumulative_[size_t(style)]) ++style;
   options.style = Style(style);
+  if (spec_.colour_group > 1) {
+    Generator group(derive_seed(spec_.seed, kStreamPretrainColourGroup, index / uint64_t(spec_.colour_group)));
+    options.colour = Colour(group.randint(0, kNumColours));
+  }
   return sample_scene(options, derive_seed(spec_.seed, kStreamPretrainScene, index));
 }
 

@@ -32,6 +32,11 @@ struct PretrainSpec {
   // every domain occurs, as drawings and noisy pictures do on the web.
   std::array<float, kNumStyles> style_weights = {0.6f, 0.1f, 0.1f, 0.1f, 0.1f};
   float distractor_probability = 0.3f;
+  // Consecutive samples come in groups of this many whose subjects share one colour (1: no grouping).
+  // A batch of contiguous indices then holds hard negatives that differ in shape: with independent
+  // samples nearly every pair in a batch already differs in colour, contrastive learning stops there,
+  // and the image tower never learns shape (measured: shape at chance after 600 steps).
+  int colour_group = 1;
 };
 
 struct PretrainSample {
@@ -66,6 +71,7 @@ enum SeedStream : uint32_t {
   kStreamPretrainScene = 1,
   kStreamPretrainCaption = 2,
   kStreamPretrainStyle = 3,
+  kStreamPretrainColourGroup = 4,
   kStreamBenchmark = 16,    // + style
   kStreamDgBenchmark = 32,  // + style
 };

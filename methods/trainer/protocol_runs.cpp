@@ -1,0 +1,73 @@
+#include "methods/trainer/protocol_runs.h"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
+
+namespace clipt::trainer {
+
+std::filesystem::path protocol_run_dir(const std::filesystem::path& output_dir, const std::string& name, int64_t seed) {
+  return output_dir / name / fmt::format("seed{}", seed);
+}
+
+std::optional<nlohmann::json> read_finished_run(const std::filesystem::path& record, std::string_view rerun_hint,
+                                                const std::function<void(const nlohmann::json&)>& check) {
+  if (!std::filesystem::exists(record)) return std::nullopt;
+  std::ifstream in(record);
+  try {
+    nlohmann::json j = nlohmann::json::parse(in);
+    check(j);
+    return j;
+  } catch (const nlohmann::json::exception& e) {
+    fail("{} is corrupt ({}); delete it to {}", record.string(), e.what(), rerun_hint);
+  }
+}
+
+ProtocolRun::ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet,
+                         const std::atomic<bool>* stop)
+    : log(dir, quiet), trainer(cfg, log, stop) {}
+
+std::unique_ptr<ProtocolRun> start_protocol_run(const TrainArgs& args, const std::filesystem::path& dir, bool quiet,
+                                                const std::atomic<bool>* stop) {
+  const Config cfg = build_run_config(args);
+  std::filesystem::create_directories(dir);
+  cfg.save(dir / "config.yaml");
+  return std::make_unique<ProtocolRun>(cfg, dir, quiet, stop);
+}
+
+void write_run_record(const std::filesystem::path& record, const nlohmann::json& j) {
+  io::write_file_atomic(record, j.dump(2) + "\n");
+}
+
+std::string dataset_config_in(const std::filesystem::path& dir, const std::string& name) {
+  if (dir.empty()) return "";
+  const auto path = dir / (name + ".yaml");
+  return std::filesystem::exists(path) ? path.string() : "";
+}
+
+void reject_protocol_keys(const std::vector<std::string>& opts, std::initializer_list<std::string_view> keys,
+                          std::string_view protocol, std::string_view hint) {
+  for (size_t i = 0; i + 1 < opts.size(); i += 2)
+    for (std::string_view key : keys)
+      CLIPT_CHECK(opts[i] != key, "{}: {} is set by the protocol{}", protocol, opts[i], hint);
+}
+
+double mean_over_seeds(const std::vector<double>& per_seed, const std::string& what) {
+  CLIPT_CHECK(!per_seed.empty(), "{} has no result", what);
+  double sum = 0;
+  for (double a : per_seed) sum += a;
+  return sum / double(per_seed.size());
+}
+
+void write_table_files(const std::filesystem::path& dir, const std::string& stem, const std::string& markdown,
+                       const std::string& csv, const nlohmann::json& json) {
+  std::filesystem::create_directories(dir);
+  io::write_file_atomic(dir / (stem + ".md"), markdown);
+  io::write_file_atomic(dir / (stem + ".csv"), csv);
+  io::write_file_atomic(dir / (stem + ".json"), json.dump(2) + "\n");
+}
+
+}  // namespace clipt::trainer

@@ -1,0 +1,64 @@
+// What the evaluation protocols (b2n.h, dg.h, xd.h) share around their single runs: a run is a folder
+// <output>/<name>/seed<k> holding its config.yaml, log, checkpoints, results.json and a small record
+// (<protocol>.json) written last, atomically; a rerun of the protocol reads the record back instead of
+// training again, so an interrupted sweep resumes. Also the per-seed means and the table files.
+#pragma once
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "methods/trainer/run_config.h"
+#include "methods/trainer/run_log.h"
+#include "methods/trainer/trainer.h"
+
+namespace clipt::trainer {
+
+// <output_dir>/<name>/seed<seed>.
+std::filesystem::path protocol_run_dir(const std::filesystem::path& output_dir, const std::string& name, int64_t seed);
+
+// The record of a finished run, or nothing when `record` does not exist. `check` validates it (that it
+// was made with this run's settings) and may raise; a file that is not JSON, or lacks a field `check`
+// reads, is an Error "<record> is corrupt (...); delete it to <rerun_hint>".
+std::optional<nlohmann::json> read_finished_run(const std::filesystem::path& record, std::string_view rerun_hint,
+                                                const std::function<void(const nlohmann::json&)>& check);
+
+// A run being made in `dir`: its config (from `args`) saved as config.yaml, its log and its trainer.
+struct ProtocolRun {
+  RunLog log;
+  Trainer trainer;
+  ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet, const std::atomic<bool>* stop);
+};
+std::unique_ptr<ProtocolRun> start_protocol_run(const TrainArgs& args, const std::filesystem::path& dir, bool quiet,
+                                                const std::atomic<bool>* stop);
+
+// Writes a finished run's record (last, atomically: its presence means the run is complete).
+void write_run_record(const std::filesystem::path& record, const nlohmann::json& j);
+
+// <dir>/<name>.yaml when `dir` is set and the file exists, else "" (no dataset config).
+std::string dataset_config_in(const std::filesystem::path& dir, const std::string& name);
+
+// Raises "<protocol>: <key> is set by the protocol<hint>" for the first of `keys` among the KEY VALUE
+// overrides `opts`.
+void reject_protocol_keys(const std::vector<std::string>& opts, std::initializer_list<std::string_view> keys,
+                          std::string_view protocol, std::string_view hint);
+
+// The mean of a row's per-seed results; none is an Error "<what> has no result".
+double mean_over_seeds(const std::vector<double>& per_seed, const std::string& what);
+
+// <dir>/<stem>.md, .csv and .json of a protocol's table (anything with markdown(), csv() and to_json()).
+void write_table_files(const std::filesystem::path& dir, const std::string& stem, const std::string& markdown,
+                       const std::string& csv, const nlohmann::json& json);
+template <typename Table>
+void write_table_files(const std::filesystem::path& dir, const std::string& stem, const Table& table) {
+  write_table_files(dir, stem, table.markdown(), table.csv(), table.to_json());
+}
+
+}  // namespace clipt::trainer
