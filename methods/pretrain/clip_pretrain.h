@@ -16,7 +16,7 @@ struct PretrainOptions {
   clip::ClipConfig model;  // vocab_size is taken from the tokenizer
   std::filesystem::path tokenizer_dir;
   std::filesystem::path out_dir;
-  int64_t steps = 1500;
+  int64_t steps = 2500;
   int64_t batch = 128;
   double lr = 1e-3, weight_decay = 0.05;
   int64_t warmup_steps = 100;
@@ -27,7 +27,7 @@ struct PretrainOptions {
   const std::atomic<bool>* stop = nullptr;
 };
 
-// The default small world CLIP: 64×64 images, patch 8, 4+4 layers of width 128.
+// The default small world CLIP: 64×64 images, patch 16, 4+4 layers of width 128.
 clip::ClipConfig default_world_clip_config();
 
 // Trains and writes a CLIP model directory (config.json, model.safetensors, vocab.json, merges.txt).

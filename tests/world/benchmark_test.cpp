@@ -1,6 +1,7 @@
 // World benchmark writers: CoOp split-JSON layout, the base/new compositional property, Dassl's PACS layout,
 // idempotent and atomic writes.
 #include "engine/data/world/benchmark.h"
+#include "engine/data/world/studio_light.h"
 
 #include <filesystem>
 #include <fstream>
@@ -146,13 +147,15 @@ TEST(WorldBenchmark, CoopSplitJsonLayout) {
   const Image decoded = read_png(b.image_dir / cls.folder / "test_0001.png");
   EXPECT_EQ(decoded.width, 32);
   EXPECT_EQ(decoded.height, 32);
-  const Image expected = render(
+  Image expected = render(
       benchmark_scene(cls, Style::Photo, spec.seed, kStreamBenchmark, 2, 1, spec.distractor_probability), 32, 32);
+  apply_studio_light(expected.pixels.data(), 32 * 32, spec.studio_light);
   EXPECT_EQ(decoded.pixels, expected.pixels);
   // The marker records the parameters; no temporary folders are left behind.
   const nlohmann::json marker = read_json(b.dir / "world_spec.json");
   EXPECT_EQ(marker.at("version").get<int>(), kGeneratorVersion);
   EXPECT_EQ(marker.at("style").get<std::string>(), "photo");
+  EXPECT_FLOAT_EQ(marker.at("studio_light").get<float>(), spec.studio_light);
   EXPECT_EQ(marker.at("class_list").size(), size_t(12));
   for (const auto& e : fs::directory_iterator(root)) EXPECT_EQ(e.path().filename(), "world");
 }
@@ -279,6 +282,29 @@ TEST(WorldPng, RoundTripsThroughLibpng) {
   }
   std::ofstream(dir / "bad.png") << "not a png";
   EXPECT_ERROR_CONTAINS(read_png(dir / "bad.png"), "bad.png");
+}
+
+
+// The cast against a hand computation of its matrix: strength 0 is the identity, 1 the full cast, and
+// values in between blend the matrix (and the offset) linearly with the identity, clamped to bytes.
+TEST(StudioLight, BlendsTheWarmCastWithTheIdentity) {
+  const std::vector<uint8_t> original = {200, 40, 30, 10, 60, 220, 255, 255, 255};
+  std::vector<uint8_t> px = original;
+  apply_studio_light(px.data(), 3, 0.0f);
+  EXPECT_EQ(px, original);
+  px = original;
+  apply_studio_light(px.data(), 3, 1.0f);
+  // red pixel: r = .85·200 + .25·40 + 20 = 200; g = .10·200 + .75·40 + .10·30 + 8 = 61; b = .05·200 + .20·40 + .55·30 = 34.5
+  EXPECT_EQ(px[0], 200);
+  EXPECT_EQ(px[1], 61);
+  EXPECT_EQ(px[2], 35);
+  // white saturates red (.85+.25)·255 + 20 > 255 and keeps blue below (.05+.20+.55)·255 = 204
+  EXPECT_EQ(px[6], 255);
+  EXPECT_EQ(px[8], 204);
+  px = original;
+  apply_studio_light(px.data(), 3, 0.5f);
+  // blue pixel, half strength: b = .5·220 + .5·(.05·10 + .20·60 + .55·220) = 176.75
+  EXPECT_EQ(px[5], 177);
 }
 
 }  // namespace

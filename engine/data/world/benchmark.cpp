@@ -8,6 +8,7 @@
 #include "engine/data/world/pretrain_stream.h"
 #include "engine/data/world/published_folder.h"
 #include "engine/data/world/render.h"
+#include "engine/data/world/studio_light.h"
 
 namespace clipt::world {
 
@@ -55,7 +56,8 @@ struct Job {
 
 // Renders and writes the jobs in parallel; the first error (if any) is rethrown after the loop, because
 // exceptions may not leave an OpenMP region.
-void render_jobs(const std::vector<Job>& jobs, int image_size, uint64_t seed, float distractor_probability) {
+void render_jobs(const std::vector<Job>& jobs, int image_size, uint64_t seed, float distractor_probability,
+                 float studio_light) {
   std::mutex mutex;
   std::string error;
 #pragma omp parallel for schedule(dynamic, 16)
@@ -68,7 +70,9 @@ void render_jobs(const std::vector<Job>& jobs, int image_size, uint64_t seed, fl
       const Job& job = jobs[size_t(j)];
       const Scene scene =
           benchmark_scene(*job.cls, job.style, seed, job.stream, job.split, job.index, distractor_probability);
-      write_png(job.path, render(scene, image_size, image_size));
+      Image image = render(scene, image_size, image_size);
+      apply_studio_light(image.pixels.data(), int64_t(image_size) * image_size, studio_light);
+      write_png(job.path, image);
     } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(mutex);
       if (error.empty()) error = e.what();
@@ -123,7 +127,8 @@ nlohmann::json benchmark_marker(const BenchmarkSpec& spec) {
           {"style", std::string(style_name(spec.style))},
           {"image_size", spec.image_size},
           {"seed", spec.seed},
-          {"distractor_probability", spec.distractor_probability}};
+          {"distractor_probability", spec.distractor_probability},
+          {"studio_light", spec.studio_light}};
 }
 
 nlohmann::json dg_benchmark_marker(const DgBenchmarkSpec& spec) {
@@ -144,6 +149,8 @@ nlohmann::json dg_benchmark_marker(const DgBenchmarkSpec& spec) {
 
 WrittenBenchmark write_benchmark(const fs::path& root, const BenchmarkSpec& spec) {
   check_common(spec.name, spec.image_size, spec.distractor_probability);
+  CLIPT_CHECK(spec.studio_light >= 0.0f && spec.studio_light <= 1.0f, "world benchmark '{}': studio_light {} not in [0, 1]",
+              spec.name, spec.studio_light);
   CLIPT_CHECK(spec.train_per_class >= 0 && spec.val_per_class >= 0 && spec.test_per_class >= 0 &&
                   spec.train_per_class + spec.val_per_class + spec.test_per_class > 0 &&
                   spec.train_per_class + spec.val_per_class + spec.test_per_class <= 100000,
@@ -172,7 +179,7 @@ WrittenBenchmark write_benchmark(const fs::path& root, const BenchmarkSpec& spec
           items[split].push_back(nlohmann::json::array({rel, cls.label, cls.name}));
         }
     }
-    render_jobs(jobs, spec.image_size, spec.seed, spec.distractor_probability);
+    render_jobs(jobs, spec.image_size, spec.seed, spec.distractor_probability, spec.studio_light);
     const std::string text = split_json_text(items[0], items[1], items[2]);
     write_file_atomic(tmp / out.split_file.filename(), text.data(), text.size());
   });
@@ -220,7 +227,7 @@ WrittenBenchmark write_dg_benchmark(const fs::path& root, const DgBenchmarkSpec&
       write_file_atomic(tmp / "splits" / (dname + "_crossval_kfold.txt"), lines[1].data(), lines[1].size());
       write_file_atomic(tmp / "splits" / (dname + "_test_kfold.txt"), all.data(), all.size());
     }
-    render_jobs(jobs, spec.image_size, spec.seed, spec.distractor_probability);
+    render_jobs(jobs, spec.image_size, spec.seed, spec.distractor_probability, 0.0f);
   });
   return out;
 }

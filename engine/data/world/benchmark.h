@@ -37,6 +37,7 @@ struct BenchmarkSpec {
   int image_size = 64;
   uint64_t seed = 1;
   float distractor_probability = 0.3f;
+  float studio_light = 0.75f;  // strength of the benchmark's colour cast (studio_light.h); 0: pretraining's look
 };
 
 struct DgBenchmarkSpec {
