@@ -22,12 +22,14 @@ void check_name(const std::string& name) {
       "world benchmark: name '{}' must be a plain folder name", name);
 }
 
-void check_common(const std::string& name, int image_size, float distractor_probability) {
+void check_common(const std::string& name, int image_size, float distractor_probability, float studio_light) {
   check_name(name);
   CLIPT_CHECK(image_size >= 8 && image_size <= 1024, "world benchmark '{}': image_size {} not in [8, 1024]", name,
               image_size);
   CLIPT_CHECK(distractor_probability >= 0.0f && distractor_probability <= 1.0f,
               "world benchmark '{}': distractor_probability {} not in [0, 1]", name, distractor_probability);
+  CLIPT_CHECK(studio_light >= 0.0f && studio_light <= 1.0f, "world benchmark '{}': studio_light {} not in [0, 1]", name,
+              studio_light);
 }
 
 nlohmann::json class_set_json(const ClassSet& set) {
@@ -144,13 +146,12 @@ nlohmann::json dg_benchmark_marker(const DgBenchmarkSpec& spec) {
           {"crossval_per_class", spec.crossval_per_class},
           {"image_size", spec.image_size},
           {"seed", spec.seed},
-          {"distractor_probability", spec.distractor_probability}};
+          {"distractor_probability", spec.distractor_probability},
+          {"studio_light", spec.studio_light}};
 }
 
 WrittenBenchmark write_benchmark(const fs::path& root, const BenchmarkSpec& spec) {
-  check_common(spec.name, spec.image_size, spec.distractor_probability);
-  CLIPT_CHECK(spec.studio_light >= 0.0f && spec.studio_light <= 1.0f, "world benchmark '{}': studio_light {} not in [0, 1]",
-              spec.name, spec.studio_light);
+  check_common(spec.name, spec.image_size, spec.distractor_probability, spec.studio_light);
   CLIPT_CHECK(spec.train_per_class >= 0 && spec.val_per_class >= 0 && spec.test_per_class >= 0 &&
                   spec.train_per_class + spec.val_per_class + spec.test_per_class > 0 &&
                   spec.train_per_class + spec.val_per_class + spec.test_per_class <= 100000,
@@ -187,7 +188,7 @@ WrittenBenchmark write_benchmark(const fs::path& root, const BenchmarkSpec& spec
 }
 
 WrittenBenchmark write_dg_benchmark(const fs::path& root, const DgBenchmarkSpec& spec) {
-  check_common(spec.name, spec.image_size, spec.distractor_probability);
+  check_common(spec.name, spec.image_size, spec.distractor_probability, spec.studio_light);
   CLIPT_CHECK(!spec.domains.empty(), "world DG benchmark '{}': no domains", spec.name);
   for (size_t i = 0; i < spec.domains.size(); ++i)
     CLIPT_CHECK(std::count(spec.domains.begin(), spec.domains.end(), spec.domains[i]) == 1,
@@ -227,7 +228,7 @@ WrittenBenchmark write_dg_benchmark(const fs::path& root, const DgBenchmarkSpec&
       write_file_atomic(tmp / "splits" / (dname + "_crossval_kfold.txt"), lines[1].data(), lines[1].size());
       write_file_atomic(tmp / "splits" / (dname + "_test_kfold.txt"), all.data(), all.size());
     }
-    render_jobs(jobs, spec.image_size, spec.seed, spec.distractor_probability, 0.0f);
+    render_jobs(jobs, spec.image_size, spec.seed, spec.distractor_probability, spec.studio_light);
   });
   return out;
 }

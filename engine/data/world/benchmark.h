@@ -48,6 +48,7 @@ struct DgBenchmarkSpec {
   int image_size = 64;
   uint64_t seed = 1;
   float distractor_probability = 0.3f;
+  float studio_light = 0.75f;  // as BenchmarkSpec: every domain is shot under the same light
 };
 
 struct WrittenBenchmark {

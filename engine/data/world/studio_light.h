@@ -1,4 +1,4 @@
-// The light the world benchmark is photographed under: a warm, slightly desaturating colour cast that the
+// The light the world benchmarks (base-to-new and DG) are photographed under: a warm, slightly desaturating colour cast that the
 // pretraining images never have. It is the downstream domain gap of the built-in world, the analogue of
 // a real dataset's camera, season or sensor: zero-shot prompts ("a photo of a red circle.") do not know
 // it, so zero-shot accuracy drops (red and orange, blue and purple drift together), while the image
