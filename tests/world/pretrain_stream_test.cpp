@@ -56,6 +56,34 @@ TEST(WorldPretrain, NewClassPairsAreHeldOutByDefault) {
   EXPECT_GT(seen, 100);  // 32 of 100 pairs are held-out pairs: about a third of the subjects
 }
 
+// Colour groups: consecutive indices [g·G, (g+1)·G) share the subject's colour and differ in shape (the
+// hard negatives of a batch); groups themselves cover every colour; held-out pairs stay held out.
+TEST(WorldPretrain, ColourGroupsShareTheSubjectsColourAndKeepPairsHeldOut) {
+  PretrainSpec spec;
+  spec.colour_group = 16;
+  const PretrainStream stream(spec);
+  const auto held = new_class_pairs(make_classes(default_class_set()));
+  const std::set<std::pair<Colour, Shape>> held_set(held.begin(), held.end());
+  std::set<Colour> group_colours;
+  for (uint64_t g = 0; g < 64; ++g) {
+    const Colour colour = stream.scene_at(g * 16).object.colour;
+    group_colours.insert(colour);
+    std::set<Shape> shapes;
+    for (uint64_t i = g * 16; i < (g + 1) * 16; ++i) {
+      const Scene s = stream.scene_at(i);
+      EXPECT_EQ(s.object.colour, colour) << "index " << i;
+      EXPECT_FALSE(held_set.count({s.object.colour, s.object.shape})) << i;
+      shapes.insert(s.object.shape);
+    }
+    EXPECT_GE(shapes.size(), 3u) << "group " << g << " should mix shapes";
+  }
+  EXPECT_EQ(group_colours.size(), size_t(kNumColours));
+  // Grouping changes which subjects are drawn, not the stream's other properties: still a pure function.
+  EXPECT_EQ(PretrainStream(spec).caption_at(77), stream.caption_at(77));
+  spec.colour_group = 0;
+  EXPECT_ERROR_CONTAINS(PretrainStream{spec}, "colour_group 0");
+}
+
 TEST(WorldPretrain, StyleWeights) {
   PretrainSpec spec;
   spec.style_weights = {0, 0, 1, 0, 3};
