@@ -2,7 +2,8 @@
 """The peer's CoOp training step in PyTorch eager (KaiyangZhou/CoOp trainers/coop.py: PromptLearner +
 TextEncoder over a frozen CLIP, fp16 model, SGD on the context), on transformers' CLIPModel with random
 ViT-B/16 weights, timed on the same machine as bench_coop_step. Prints one JSON line.
-    python3 bench/coop_step_torch.py [--classes 500] [--batch 32] [--n-ctx 16] [--steps 20] [--compile]"""
+    python3 bench/coop_step_torch.py [--classes 500] [--batch 32] [--n-ctx 16] [--steps 20] [--compile]
+                                     [--device cuda|cpu]   (cpu: fp32, as bench_coop_step --device cpu)"""
 import argparse
 import json
 import time
@@ -16,13 +17,16 @@ p.add_argument("--batch", type=int, default=32)
 p.add_argument("--n-ctx", type=int, default=16)
 p.add_argument("--steps", type=int, default=20)
 p.add_argument("--compile", action="store_true")
+p.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
 a = p.parse_args()
-dev = "cuda"
+dev = a.device
+cuda = dev == "cuda"
+dtype = torch.float16 if cuda else torch.float32
 cfg = CLIPConfig(text_config=dict(hidden_act="quick_gelu"),
                  vision_config=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
                                     num_attention_heads=12, patch_size=16, image_size=224, hidden_act="quick_gelu"),
                  projection_dim=512)
-model = CLIPModel(cfg).to(dev).half().eval()
+model = CLIPModel(cfg).to(dev, dtype).eval()
 for prm in model.parameters():
     prm.requires_grad_(False)
 tm = model.text_model
@@ -34,9 +38,9 @@ ids[:, 1:1 + a.n_ctx + 4] = 343
 ids[:, 1 + a.n_ctx + 4] = 49407
 emb = tm.embeddings.token_embedding(ids)
 prefix, suffix = emb[:, :1], emb[:, 1 + a.n_ctx:]
-ctx = torch.nn.Parameter(torch.randn(a.n_ctx, 512, device=dev, dtype=torch.float16) * 0.02)
+ctx = torch.nn.Parameter(torch.randn(a.n_ctx, 512, device=dev, dtype=dtype) * 0.02)
 opt = torch.optim.SGD([ctx], lr=0.002, momentum=0.9, weight_decay=5e-4)
-mask = torch.full((L, L), float("-inf"), device=dev).triu(1)[None, None].expand(a.classes, 1, L, L).half()
+mask = torch.full((L, L), float("-inf"), device=dev).triu(1)[None, None].expand(a.classes, 1, L, L).to(dtype)
 
 
 def step(images, labels):
@@ -56,17 +60,20 @@ def step(images, labels):
 
 if a.compile:
     step = torch.compile(step)
-images = torch.randn(a.batch, 3, 224, 224, device=dev, dtype=torch.float16)
+images = torch.randn(a.batch, 3, 224, 224, device=dev, dtype=dtype)
 labels = torch.randint(0, a.classes, (a.batch,), device=dev)
 for _ in range(3):
     step(images, labels)
-torch.cuda.synchronize()
-torch.cuda.reset_peak_memory_stats()
+if cuda:
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
 t0 = time.time()
 for _ in range(a.steps):
     step(images, labels)
-torch.cuda.synchronize()
+if cuda:
+    torch.cuda.synchronize()
 ms = (time.time() - t0) * 1000 / a.steps
 print(json.dumps({"name": "coop_step_torch" + ("_compile" if a.compile else ""), "ms_per_step": round(ms, 3),
-                  "images_per_s": round(1000 * a.batch / ms, 1), "peak_bytes": torch.cuda.max_memory_allocated(),
+                  "images_per_s": round(1000 * a.batch / ms, 1), "peak_bytes": torch.cuda.max_memory_allocated() if cuda else None,
+                  "device": dev, "threads": torch.get_num_threads(),
                   "torch": torch.__version__}))
