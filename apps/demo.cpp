@@ -101,6 +101,7 @@ int cmd_demo(const CommandArgs& argv) {
     o.output_dir = out / m;
     o.stop = &stop;
     o.quiet_runs = true;
+    o.replace_stale_runs = true;  // after an upgrade changed a recipe, the demo's own runs are redone
     tables.push_back(trainer::run_b2n(o, log));
     log.info("{} done in {:.0f} s", m,
              std::chrono::duration<double>(std::chrono::steady_clock::now() - method_start).count());

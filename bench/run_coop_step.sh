@@ -4,7 +4,7 @@
 set -euo pipefail
 build="${1:-build}"
 ours=$("$build/bench/bench_coop_step" --device cuda "${@:2}")
-theirs=$(python3 "$(dirname "$0")/coop_step_torch.py")
+theirs=$("${PYTHON:-python3}" "$(dirname "$0")/coop_step_torch.py")
 echo "$ours"
 echo "$theirs"
 python3 - "$ours" "$theirs" <<'PY'

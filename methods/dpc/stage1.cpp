@@ -8,6 +8,7 @@
 #include "engine/data/subsample.h"
 #include "engine/io/checkpoint.h"
 #include "methods/trainer/config_defaults.h"
+#include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"
 
 namespace clipt::methods::dpc {
@@ -25,19 +26,6 @@ void say(const MethodContext& ctx, fmt::format_string<Args...> f, Args&&... args
 }
 
 bool is_clipt_run(const fs::path& dir) { return fs::is_directory(dir) && trainer::Trainer::latest_checkpoint(dir) > 0; }
-
-// Keys whose difference does not make an existing stage-1 run stale (resources, where it lives).
-bool ignored_in_comparison(const std::string& key) {
-  return key == "OUTPUT_DIR" || key == "DATALOADER.NUM_WORKERS" || key == "CLIPT.DEVICE" ||
-         key == "CLIPT.DATASET_CONFIG_FILE" || key == "TRAIN.PRINT_FREQ";
-}
-
-// The first key where two configs differ (ignoring the keys above), or "".
-std::string first_difference(const Config& a, const Config& b) {
-  for (const auto& key : a.keys())
-    if (!ignored_in_comparison(key) && !(a.get(key) == b.get(key))) return key;
-  return "";
-}
 
 // results.json of a run (Trainer::write_results), when it holds test evaluations of `epochs` epochs.
 std::optional<BaselineResult> read_results(const fs::path& file, int64_t epochs) {
@@ -64,7 +52,7 @@ void train_stage1(const MethodContext& ctx, const std::string& backbone, const f
   if (fs::exists(saved)) {
     Config before = default_config();
     before.merge_from_file(saved);
-    const std::string key = first_difference(cfg, before);
+    const std::string key = trainer::first_config_difference(cfg, before);
     CLIPT_CHECK(key.empty(),
                 "DPC stage 1: {} was made with {} = {}, this run would use {}; delete {} to train stage 1 again, or "
                 "set DPC.BACK_CKPT_PATH to reuse it as it is",

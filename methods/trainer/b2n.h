@@ -23,6 +23,7 @@ struct B2nOptions {
   std::filesystem::path dataset_config_dir;  // configs/datasets: <name>.yaml used when present
   const std::atomic<bool>* stop = nullptr;
   bool quiet_runs = false;            // keep per-run progress out of the console (still in log.txt)
+  bool replace_stale_runs = false;    // a run folder made with another recipe is redone, not an error
 };
 
 struct B2nRow {

@@ -23,6 +23,16 @@ nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std
   const data::DomainSelection sel = data::leave_one_domain_out(domains, target);
   const auto dir = protocol_run_dir(o.output_dir, target, seed);
   const auto record = dir / "dg.json";
+  TrainArgs a = o.base;
+  a.seed = seed;
+  a.output_dir = dir.string();
+  a.source_domains = sel.sources;
+  a.target_domains = sel.targets;
+  const auto target_index = std::find(domains.begin(), domains.end(), target) - domains.begin();
+  // DATASET.ID is what MetaPrompt's *FS datasets read; the domain lists are what Dassl's read.
+  a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.ID", std::to_string(target_index),
+                               "DATASET.NUM_SHOTS", std::to_string(o.shots), "DATASET.SUBSAMPLE_CLASSES", "all"});
+  check_run_is_current(a, dir, false, log);
   if (auto j = read_finished_run(record, "rerun this target and seed", [&](const nlohmann::json& done) {
         CLIPT_CHECK(done.at("dataset").get<std::string>() == dataset && done.at("shots").get<int64_t>() == o.shots &&
                         done.at("sources").get<std::vector<std::string>>() == sel.sources,
@@ -34,15 +44,6 @@ nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std
                  done.at("accuracy").get<double>(), record.string());
       }))
     return *j;
-  TrainArgs a = o.base;
-  a.seed = seed;
-  a.output_dir = dir.string();
-  a.source_domains = sel.sources;
-  a.target_domains = sel.targets;
-  const auto target_index = std::find(domains.begin(), domains.end(), target) - domains.begin();
-  // DATASET.ID is what MetaPrompt's *FS datasets read; the domain lists are what Dassl's read.
-  a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.ID", std::to_string(target_index),
-                               "DATASET.NUM_SHOTS", std::to_string(o.shots), "DATASET.SUBSAMPLE_CLASSES", "all"});
   const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
   Trainer& t = run->trainer;
   t.train();

@@ -1,11 +1,13 @@
 #include "methods/trainer/protocol_runs.h"
 
 #include <fstream>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
+#include "methods/trainer/config_defaults.h"
 
 namespace clipt::trainer {
 
@@ -24,6 +26,29 @@ std::optional<nlohmann::json> read_finished_run(const std::filesystem::path& rec
   } catch (const nlohmann::json::exception& e) {
     fail("{} is corrupt ({}); delete it to {}", record.string(), e.what(), rerun_hint);
   }
+}
+
+std::string first_config_difference(const Config& a, const Config& b) {
+  static const std::set<std::string> ignored = {"OUTPUT_DIR", "DATALOADER.NUM_WORKERS", "CLIPT.DEVICE",
+                                                "CLIPT.DATASET_CONFIG_FILE", "TRAIN.PRINT_FREQ"};
+  for (const auto& key : a.keys())
+    if (!ignored.count(key) && !(a.get(key) == b.get(key))) return key;
+  return "";
+}
+
+void check_run_is_current(const TrainArgs& args, const std::filesystem::path& dir, bool replace_stale, RunLog& log) {
+  const auto saved = dir / "config.yaml";
+  if (!std::filesystem::exists(saved)) return;
+  const Config now = build_run_config(args);
+  Config before = default_config();
+  before.merge_from_file(saved);
+  const std::string key = first_config_difference(now, before);
+  if (key.empty()) return;
+  const std::string what = fmt::format("{} was made with {} = {}, this run uses {}", dir.string(), key,
+                                       before.get(key).repr(), now.get(key).repr());
+  CLIPT_CHECK(replace_stale, "{}; delete {} (or choose another --output-dir) to run it again", what, dir.string());
+  log.info("{}: running it again", what);
+  std::filesystem::remove_all(dir);
 }
 
 ProtocolRun::ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet,

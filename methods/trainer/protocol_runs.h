@@ -30,6 +30,17 @@ std::filesystem::path protocol_run_dir(const std::filesystem::path& output_dir, 
 std::optional<nlohmann::json> read_finished_run(const std::filesystem::path& record, std::string_view rerun_hint,
                                                 const std::function<void(const nlohmann::json&)>& check);
 
+// The first key where two run configs differ, or "". Keys that say where a run lives or which resources
+// it uses (OUTPUT_DIR, DATALOADER.NUM_WORKERS, CLIPT.DEVICE, CLIPT.DATASET_CONFIG_FILE, TRAIN.PRINT_FREQ)
+// do not count: a run moved or rerun on other hardware is the same run.
+std::string first_config_difference(const Config& a, const Config& b);
+
+// Makes sure the run folder `dir`, if it holds a run, was made with the config `args` builds now: its
+// checkpoints must not be resumed, nor its record read back, under another recipe. A stale folder is an
+// Error naming the first differing key and both values; with `replace_stale` (the demo's own output) it
+// is deleted instead, with a log line, and the run is made again.
+void check_run_is_current(const TrainArgs& args, const std::filesystem::path& dir, bool replace_stale, RunLog& log);
+
 // A run being made in `dir`: its config (from `args`) saved as config.yaml, its log and its trainer.
 struct ProtocolRun {
   RunLog log;

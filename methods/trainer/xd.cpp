@@ -29,6 +29,13 @@ std::string source_dataset_config(const XdOptions& o, const std::string& source)
 nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t seed, RunLog& log) {
   const auto dir = protocol_run_dir(o.output_dir, source, seed);
   const auto record = dir / "xd.json";
+  TrainArgs a = o.base;
+  a.seed = seed;
+  a.output_dir = dir.string();
+  a.dataset_config_file = source_dataset_config(o, source);
+  a.opts.insert(a.opts.end(), {"DATASET.NAME", source, "DATASET.NUM_SHOTS", std::to_string(o.shots),
+                               "DATASET.SUBSAMPLE_CLASSES", "all"});
+  check_run_is_current(a, dir, false, log);
   if (auto j = read_finished_run(record, kRedoHint, [&](const nlohmann::json& done) {
         CLIPT_CHECK(done.value("shots", int64_t(-2)) == o.shots && done.value("role", "") == "source",
                     "{} was made with other settings (shots {}, role {}); use another --output-dir", record.string(),
@@ -37,12 +44,6 @@ nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t
                  done.at("accuracy").get<double>(), record.string());
       }))
     return *j;
-  TrainArgs a = o.base;
-  a.seed = seed;
-  a.output_dir = dir.string();
-  a.dataset_config_file = source_dataset_config(o, source);
-  a.opts.insert(a.opts.end(), {"DATASET.NAME", source, "DATASET.NUM_SHOTS", std::to_string(o.shots),
-                               "DATASET.SUBSAMPLE_CLASSES", "all"});
   const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
   Trainer& t = run->trainer;
   t.train();
@@ -62,6 +63,13 @@ nlohmann::json run_target(const XdOptions& o, const std::string& source, const s
   const auto source_dir = protocol_run_dir(o.output_dir, source, seed);
   const auto dir = protocol_run_dir(o.output_dir, target, seed);
   const auto record = dir / "xd.json";
+  TrainArgs a = o.base;
+  a.seed = seed;
+  a.output_dir = dir.string();
+  a.dataset_config_file = source_dataset_config(o, source);  // the source run's input pipeline
+  // Evaluation only: the target's test split with its own classes; no few-shot sampling.
+  a.opts.insert(a.opts.end(), {"DATASET.NAME", target, "DATASET.NUM_SHOTS", "-1", "DATASET.SUBSAMPLE_CLASSES", "all"});
+  check_run_is_current(a, dir, false, log);
   if (auto j = read_finished_run(record, kRedoHint, [&](const nlohmann::json& done) {
         CLIPT_CHECK(done.value("source", "") == source && done.value("shots", int64_t(-2)) == o.shots,
                     "{} was made for source {} with {} shots, not {} with {}; use another --output-dir",
@@ -70,12 +78,6 @@ nlohmann::json run_target(const XdOptions& o, const std::string& source, const s
                  record.string());
       }))
     return *j;
-  TrainArgs a = o.base;
-  a.seed = seed;
-  a.output_dir = dir.string();
-  a.dataset_config_file = source_dataset_config(o, source);  // the source run's input pipeline
-  // Evaluation only: the target's test split with its own classes; no few-shot sampling.
-  a.opts.insert(a.opts.end(), {"DATASET.NAME", target, "DATASET.NUM_SHOTS", "-1", "DATASET.SUBSAMPLE_CLASSES", "all"});
   const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
   Trainer& t = run->trainer;
   std::string loaded = "none (no trainable parameters)";

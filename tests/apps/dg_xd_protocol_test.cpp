@@ -10,6 +10,8 @@
 #include "engine/data/domains.h"
 #include "engine/data/world/benchmark.h"
 #include "engine/data/world/world_datasets.h"
+#include "methods/trainer/b2n.h"
+#include "methods/trainer/config_defaults.h"
 #include "methods/trainer/dg.h"
 #include "methods/trainer/trainer.h"
 #include "methods/trainer/xd.h"
@@ -204,9 +206,9 @@ TEST_F(TinyWorld, DgZeroshotAndCoOp) {
   const DgTable again = run_dg(o, log);
   EXPECT_EQ(fs::last_write_time(ckpt), stamp);
   EXPECT_DOUBLE_EQ(again.average, coop.average);
-  // A record made with other settings is not silently reused.
+  // A run made with other settings is neither read back nor resumed: the differing key is named.
   o.shots = 2;
-  EXPECT_ERROR_CONTAINS(run_dg(o, log), "use another --output-dir");
+  EXPECT_ERROR_CONTAINS(run_dg(o, log), "was made with DATASET.NUM_SHOTS = 1, this run uses 2");
   // The protocol owns the domain keys.
   o.base.opts.insert(o.base.opts.end(), {"DATASET.SOURCE_DOMAINS", "['photo']"});
   EXPECT_ERROR_CONTAINS(run_dg(o, log), "set by the protocol");
@@ -307,6 +309,44 @@ TEST_F(TinyWorld, DgAndXdCommands) {
   bad.insert(bad.end(), common.begin(), common.end());
   EXPECT_EQ(run_command(bad), 1);  // world is not a multi-domain dataset
   EXPECT_FALSE(fs::exists(root / "bad" / "dg.json"));
+}
+
+// A finished base-to-new run whose recipe has changed is not read back (nor resumed): the differing key
+// and both values are named. The demo's flag redoes it instead.
+TEST_F(TinyWorld, B2nRefusesARunMadeWithAnotherRecipeAndTheDemoRedoesIt) {
+  const fs::path root = test::scratch_dir("b2n_stale");
+  world::BenchmarkSpec spec;
+  spec.classes = tiny_classes();
+  spec.train_per_class = 2;
+  spec.val_per_class = 1;
+  spec.test_per_class = 2;
+  spec.image_size = 32;
+  world::write_benchmark(root, spec);
+  RunLog log(root / "log", true);
+  B2nOptions o;
+  o.base = tiny_args("CoOp", root);
+  o.datasets = {"world"};
+  o.seeds = {1};
+  o.output_dir = root / "out";
+  o.quiet_runs = true;
+  run_b2n(o, log);
+  const fs::path run = o.output_dir / "world" / "seed1";
+  const auto stamp = fs::last_write_time(run / "b2n.json");
+  run_b2n(o, log);  // same recipe: read back
+  EXPECT_EQ(fs::last_write_time(run / "b2n.json"), stamp);
+  o.base.opts.insert(o.base.opts.end(), {"OPTIM.LR", "0.01"});
+  EXPECT_ERROR_CONTAINS(run_b2n(o, log), "was made with OPTIM.LR = 0.002, this run uses 0.01");
+  o.base.opts.insert(o.base.opts.end(), {"DATALOADER.NUM_WORKERS", "1"});  // resources do not make a run stale
+  o.replace_stale_runs = true;
+  run_b2n(o, log);
+  Config redone = default_config();
+  redone.merge_from_file(run / "config.yaml");
+  EXPECT_DOUBLE_EQ(redone.get_float("OPTIM.LR"), 0.01);
+  o.replace_stale_runs = false;
+  o.base.opts.insert(o.base.opts.end(), {"DATALOADER.NUM_WORKERS", "0"});
+  const auto redone_stamp = fs::last_write_time(run / "b2n.json");
+  run_b2n(o, log);
+  EXPECT_EQ(fs::last_write_time(run / "b2n.json"), redone_stamp);
 }
 
 }  // namespace
