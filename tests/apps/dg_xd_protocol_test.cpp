@@ -130,6 +130,19 @@ class TinyWorld : public ::testing::Test {
   }
 };
 
+// The tiny class set as a CoOp-layout world benchmark (1 val and 2 test images per class).
+fs::path tiny_world(const std::string& name, int train_per_class) {
+  const fs::path root = test::scratch_dir(name);
+  world::BenchmarkSpec spec;
+  spec.classes = tiny_classes();
+  spec.train_per_class = train_per_class;
+  spec.val_per_class = 1;
+  spec.test_per_class = 2;
+  spec.image_size = 32;
+  world::write_benchmark(root, spec);
+  return root;
+}
+
 fs::path tiny_dg_world(const std::string& name) {
   const fs::path root = test::scratch_dir(name);
   world::DgBenchmarkSpec spec;
@@ -218,14 +231,7 @@ TEST_F(TinyWorld, DgZeroshotAndCoOp) {
 }
 
 TEST_F(TinyWorld, XdOnStyleCopies) {
-  const fs::path root = test::scratch_dir("xd_world");
-  world::BenchmarkSpec spec;
-  spec.classes = tiny_classes();
-  spec.train_per_class = 3;
-  spec.val_per_class = 1;
-  spec.test_per_class = 2;
-  spec.image_size = 32;
-  world::write_benchmark(root, spec);
+  const fs::path root = tiny_world("xd_world", 3);
   const auto written = apps::ensure_world_style_copies(root, {"world_sketch", "world_noisy"});
   EXPECT_EQ(written, (std::vector<std::string>{"world_sketch", "world_noisy"}));
   EXPECT_TRUE(apps::ensure_world_style_copies(root, {"world_sketch"}).empty());  // already there
@@ -314,14 +320,7 @@ TEST_F(TinyWorld, DgAndXdCommands) {
 // A finished base-to-new run whose recipe has changed is not read back (nor resumed): the differing key
 // and both values are named. The demo's flag redoes it instead.
 TEST_F(TinyWorld, B2nRefusesARunMadeWithAnotherRecipeAndTheDemoRedoesIt) {
-  const fs::path root = test::scratch_dir("b2n_stale");
-  world::BenchmarkSpec spec;
-  spec.classes = tiny_classes();
-  spec.train_per_class = 2;
-  spec.val_per_class = 1;
-  spec.test_per_class = 2;
-  spec.image_size = 32;
-  world::write_benchmark(root, spec);
+  const fs::path root = tiny_world("b2n_stale", 2);
   RunLog log(root / "log", true);
   B2nOptions o;
   o.base = tiny_args("CoOp", root);

@@ -1,6 +1,8 @@
 #include "tests/common/test_util.h"
 
 #include <cmath>
+#include <fstream>
+#include <stdexcept>
 #include <cstring>
 #include <mutex>
 
@@ -9,6 +11,12 @@ namespace clipt::test {
 std::filesystem::path source_dir() { return CLIPT_SOURCE_DIR; }
 std::filesystem::path shared_data_dir() { return CLIPT_SHARED_DATA_DIR; }
 std::filesystem::path golden_dir() { return source_dir() / "tests" / "golden"; }
+
+nlohmann::json golden_json(const std::string& name) {
+  std::ifstream in(golden_dir() / name);
+  if (!in) throw std::runtime_error("missing golden fixture " + (golden_dir() / name).string());
+  return nlohmann::json::parse(in);
+}
 
 namespace {
 struct ScratchRoot {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace clipt::test {
 std::filesystem::path source_dir();       // the repository root
 std::filesystem::path shared_data_dir();  // ../shared/data (CLIP vocabulary, class names)
 std::filesystem::path golden_dir();       // tests/golden
+nlohmann::json golden_json(const std::string& name);  // tests/golden/<name>, parsed
 // A fresh, empty folder under the build tree, removed at the end of the test program.
 std::filesystem::path scratch_dir(const std::string& name);
 

@@ -16,13 +16,8 @@ namespace {
 
 using json = nlohmann::json;
 
-json read_json(const std::string& name) {
-  std::ifstream in(test::golden_dir() / name);
-  return json::parse(in);
-}
-
 TEST(CocoopGolden, FiveStepsMatchThePeerCode) {
-  const json base = read_json("coop_steps.json"), f = read_json("cocoop_steps.json");
+  const json base = test::golden_json("coop_steps.json"), f = test::golden_json("cocoop_steps.json");
   auto clip = clip::load_clip(test::golden_dir() / "clip_tiny");
   auto tok = clip::Tokenizer::from_hf_dir(test::golden_dir() / "clip_tiny");
   Config cfg = default_config();

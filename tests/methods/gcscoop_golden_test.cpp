@@ -16,11 +16,6 @@ namespace {
 
 using json = nlohmann::json;
 
-json read_json(const std::string& name) {
-  std::ifstream in(test::golden_dir() / name);
-  return json::parse(in);
-}
-
 struct Case {
   std::string trainer;  // registry name
   std::string key;      // section of gcscoop_steps.json
@@ -29,7 +24,7 @@ struct Case {
 class GradientShapingGolden : public ::testing::TestWithParam<Case> {};
 
 TEST_P(GradientShapingGolden, FiveStepsMatchTheReference) {
-  const json base = read_json("coop_steps.json"), f = read_json("gcscoop_steps.json");
+  const json base = test::golden_json("coop_steps.json"), f = test::golden_json("gcscoop_steps.json");
   const json& ref = f[GetParam().key];
   auto clip = clip::load_clip(test::golden_dir() / "clip_tiny");
   auto tok = clip::Tokenizer::from_hf_dir(test::golden_dir() / "clip_tiny");
