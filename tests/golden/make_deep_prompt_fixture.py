@@ -35,15 +35,11 @@ import os
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
-from transformers import CLIPModel, CLIPTokenizer
+
+# The tiny CLIP (frozen) and its tokenizer, as the CoOp fixture loads them.
+from make_coop_fixture import model, tokenize
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODEL_DIR = os.path.join(HERE, "clip_tiny")
-model = CLIPModel.from_pretrained(MODEL_DIR).eval()
-for p in model.parameters():
-    p.requires_grad_(False)
-tok = CLIPTokenizer(os.path.join(MODEL_DIR, "vocab.json"), os.path.join(MODEL_DIR, "merges.txt"))
-CONTEXT = model.config.text_config.max_position_embeddings
 W_TEXT = model.config.text_config.hidden_size
 W_VISION = model.config.vision_config.hidden_size
 LAYERS = model.config.text_config.num_hidden_layers
@@ -61,14 +57,6 @@ BATCHES = [  # (sample indices into IMAGES, labels, domains)
     ([1, 3, 5, 7, 0, 2, 4, 6], [0, 2, 4, 1, 3, 5, 5, 0], [0, 2, 2, 0, 2, 0, 0, 2]),  # domain 1 missing
 ]
 CLASS_ORDERS = [[3, 0, 5, 1, 4, 2], [1, 2, 3, 4, 5, 0], [5, 3, 1, 0, 2, 4]]  # B2N meta splits per step
-
-
-def tokenize(texts):
-    ids = torch.zeros(len(texts), CONTEXT, dtype=torch.long)
-    for i, t in enumerate(texts):
-        x = tok(t).input_ids  # start + tokens + end
-        ids[i, : len(x)] = torch.tensor(x)
-    return ids
 
 
 def embed(ids):

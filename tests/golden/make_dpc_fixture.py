@@ -20,15 +20,11 @@ import random
 
 import torch
 import torch.nn.functional as F
-from transformers import CLIPModel, CLIPTokenizer
+
+# The tiny CLIP, its tokenizer and CoOp's TextEncoder, as the CoOp fixture defines them.
+from make_coop_fixture import model, text_encoder, tokenize
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODEL_DIR = os.path.join(HERE, "clip_tiny")
-model = CLIPModel.from_pretrained(MODEL_DIR).eval()
-for p in model.parameters():
-    p.requires_grad_(False)
-tok = CLIPTokenizer(os.path.join(MODEL_DIR, "vocab.json"), os.path.join(MODEL_DIR, "merges.txt"))
-CONTEXT = model.config.text_config.max_position_embeddings
 
 CLASSNAMES = ["red circle", "blue square", "green triangle", "small star", "dog", "yellow moon"]
 N_BASE = len(CLASSNAMES)
@@ -39,26 +35,6 @@ LR, MOMENTUM, WD = 0.02, 0.9, 5e-4
 # Anchor labels per step (B = 3): duplicates in a batch (step 2) and batches where later samples run out
 # of candidates and need the fallback.
 STEP_LABELS = [[0, 1, 2], [3, 4, 5], [0, 0, 2], [5, 1, 3], [2, 4, 1]]
-
-
-def tokenize(texts):
-    ids = torch.zeros(len(texts), CONTEXT, dtype=torch.long)
-    for i, t in enumerate(texts):
-        x = tok(t).input_ids
-        ids[i, : len(x)] = torch.tensor(x)
-    return ids
-
-
-def text_encoder(prompts, tokenized):
-    """CoOp's TextEncoder on the HF modules."""
-    tm = model.text_model
-    x = prompts + tm.embeddings.position_embedding.weight[: prompts.shape[1]]
-    n, length = tokenized.shape
-    mask = torch.full((length, length), float("-inf")).triu(1)[None, None].expand(n, 1, length, length)
-    x = tm.encoder(inputs_embeds=x, causal_attention_mask=mask).last_hidden_state
-    x = tm.final_layer_norm(x)
-    x = x[torch.arange(n), tokenized.argmax(-1)]
-    return model.text_projection(x)
 
 
 prompt_texts = [" ".join(["X"] * N_CTX) + " " + c + "." for c in CLASSNAMES]
