@@ -19,13 +19,13 @@ nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t 
   a.output_dir = dir.string();
   if (a.dataset_config_file.empty()) a.dataset_config_file = dataset_config_in(o.dataset_config_dir, dataset);
   a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.SUBSAMPLE_CLASSES", "base"});
-  check_run_is_current(a, dir, o.replace_stale_runs, log);
+  const Config cfg = current_run_config(a, dir, o.replace_stale_runs, log);
   if (auto j = read_finished_run(record, "rerun this dataset and seed", [&](const nlohmann::json& done) {
         log.info("{} seed {}: finished earlier (base {:.2f}, new {:.2f}) — {}", dataset, seed,
                  done.at("base").get<double>(), done.at("new").get<double>(), record.string());
       }))
     return *j;
-  const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
+  const auto run = start_protocol_run(cfg, dir, o.quiet_runs, o.stop);
   Trainer& t = run->trainer;
   t.train();
   const EvalResult base = t.evaluate(data::Subsample::Base);

@@ -32,7 +32,7 @@ nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std
   // DATASET.ID is what MetaPrompt's *FS datasets read; the domain lists are what Dassl's read.
   a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.ID", std::to_string(target_index),
                                "DATASET.NUM_SHOTS", std::to_string(o.shots), "DATASET.SUBSAMPLE_CLASSES", "all"});
-  check_run_is_current(a, dir, false, log);
+  const Config cfg = current_run_config(a, dir, false, log);
   if (auto j = read_finished_run(record, "rerun this target and seed", [&](const nlohmann::json& done) {
         CLIPT_CHECK(done.at("dataset").get<std::string>() == dataset && done.at("shots").get<int64_t>() == o.shots &&
                         done.at("sources").get<std::vector<std::string>>() == sel.sources,
@@ -44,7 +44,7 @@ nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std
                  done.at("accuracy").get<double>(), record.string());
       }))
     return *j;
-  const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
+  const auto run = start_protocol_run(cfg, dir, o.quiet_runs, o.stop);
   Trainer& t = run->trainer;
   t.train();
   const EvalResult r = t.evaluate(data::Subsample::All);

@@ -36,28 +36,28 @@ std::string first_config_difference(const Config& a, const Config& b) {
   return "";
 }
 
-void check_run_is_current(const TrainArgs& args, const std::filesystem::path& dir, bool replace_stale, RunLog& log) {
+Config current_run_config(const TrainArgs& args, const std::filesystem::path& dir, bool replace_stale, RunLog& log) {
+  Config now = build_run_config(args);
   const auto saved = dir / "config.yaml";
-  if (!std::filesystem::exists(saved)) return;
-  const Config now = build_run_config(args);
+  if (!std::filesystem::exists(saved)) return now;
   Config before = default_config();
   before.merge_from_file(saved);
   const std::string key = first_config_difference(now, before);
-  if (key.empty()) return;
+  if (key.empty()) return now;
   const std::string what = fmt::format("{} was made with {} = {}, this run uses {}", dir.string(), key,
                                        before.get(key).repr(), now.get(key).repr());
   CLIPT_CHECK(replace_stale, "{}; delete {} (or choose another --output-dir) to run it again", what, dir.string());
   log.info("{}: running it again", what);
   std::filesystem::remove_all(dir);
+  return now;
 }
 
 ProtocolRun::ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet,
                          const std::atomic<bool>* stop)
     : log(dir, quiet), trainer(cfg, log, stop) {}
 
-std::unique_ptr<ProtocolRun> start_protocol_run(const TrainArgs& args, const std::filesystem::path& dir, bool quiet,
+std::unique_ptr<ProtocolRun> start_protocol_run(const Config& cfg, const std::filesystem::path& dir, bool quiet,
                                                 const std::atomic<bool>* stop) {
-  const Config cfg = build_run_config(args);
   std::filesystem::create_directories(dir);
   cfg.save(dir / "config.yaml");
   return std::make_unique<ProtocolRun>(cfg, dir, quiet, stop);

@@ -35,19 +35,20 @@ std::optional<nlohmann::json> read_finished_run(const std::filesystem::path& rec
 // do not count: a run moved or rerun on other hardware is the same run.
 std::string first_config_difference(const Config& a, const Config& b);
 
-// Makes sure the run folder `dir`, if it holds a run, was made with the config `args` builds now: its
-// checkpoints must not be resumed, nor its record read back, under another recipe. A stale folder is an
-// Error naming the first differing key and both values; with `replace_stale` (the demo's own output) it
-// is deleted instead, with a log line, and the run is made again.
-void check_run_is_current(const TrainArgs& args, const std::filesystem::path& dir, bool replace_stale, RunLog& log);
+// The config `args` builds for the run folder `dir`, after making sure that a run already there was
+// made with it: its checkpoints must not be resumed, nor its record read back, under another recipe. A
+// stale folder is an Error naming the first differing key and both values; with `replace_stale` (the
+// demo's own output) it is deleted instead, with a log line, and the run is made again.
+Config current_run_config(const TrainArgs& args, const std::filesystem::path& dir, bool replace_stale, RunLog& log);
 
-// A run being made in `dir`: its config (from `args`) saved as config.yaml, its log and its trainer.
+// A run being made in `dir`: its config (from current_run_config) saved as config.yaml, its log and its
+// trainer.
 struct ProtocolRun {
   RunLog log;
   Trainer trainer;
   ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet, const std::atomic<bool>* stop);
 };
-std::unique_ptr<ProtocolRun> start_protocol_run(const TrainArgs& args, const std::filesystem::path& dir, bool quiet,
+std::unique_ptr<ProtocolRun> start_protocol_run(const Config& cfg, const std::filesystem::path& dir, bool quiet,
                                                 const std::atomic<bool>* stop);
 
 // Writes a finished run's record (last, atomically: its presence means the run is complete).

@@ -35,7 +35,7 @@ nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t
   a.dataset_config_file = source_dataset_config(o, source);
   a.opts.insert(a.opts.end(), {"DATASET.NAME", source, "DATASET.NUM_SHOTS", std::to_string(o.shots),
                                "DATASET.SUBSAMPLE_CLASSES", "all"});
-  check_run_is_current(a, dir, false, log);
+  const Config cfg = current_run_config(a, dir, false, log);
   if (auto j = read_finished_run(record, kRedoHint, [&](const nlohmann::json& done) {
         CLIPT_CHECK(done.value("shots", int64_t(-2)) == o.shots && done.value("role", "") == "source",
                     "{} was made with other settings (shots {}, role {}); use another --output-dir", record.string(),
@@ -44,7 +44,7 @@ nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t
                  done.at("accuracy").get<double>(), record.string());
       }))
     return *j;
-  const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
+  const auto run = start_protocol_run(cfg, dir, o.quiet_runs, o.stop);
   Trainer& t = run->trainer;
   t.train();
   const EvalResult r = t.evaluate(data::Subsample::All);
@@ -69,7 +69,7 @@ nlohmann::json run_target(const XdOptions& o, const std::string& source, const s
   a.dataset_config_file = source_dataset_config(o, source);  // the source run's input pipeline
   // Evaluation only: the target's test split with its own classes; no few-shot sampling.
   a.opts.insert(a.opts.end(), {"DATASET.NAME", target, "DATASET.NUM_SHOTS", "-1", "DATASET.SUBSAMPLE_CLASSES", "all"});
-  check_run_is_current(a, dir, false, log);
+  const Config cfg = current_run_config(a, dir, false, log);
   if (auto j = read_finished_run(record, kRedoHint, [&](const nlohmann::json& done) {
         CLIPT_CHECK(done.value("source", "") == source && done.value("shots", int64_t(-2)) == o.shots,
                     "{} was made for source {} with {} shots, not {} with {}; use another --output-dir",
@@ -78,7 +78,7 @@ nlohmann::json run_target(const XdOptions& o, const std::string& source, const s
                  record.string());
       }))
     return *j;
-  const auto run = start_protocol_run(a, dir, o.quiet_runs, o.stop);
+  const auto run = start_protocol_run(cfg, dir, o.quiet_runs, o.stop);
   Trainer& t = run->trainer;
   std::string loaded = "none (no trainable parameters)";
   if (!t.method().trainable_parameters().empty()) {
