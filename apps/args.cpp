@@ -63,9 +63,7 @@ double Args::get_double(const std::string& name, double fallback) const {
     return d;
   } catch (const std::invalid_argument&) {
     fail("option --{}: '{}' is not a number", name, *v);
-  } catch (const std::out_of_range&) {
-    fail("option --{}: '{}' is out of range", name, *v);
-  }
+  } catch (const std::out_of_range&) { fail("option --{}: '{}' is out of range", name, *v); }
 }
 
 void Args::check_known(const std::set<std::string>& known) const {

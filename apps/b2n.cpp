@@ -1,6 +1,8 @@
 // `clipt b2n --trainer NAME [--config-file F] --datasets a,b,... [--seeds 1,2,3] --root DIR
 //   --output-dir DIR [--model DIR] [--device D] [KEY VALUE...]`: the base-to-new protocol; prints the
 // Markdown table and writes b2n.md / b2n.csv / b2n.json. Finished runs are skipped on a rerun.
+#include "methods/trainer/b2n.h"
+
 #include <fmt/core.h>
 
 #include <sstream>
@@ -8,7 +10,6 @@
 #include "apps/train_args.h"
 #include "engine/core/error.h"
 #include "engine/data/world/world_datasets.h"
-#include "methods/trainer/b2n.h"
 #include "methods/trainer/interrupt.h"
 
 namespace clipt::apps {
@@ -34,11 +35,10 @@ int cmd_b2n(const CommandArgs& argv) {
   for (const auto& s : split_list(args.get_or("seeds", "1,2,3"))) {
     try {
       o.seeds.push_back(std::stoll(s));
-    } catch (const std::exception&) {
-      fail("b2n: seed '{}' is not an integer", s);
-    }
+    } catch (const std::exception&) { fail("b2n: seed '{}' is not an integer", s); }
   }
-  o.output_dir = o.base.output_dir.empty() ? std::filesystem::path("output/b2n") / o.base.trainer : std::filesystem::path(o.base.output_dir);
+  o.output_dir = o.base.output_dir.empty() ? std::filesystem::path("output/b2n") / o.base.trainer
+                                           : std::filesystem::path(o.base.output_dir);
   o.dataset_config_dir = args.get_or("dataset-config-dir", (config_dir() / "datasets").string());
   o.stop = &trainer::install_interrupt_handler();
   world::register_world_datasets();

@@ -58,7 +58,9 @@ int cmd_classify(const CommandArgs& argv) {
   const int64_t n = int64_t(images.size()), c = int64_t(classes.size());
   const auto lv = logits.to_vector<double>(), pv = probs.to_vector<double>();
   if (args.flag("json")) {
-    nlohmann::json j = {{"classes", classes}, {"images", nlohmann::json::array()}, {"logits", nlohmann::json::array()},
+    nlohmann::json j = {{"classes", classes},
+                        {"images", nlohmann::json::array()},
+                        {"logits", nlohmann::json::array()},
                         {"probs", nlohmann::json::array()}};
     for (int64_t i = 0; i < n; ++i) {
       j["images"].push_back(images[size_t(i)].string());
@@ -71,11 +73,13 @@ int cmd_classify(const CommandArgs& argv) {
   for (int64_t i = 0; i < n; ++i) {
     std::vector<int64_t> order(static_cast<size_t>(c));
     for (int64_t k = 0; k < c; ++k) order[size_t(k)] = k;
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return pv[size_t(i * c + a)] > pv[size_t(i * c + b)]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return pv[size_t(i * c + a)] > pv[size_t(i * c + b)]; });
     fmt::print("{}\n", images[size_t(i)].string());
     for (int64_t k = 0; k < std::min(top, c); ++k) {
       const int64_t j = order[size_t(k)];
-      fmt::print("  {:6.2f}%  {}  (logit {:.3f})\n", 100 * pv[size_t(i * c + j)], classes[size_t(j)], lv[size_t(i * c + j)]);
+      fmt::print("  {:6.2f}%  {}  (logit {:.3f})\n", 100 * pv[size_t(i * c + j)], classes[size_t(j)],
+                 lv[size_t(i * c + j)]);
     }
   }
   return 0;

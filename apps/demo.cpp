@@ -72,7 +72,8 @@ int cmd_demo(const CommandArgs& argv) {
   const auto world = world::ensure_world(world_root);
   const auto model = world_model(world_root, world.tokenizer_dir, device, &stop);
   fmt::print("world benchmark: {} classes ({} base / {} new) | CLIP: {} | device {}\n", world.benchmark.classes.size(),
-             (world.benchmark.classes.size() + 1) / 2, world.benchmark.classes.size() / 2, model.string(), device.str());
+             (world.benchmark.classes.size() + 1) / 2, world.benchmark.classes.size() / 2, model.string(),
+             device.str());
 
   std::vector<std::string> methods = demo_methods(recipes);
   if (auto only = args.get("methods")) {
@@ -108,7 +109,8 @@ int cmd_demo(const CommandArgs& argv) {
   }
   std::string table = "\n| Method | Base | New | HM |\n|---|---|---|---|\n";
   for (const auto& t : tables)
-    table += fmt::format("| {} | {:.2f} | {:.2f} | {:.2f} |\n", t.method, t.average.base, t.average.novel, t.average.hm);
+    table +=
+        fmt::format("| {} | {:.2f} | {:.2f} | {:.2f} |\n", t.method, t.average.base, t.average.novel, t.average.hm);
   log.line(table);
   log.info("base-to-new on the built-in world, seeds {}; {:.0f} s in all", fmt::join(seeds, ","),
            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

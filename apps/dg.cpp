@@ -4,6 +4,8 @@
 // seed it trains on the other domains and tests on the target; prints the per-target and average table
 // and writes dg.md / dg.csv / dg.json. Finished runs are skipped on a rerun. The peers' DG dataset
 // configs (configs/datasets/dg/*.yaml) work as --dataset-config-file; the protocol sets the domains.
+#include "methods/trainer/dg.h"
+
 #include <fmt/core.h>
 
 #include "apps/list_option.h"
@@ -11,7 +13,6 @@
 #include "engine/core/error.h"
 #include "engine/data/world/world_datasets.h"
 #include "methods/method.h"
-#include "methods/trainer/dg.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"
 

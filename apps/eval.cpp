@@ -9,9 +9,9 @@
 
 #include <thread>
 
-#include "engine/data/data_config.h"
 #include "apps/train_args.h"
 #include "engine/core/error.h"
+#include "engine/data/data_config.h"
 #include "engine/data/subsample.h"
 #include "engine/data/world/world_datasets.h"
 #include "engine/io/atomic_file.h"
@@ -51,7 +51,8 @@ int cmd_eval(const CommandArgs& argv) {
   const std::filesystem::path run = args.require("model-dir");
   CLIPT_CHECK(std::filesystem::is_directory(run), "eval: --model-dir {} is not a run folder", run.string());
   trainer::TrainArgs& a = parsed.train;
-  if (a.config_file.empty() && std::filesystem::exists(run / "config.yaml")) a.config_file = (run / "config.yaml").string();
+  if (a.config_file.empty() && std::filesystem::exists(run / "config.yaml"))
+    a.config_file = (run / "config.yaml").string();
   if (a.output_dir.empty()) a.output_dir = (run / "eval").string();
   const Config cfg = trainer::build_run_config(a);
   const std::filesystem::path out = cfg.get_string("OUTPUT_DIR");
@@ -85,9 +86,9 @@ int cmd_eval(const CommandArgs& argv) {
   const std::string method = methods::canonical_method_name(cfg.get_string("TRAINER.NAME"));
   std::string header = "| method | dataset | epoch | rho | train loss | loss at w+eps | sharpness | grad norm |";
   std::string rule = "|---|---|---|---|---|---|---|---|";
-  std::string row = fmt::format("| {} | {} | {} | {:g} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |", method,
-                                cfg.get_string("DATASET.NAME"), t.epochs_done(), s.rho, s.loss, s.perturbed_loss,
-                                s.sharpness, s.grad_norm);
+  std::string row =
+      fmt::format("| {} | {} | {} | {:g} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |", method, cfg.get_string("DATASET.NAME"),
+                  t.epochs_done(), s.rho, s.loss, s.perturbed_loss, s.sharpness, s.grad_norm);
   for (const auto& e : evals) {
     header += fmt::format(" {} acc |", e.subsample);
     rule += "---|";
@@ -102,14 +103,10 @@ int cmd_eval(const CommandArgs& argv) {
 
   nlohmann::json evaluations = nlohmann::json::array();
   for (const auto& e : evals) evaluations.push_back(e.to_json());
-  nlohmann::json j = {{"method", method},
-                      {"dataset", cfg.get_string("DATASET.NAME")},
-                      {"run", run.string()},
-                      {"epoch", t.epochs_done()},
-                      {"seed", t.context().seed},
-                      {"train_subsample", data::subsample_name(subsample)},
-                      {"sharpness", s.to_json()},
-                      {"evaluations", evaluations}};
+  nlohmann::json j = {{"method", method},         {"dataset", cfg.get_string("DATASET.NAME")},
+                      {"run", run.string()},      {"epoch", t.epochs_done()},
+                      {"seed", t.context().seed}, {"train_subsample", data::subsample_name(subsample)},
+                      {"sharpness", s.to_json()}, {"evaluations", evaluations}};
   if (evals.size() == 2) j["hm"] = trainer::harmonic_mean(evals[0].accuracy, evals[1].accuracy);
   io::write_file_atomic(out / "sharpness.json", j.dump(2) + "\n");
   log.info("sharpness report written to {}", (out / "sharpness.json").string());

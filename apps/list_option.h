@@ -24,9 +24,7 @@ inline std::vector<int64_t> parse_seeds(const std::string& s, const char* comman
       size_t used = 0;
       out.push_back(std::stoll(item, &used));
       CLIPT_CHECK(used == item.size(), "trailing characters");
-    } catch (const std::exception&) {
-      fail("{}: seed '{}' is not an integer", command, item);
-    }
+    } catch (const std::exception&) { fail("{}: seed '{}' is not an integer", command, item); }
   }
   CLIPT_CHECK(!out.empty(), "{}: --seeds lists no seed", command);
   return out;

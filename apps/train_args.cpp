@@ -31,9 +31,9 @@ ParsedTrainArgs parse_train_args(const CommandArgs& argv0, const std::set<std::s
   flags.insert(extra_flags.begin(), extra_flags.end());
   p.args = std::make_unique<Args>(argv, flags);
   const Args& args = *p.args;
-  std::set<std::string> known{"root",      "seed",       "trainer",  "config-file", "dataset-config-file",
-                              "output-dir", "eval-only", "model-dir", "load-epoch", "no-train",
-                              "resume",    "backbone",   "head",     "model",       "device"};
+  std::set<std::string> known{"root",       "seed",      "trainer",   "config-file", "dataset-config-file",
+                              "output-dir", "eval-only", "model-dir", "load-epoch",  "no-train",
+                              "resume",     "backbone",  "head",      "model",       "device"};
   known.insert(extra.begin(), extra.end());
   known.insert(extra_flags.begin(), extra_flags.end());
   args.check_known(known);

@@ -1,7 +1,6 @@
 #include "apps/world_xd.h"
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
@@ -23,8 +22,10 @@ world::BenchmarkSpec read_world_spec(const std::filesystem::path& dir) {
     spec.name = j.at("name").get<std::string>();
     spec.classes.colours.clear();
     spec.classes.shapes.clear();
-    for (const auto& c : j.at("classes").at("colours")) spec.classes.colours.push_back(world::parse_colour(c.get<std::string>()));
-    for (const auto& s : j.at("classes").at("shapes")) spec.classes.shapes.push_back(world::parse_shape(s.get<std::string>()));
+    for (const auto& c : j.at("classes").at("colours"))
+      spec.classes.colours.push_back(world::parse_colour(c.get<std::string>()));
+    for (const auto& s : j.at("classes").at("shapes"))
+      spec.classes.shapes.push_back(world::parse_shape(s.get<std::string>()));
     spec.train_per_class = j.at("train_per_class").get<int>();
     spec.val_per_class = j.at("val_per_class").get<int>();
     spec.test_per_class = j.at("test_per_class").get<int>();

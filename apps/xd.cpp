@@ -5,6 +5,8 @@
 // paper-style table (source, domain-shift targets, cross-dataset targets, averages) and writes xd.md /
 // xd.csv / xd.json. With `--source world` the targets default to the world's style copies, written on
 // demand under --root.
+#include "methods/trainer/xd.h"
+
 #include <fmt/core.h>
 
 #include "apps/list_option.h"
@@ -16,7 +18,6 @@
 #include "methods/method.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"
-#include "methods/trainer/xd.h"
 
 namespace clipt::apps {
 

@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
     const DType dtype = device.is_cpu() ? DType::F32 : parse_dtype(args.get_or("dtype", "fp16"));
     const int64_t classes = args.get_int("classes", 500), batch = args.get_int("batch", 32);
     const int64_t steps = args.get_int("steps", 20), n_ctx = args.get_int("n-ctx", 16);
-    const std::string vocab = args.get_or("vocab", std::string(CLIPT_SOURCE_DIR) + "/../shared/data/bpe_simple_vocab_16e6.txt.gz");
+    const std::string vocab =
+        args.get_or("vocab", std::string(CLIPT_SOURCE_DIR) + "/../shared/data/bpe_simple_vocab_16e6.txt.gz");
     if (!std::filesystem::exists(vocab)) {
       fmt::print("{{\"name\": \"coop_step\", \"skipped\": \"no CLIP vocabulary at {} (pass --vocab)\"}}\n", vocab);
       return 0;
@@ -55,10 +56,12 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t s = 0; s < steps; ++s) method->train_step(b, *sgd);
     backend_for(device).synchronize();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / double(steps);
-    fmt::print("{{\"name\": \"coop_step\", \"device\": \"{}\", \"dtype\": \"{}\", \"model\": \"{}\", \"classes\": {}, "
-               "\"batch\": {}, \"n_ctx\": {}, \"ms_per_step\": {:.3f}, \"images_per_s\": {:.1f}}}\n",
-               device.str(), dtype_name(dtype), c.summary(), classes, batch, n_ctx, ms, 1000.0 * double(batch) / ms);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / double(steps);
+    fmt::print(
+        "{{\"name\": \"coop_step\", \"device\": \"{}\", \"dtype\": \"{}\", \"model\": \"{}\", \"classes\": {}, "
+        "\"batch\": {}, \"n_ctx\": {}, \"ms_per_step\": {:.3f}, \"images_per_s\": {:.1f}}}\n",
+        device.str(), dtype_name(dtype), c.summary(), classes, batch, n_ctx, ms, 1000.0 * double(batch) / ms);
     return 0;
   });
 }

@@ -5,19 +5,19 @@
 //   {"name":..., "images_per_s":..., "per_core":..., "target_per_core": 400, "ratio": per_core / 400, ...}
 //
 // Usage: bench_data_pipeline [--seconds S] [--images N] [--workers W]
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <chrono>
-#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
-#include <unistd.h>
 
 #include "engine/data/image.h"
 #include "engine/data/loader.h"
@@ -44,8 +44,8 @@ Image photo_like(int width, int height, uint32_t seed) {
   };
   std::vector<Blob> blobs;
   for (int i = 0; i < 12; ++i)
-    blobs.push_back({u(rng) * width, u(rng) * height, 15 + 80 * u(rng),
-                     {int(255 * u(rng)), int(255 * u(rng)), int(255 * u(rng))}});
+    blobs.push_back(
+        {u(rng) * width, u(rng) * height, 15 + 80 * u(rng), {int(255 * u(rng)), int(255 * u(rng)), int(255 * u(rng))}});
   std::normal_distribution<double> noise(0, 9);
   for (int y = 0; y < height; ++y)
     for (int x = 0; x < width; ++x) {
@@ -66,9 +66,7 @@ Image photo_like(int width, int height, uint32_t seed) {
   return img;
 }
 
-double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // CPU seconds of this thread / of the whole process: the per-core figures use these, so that a busy
 // shared machine (other jobs stealing the core) does not deflate them.
@@ -90,9 +88,10 @@ struct Rate {
 
 // images_per_s is wall-clock throughput; per_core is images per CPU-second of the threads doing the work.
 void print_line(const std::string& name, const Rate& rate, int cores, const std::string& extra = "") {
-  fmt::print("{{\"name\": \"{}\", \"images_per_s\": {:.1f}, \"cores\": {}, \"per_core\": {:.1f}, "
-             "\"target_per_core\": {:.0f}, \"ratio\": {:.3f}{}}}\n",
-             name, rate.wall_per_s, cores, rate.cpu_per_s, kTargetPerCore, rate.cpu_per_s / kTargetPerCore, extra);
+  fmt::print(
+      "{{\"name\": \"{}\", \"images_per_s\": {:.1f}, \"cores\": {}, \"per_core\": {:.1f}, "
+      "\"target_per_core\": {:.0f}, \"ratio\": {:.3f}{}}}\n",
+      name, rate.wall_per_s, cores, rate.cpu_per_s, kTargetPerCore, rate.cpu_per_s / kTargetPerCore, extra);
   std::fflush(stdout);
 }
 
@@ -126,9 +125,12 @@ int main(int argc, char** argv) {
   int workers = int(std::thread::hardware_concurrency());
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--seconds") seconds = std::atof(argv[i + 1]);
-    else if (flag == "--images") n_images = std::atoi(argv[i + 1]);
-    else if (flag == "--workers") workers = std::atoi(argv[i + 1]);
+    if (flag == "--seconds")
+      seconds = std::atof(argv[i + 1]);
+    else if (flag == "--images")
+      n_images = std::atoi(argv[i + 1]);
+    else if (flag == "--workers")
+      workers = std::atoi(argv[i + 1]);
   }
   if (workers < 1) workers = 1;
 
@@ -168,8 +170,8 @@ int main(int argc, char** argv) {
       }
       elapsed = now_s() - start;
     }
-    print_line("jpeg_decode_full_500x375", Rate{double(done) / elapsed, double(done) / (thread_cpu_s() - cpu_start)},
-               1, size_note);
+    print_line("jpeg_decode_full_500x375", Rate{double(done) / elapsed, double(done) / (thread_cpu_s() - cpu_start)}, 1,
+               size_note);
   }
   print_line("train_rrc_flip_normalize_1core", single_core(train, images, seconds, false, paths), 1, size_note);
   print_line("train_rrc_flip_normalize_1core_from_files", single_core(train, images, seconds, true, paths), 1,

@@ -14,19 +14,18 @@
 //
 // Usage: bench_dpc_step [--size base|small] [--device cpu|cuda] [--batch B] [--top-k K] [--classes C]
 //                       [--steps N] [--workers W]
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <unistd.h>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "bench/method_step_common.h"
 #include "engine/data/image.h"

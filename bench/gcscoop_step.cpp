@@ -10,14 +10,14 @@
 //    "naive_ratio", ...}
 //
 // Usage: bench_gcscoop_step [--size base|small|world] [--device cpu|cuda] [--batch B] [--classes C] [--steps N]
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "bench/method_step_common.h"
 #include "engine/ops/ops.h"

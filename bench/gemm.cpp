@@ -43,8 +43,7 @@ std::vector<Shape3> shapes() {
 }
 
 // Milliseconds per call of f, averaged over `iters` after `warmup` calls, timed with events on `s`.
-template <typename F>
-double time_ms(cudaStream_t s, int warmup, int iters, F&& f) {
+template <typename F> double time_ms(cudaStream_t s, int warmup, int iters, F&& f) {
   for (int i = 0; i < warmup; ++i) f();
   cudaEvent_t a, b;
   CLIPT_CUDA_CHECK(cudaEventCreate(&a));
@@ -62,8 +61,8 @@ double time_ms(cudaStream_t s, int warmup, int iters, F&& f) {
 
 // The best of cuBLASLt's top heuristic candidates for the same column-major problem our wrapper builds
 // (cuBLASLt A = w with op T, B = x, C = yᵀ), each timed; returns TFLOP/s.
-double best_cublaslt_tflops(const Tensor& x, const Tensor& w, Tensor& y, DType dt, bool tf32, cudaStream_t s,
-                            int64_t m, int64_t k, int64_t n) {
+double best_cublaslt_tflops(const Tensor& x, const Tensor& w, Tensor& y, DType dt, bool tf32, cudaStream_t s, int64_t m,
+                            int64_t k, int64_t n) {
   const cudaDataType_t type = dt == DType::F16 ? CUDA_R_16F : dt == DType::BF16 ? CUDA_R_16BF : CUDA_R_32F;
   const cublasComputeType_t compute = tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   cublasLtHandle_t lt = cuda::context(0).lt;

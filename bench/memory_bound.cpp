@@ -54,18 +54,21 @@ int run() {
     CLIPT_CUDA_CHECK(cudaMemcpyAsync(dst.data_ptr(), src.data_ptr(), size_t(copy_bytes), cudaMemcpyDeviceToDevice, s));
   });
   const double copy_gbs = 2.0 * double(copy_bytes) / (copy_ms * 1e-3) / 1e9;
-  std::printf("{\"bench\": \"memory_bound\", \"name\": \"memcpy_d2d\", \"bytes\": %lld, \"figure\": %.1f, \"unit\": "
-              "\"GB/s\", \"reference\": %.1f, \"ratio\": 1.0, \"device\": \"%s\"}\n",
-              (long long)copy_bytes, copy_gbs, copy_gbs, gpu.c_str());
+  std::printf(
+      "{\"bench\": \"memory_bound\", \"name\": \"memcpy_d2d\", \"bytes\": %lld, \"figure\": %.1f, \"unit\": "
+      "\"GB/s\", \"reference\": %.1f, \"ratio\": 1.0, \"device\": \"%s\"}\n",
+      (long long)copy_bytes, copy_gbs, copy_gbs, gpu.c_str());
 
-  auto report = [&](const std::string& name, DType dt, const Shape& shape, double bytes, const std::function<void()>& f) {
+  auto report = [&](const std::string& name, DType dt, const Shape& shape, double bytes,
+                    const std::function<void()>& f) {
     const double ms = time_ms(s, 3, 20, f);
     const double gbs = bytes / (ms * 1e-3) / 1e9;
-    std::printf("{\"bench\": \"memory_bound\", \"name\": \"%s\", \"dtype\": \"%s\", \"shape\": \"%s\", \"bytes\": "
-                "%.0f, \"figure\": %.1f, \"unit\": \"GB/s\", \"reference\": %.1f, \"reference_kind\": \"cudaMemcpy "
-                "device-to-device\", \"ratio\": %.3f, \"device\": \"%s\"}\n",
-                name.c_str(), std::string(dtype_name(dt)).c_str(), shape_str(shape).c_str(), bytes, gbs, copy_gbs,
-                gbs / copy_gbs, gpu.c_str());
+    std::printf(
+        "{\"bench\": \"memory_bound\", \"name\": \"%s\", \"dtype\": \"%s\", \"shape\": \"%s\", \"bytes\": "
+        "%.0f, \"figure\": %.1f, \"unit\": \"GB/s\", \"reference\": %.1f, \"reference_kind\": \"cudaMemcpy "
+        "device-to-device\", \"ratio\": %.3f, \"device\": \"%s\"}\n",
+        name.c_str(), std::string(dtype_name(dt)).c_str(), shape_str(shape).c_str(), bytes, gbs, copy_gbs,
+        gbs / copy_gbs, gpu.c_str());
     std::fflush(stdout);
   };
 
@@ -77,8 +80,10 @@ int run() {
     const double bytes = 2.0 * double(x.nbytes()) + 8.0 * 65536;
     report("layer_norm", dt, shape, bytes, [&] { be.layer_norm(x, w, b, 1e-5, y, mean, rstd); });
     Tensor dy = randn(shape, gen, dt, dev), dx = Tensor::empty(shape, dt, dev);
-    report("layer_norm_backward_dx", dt, shape, 3.0 * double(x.nbytes()),
-           [&] { Tensor none; be.layer_norm_backward(dy, x, w, mean, rstd, dx, none, none); });
+    report("layer_norm_backward_dx", dt, shape, 3.0 * double(x.nbytes()), [&] {
+      Tensor none;
+      be.layer_norm_backward(dy, x, w, mean, rstd, dx, none, none);
+    });
   }
   {
     const Shape shape{32 * 12 * 197, 197};
@@ -99,8 +104,7 @@ int run() {
     const Shape shape{int64_t(32) << 20};
     Tensor a = randn(shape, gen, dt, dev), c = randn(shape, gen, dt, dev), out = Tensor::empty(shape, dt, dev);
     report("add", dt, shape, 3.0 * double(a.nbytes()), [&] { be.binary(BinaryOp::Add, a, c, out); });
-    report("quick_gelu", dt, shape, 2.0 * double(a.nbytes()),
-           [&] { be.unary(UnaryOp::QuickGelu, a, out, 0, 0); });
+    report("quick_gelu", dt, shape, 2.0 * double(a.nbytes()), [&] { be.unary(UnaryOp::QuickGelu, a, out, 0, 0); });
     Tensor bias = randn({1024}, gen, dt, dev);
     Tensor expanded = bias.expand({int64_t(32) << 10, 1024});
     Tensor a2 = a.view({int64_t(32) << 10, 1024}), out2 = out.view({int64_t(32) << 10, 1024});

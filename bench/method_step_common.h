@@ -8,10 +8,9 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "apps/args.h"
 #include "engine/core/backend.h"
@@ -123,8 +122,7 @@ inline nlohmann::json json_header(const std::string& name, Device device, const 
 }
 
 // Runs a benchmark's body; an error becomes one line "<program>: <message>" on stderr and exit code 1.
-template <typename Body>
-int run_bench(const char* program, int argc, char** argv, Body body) {
+template <typename Body> int run_bench(const char* program, int argc, char** argv, Body body) {
   try {
     return body(apps::Args(std::vector<std::string>(argv + 1, argv + argc)));
   } catch (const std::exception& e) {

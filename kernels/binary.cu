@@ -10,8 +10,7 @@ namespace clipt::kernels {
 
 namespace {
 
-template <typename C, bool Full>
-__device__ __forceinline__ C binary_math(BinaryKind op, C a, C b) {
+template <typename C, bool Full> __device__ __forceinline__ C binary_math(BinaryKind op, C a, C b) {
   using namespace math;
   switch (op) {
     case BinaryKind::Add: return a + b;
@@ -54,8 +53,7 @@ __device__ __forceinline__ C binary_math(BinaryKind op, C a, C b) {
   return a;  // not reached: binary_supported() filters the ops
 }
 
-template <typename In, typename Out, bool Full>
-struct BinaryFn {
+template <typename In, typename Out, bool Full> struct BinaryFn {
   BinaryKind op;
   __device__ __forceinline__ Out operator()(In a, In b) const {
     using C = compute_t<In>;
@@ -63,20 +61,20 @@ struct BinaryFn {
   }
 };
 
-template <typename In>
-void launch_binary(BinaryKind op, bool bool_out, const void* a, const void* b, void* y, int64_t n,
-                   const Strided<2>* geo, cudaStream_t stream) {
+template <typename In> void launch_binary(BinaryKind op, bool bool_out, const void* a, const void* b, void* y,
+                                          int64_t n, const Strided<2>* geo, cudaStream_t stream) {
   constexpr bool full = is_float_like_v<In> || std::is_same_v<In, double>;
   const In* pa = static_cast<const In*>(a);
   const In* pb = static_cast<const In*>(b);
-  if (bool_out) launch_map2(pa, pb, static_cast<bool*>(y), n, geo, BinaryFn<In, bool, full>{op}, stream);
-  else launch_map2(pa, pb, static_cast<In*>(y), n, geo, BinaryFn<In, In, full>{op}, stream);
+  if (bool_out)
+    launch_map2(pa, pb, static_cast<bool*>(y), n, geo, BinaryFn<In, bool, full>{op}, stream);
+  else
+    launch_map2(pa, pb, static_cast<In*>(y), n, geo, BinaryFn<In, In, full>{op}, stream);
 }
 
 // where() moves bits: one kernel per element size.
-template <typename W>
-__global__ void __launch_bounds__(kThreads) where_kernel(const bool* c, const W* a, const W* b, W* y, int64_t n,
-                                                         Strided<3> geo, bool strided) {
+template <typename W> __global__ void __launch_bounds__(kThreads)
+    where_kernel(const bool* c, const W* a, const W* b, W* y, int64_t n, Strided<3> geo, bool strided) {
   const int64_t tid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = tid; i < n; i += step) {
@@ -90,9 +88,8 @@ __global__ void __launch_bounds__(kThreads) where_kernel(const bool* c, const W*
   }
 }
 
-template <int Bytes>
-void launch_where(const bool* c, const void* a, const void* b, void* y, int64_t n, const Strided<3>* geo,
-                  cudaStream_t stream) {
+template <int Bytes> void launch_where(const bool* c, const void* a, const void* b, void* y, int64_t n,
+                                       const Strided<3>* geo, cudaStream_t stream) {
   using W = typename Word<Bytes>::type;
   const Strided<3> g = geo ? *geo : Strided<3>{};
   where_kernel<W><<<grid_for(n), kThreads, 0, stream>>>(c, static_cast<const W*>(a), static_cast<const W*>(b),

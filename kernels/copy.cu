@@ -3,18 +3,17 @@
 // backend does (read in the source's compute type — f32 for f32/f16/bf16, f64 otherwise — then narrow:
 // 16-bit floats round to nearest even, bool is "non-zero", integers truncate); fill writes a bit pattern
 // with 128-bit stores.
-#include "kernels/copy.h"
-
 #include <cstring>
 
+#include "kernels/copy.h"
 #include "kernels/elementwise_map.cuh"
 
 namespace clipt::kernels {
 
 namespace {
 
-template <typename W>
-__global__ void __launch_bounds__(kThreads) strided_copy_kernel(const W* src, W* dst, int64_t n, Strided<2> geo) {
+template <typename W> __global__ void __launch_bounds__(kThreads)
+    strided_copy_kernel(const W* src, W* dst, int64_t n, Strided<2> geo) {
   const int64_t tid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = tid; i < n; i += step) {
@@ -27,24 +26,21 @@ __global__ void __launch_bounds__(kThreads) strided_copy_kernel(const W* src, W*
 template <int Bytes>
 void launch_strided_copy(const void* src, void* dst, int64_t n, const Strided<2>& geo, cudaStream_t stream) {
   using W = typename Word<Bytes>::type;
-  strided_copy_kernel<W><<<grid_for(n), kThreads, 0, stream>>>(static_cast<const W*>(src), static_cast<W*>(dst), n,
-                                                               geo);
+  strided_copy_kernel<W>
+      <<<grid_for(n), kThreads, 0, stream>>>(static_cast<const W*>(src), static_cast<W*>(dst), n, geo);
 }
 
-template <typename In, typename Out>
-struct CastFn {
+template <typename In, typename Out> struct CastFn {
   __device__ __forceinline__ Out operator()(In v) const { return from_compute<Out>(to_compute(v)); }
 };
 
-template <typename W>
-__global__ void __launch_bounds__(kThreads) fill_kernel(W* y, int64_t n, W v) {
+template <typename W> __global__ void __launch_bounds__(kThreads) fill_kernel(W* y, int64_t n, W v) {
   const int64_t tid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = tid; i < n; i += step) y[i] = v;
 }
 
-template <typename W>
-void launch_fill(void* y, int64_t n, uint64_t bits, cudaStream_t stream) {
+template <typename W> void launch_fill(void* y, int64_t n, uint64_t bits, cudaStream_t stream) {
   W v;
   static_assert(sizeof(W) <= 8);
   std::memcpy(&v, &bits, sizeof(W));  // little-endian: the low bytes
@@ -66,8 +62,7 @@ cudaError_t strided_copy(size_t elem_bytes, const void* src, void* dst, int64_t 
   return cudaGetLastError();
 }
 
-cudaError_t cast(KDType in, KDType out, const void* x, void* y, int64_t n, const Strided<1>* geo,
-                 cudaStream_t stream) {
+cudaError_t cast(KDType in, KDType out, const void* x, void* y, int64_t n, const Strided<1>* geo, cudaStream_t stream) {
   if (n <= 0) return cudaSuccess;
   const bool ok = dispatch_all(in, [&]<typename In>() {
     dispatch_all(out, [&]<typename Out>() {
@@ -110,7 +105,7 @@ cudaError_t fill(size_t elem_bytes, uint64_t bits, void* y, int64_t n, cudaStrea
     pat.z = pat.x;
     pat.w = pat.y;
     fill_kernel<uint4><<<grid_for(int64_t(body / 16)), kThreads, 0, stream>>>(reinterpret_cast<uint4*>(p + head),
-                                                                               int64_t(body / 16), pat);
+                                                                              int64_t(body / 16), pat);
   }
   fill_elems(p + head + body, tail);
   return cudaGetLastError();

@@ -14,11 +14,9 @@ namespace {
 
 constexpr int kRowsPerBlock = 8;
 
-template <typename T>
-using loss_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+template <typename T> using loss_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads)
+template <typename T> __global__ void __launch_bounds__(kThreads)
     cross_entropy_forward_kernel(const T* x, const int64_t* labels, loss_t<T>* loss, loss_t<T>* lse, int64_t n,
                                  int64_t c, compute_t<T> smoothing, DeviceErrorRecord* errors) {
   using A = compute_t<T>;
@@ -65,10 +63,9 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads)
-    cross_entropy_backward_kernel(const T* x, const int64_t* labels, const loss_t<T>* lse, const loss_t<T>* grad,
-                                  T* dx, int64_t n, int64_t c, compute_t<T> smoothing) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    cross_entropy_backward_kernel(const T* x, const int64_t* labels, const loss_t<T>* lse, const loss_t<T>* grad, T* dx,
+                                  int64_t n, int64_t c, compute_t<T> smoothing) {
   using A = compute_t<T>;
   const int64_t total = n * c;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {

@@ -16,31 +16,34 @@ namespace clipt::kernels {
 
 // ---------------------------------------------------------------- types and conversions
 
-template <typename T>
-inline constexpr bool is_half_v = std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
-template <typename T>
-inline constexpr bool is_float_like_v = std::is_same_v<T, float> || is_half_v<T>;
+template <typename T> inline constexpr bool is_half_v = std::is_same_v<T, __half> || std::is_same_v<T, __nv_bfloat16>;
+template <typename T> inline constexpr bool is_float_like_v = std::is_same_v<T, float> || is_half_v<T>;
 
 // The compute type of a storage type (the CPU backend's compute_t).
-template <typename T>
-using compute_t = std::conditional_t<is_float_like_v<T>, float, double>;
+template <typename T> using compute_t = std::conditional_t<is_float_like_v<T>, float, double>;
 
-template <typename T>
-__device__ __forceinline__ compute_t<T> to_compute(T v) {
-  if constexpr (std::is_same_v<T, __half>) return __half2float(v);
-  else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __bfloat162float(v);
-  else if constexpr (std::is_same_v<T, bool>) return v ? 1.0 : 0.0;
-  else return compute_t<T>(v);
+template <typename T> __device__ __forceinline__ compute_t<T> to_compute(T v) {
+  if constexpr (std::is_same_v<T, __half>)
+    return __half2float(v);
+  else if constexpr (std::is_same_v<T, __nv_bfloat16>)
+    return __bfloat162float(v);
+  else if constexpr (std::is_same_v<T, bool>)
+    return v ? 1.0 : 0.0;
+  else
+    return compute_t<T>(v);
 }
 
 // Narrowing as the CPU's store(): 16-bit floats round from float (a double goes through float first),
 // bool is "non-zero", integers truncate.
-template <typename T, typename C>
-__device__ __forceinline__ T from_compute(C v) {
-  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(float(v));
-  else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(float(v));
-  else if constexpr (std::is_same_v<T, bool>) return v != C(0);
-  else return T(v);
+template <typename T, typename C> __device__ __forceinline__ T from_compute(C v) {
+  if constexpr (std::is_same_v<T, __half>)
+    return __float2half_rn(float(v));
+  else if constexpr (std::is_same_v<T, __nv_bfloat16>)
+    return __float2bfloat16_rn(float(v));
+  else if constexpr (std::is_same_v<T, bool>)
+    return v != C(0);
+  else
+    return T(v);
 }
 
 // Unsigned storage word of each element size (moves that do not look at values).
@@ -54,42 +57,33 @@ template <> struct Word<16> { using type = uint4; };
 // ---------------------------------------------------------------- 128-bit vectors
 
 // V elements of T, aligned so that loads and stores compile to 128-bit (or narrower) vector accesses.
-template <typename T, int V>
-struct alignas(sizeof(T) * V >= 16 ? 16 : sizeof(T) * V) Vec {
-  T v[V];
-};
+template <typename T, int V> struct alignas(sizeof(T) * V >= 16 ? 16 : sizeof(T) * V) Vec { T v[V]; };
 
 // Elements per 128-bit access (at most 16).
-template <typename T>
-inline constexpr int kVecWidth = 16 / sizeof(T) > 0 ? int(16 / sizeof(T)) : 1;
+template <typename T> inline constexpr int kVecWidth = 16 / sizeof(T) > 0 ? int(16 / sizeof(T)) : 1;
 
-template <typename T, int V>
-__device__ __forceinline__ Vec<T, V> load_vec(const T* p) {
+template <typename T, int V> __device__ __forceinline__ Vec<T, V> load_vec(const T* p) {
   return *reinterpret_cast<const Vec<T, V>*>(p);
 }
-template <typename T, int V>
-__device__ __forceinline__ void store_vec(T* p, const Vec<T, V>& v) {
+template <typename T, int V> __device__ __forceinline__ void store_vec(T* p, const Vec<T, V>& v) {
   *reinterpret_cast<Vec<T, V>*>(p) = v;
 }
 
 // True when p can be accessed as Vec<T, V> (host-side check before choosing the vector path).
-template <typename T, int V>
-inline bool vec_aligned(const void* p) {
+template <typename T, int V> inline bool vec_aligned(const void* p) {
   constexpr size_t a = sizeof(T) * V >= 16 ? 16 : sizeof(T) * V;
   return reinterpret_cast<uintptr_t>(p) % a == 0;
 }
 
 // ---------------------------------------------------------------- reductions (fixed order)
 
-template <typename T>
-__device__ __forceinline__ T warp_sum(T v) {
+template <typename T> __device__ __forceinline__ T warp_sum(T v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
   return v;
 }
 
-template <typename T>
-__device__ __forceinline__ T warp_max(T v) {
+template <typename T> __device__ __forceinline__ T warp_max(T v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) {
     const T w = __shfl_xor_sync(0xffffffffu, v, o);
@@ -100,8 +94,7 @@ __device__ __forceinline__ T warp_max(T v) {
 
 // Sum over a 1-d block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
 // `scratch` holds at least 32 values. The combination order is fixed, so results are deterministic.
-template <typename T>
-__device__ __forceinline__ T block_sum(T v, T* scratch) {
+template <typename T> __device__ __forceinline__ T block_sum(T v, T* scratch) {
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
   v = warp_sum(v);
   __syncthreads();  // scratch may still be read by a previous call
@@ -114,8 +107,7 @@ __device__ __forceinline__ T block_sum(T v, T* scratch) {
 // ---------------------------------------------------------------- strided offsets
 
 // Offsets of element i of a Strided<N> geometry, for each of its N operands.
-template <int N>
-__device__ __forceinline__ void strided_offsets(const Strided<N>& g, int64_t i, int64_t (&off)[N]) {
+template <int N> __device__ __forceinline__ void strided_offsets(const Strided<N>& g, int64_t i, int64_t (&off)[N]) {
 #pragma unroll
   for (int k = 0; k < N; ++k) off[k] = 0;
   if (g.index32) {
@@ -166,8 +158,7 @@ inline unsigned grid_for(int64_t work, int threads = kThreads) {
 }
 
 // Calls f.template operator()<T>() with T the device type of `t`. Returns false for no dtype (never).
-template <typename F>
-bool dispatch_all(KDType t, F&& f) {
+template <typename F> bool dispatch_all(KDType t, F&& f) {
   switch (t) {
     case KDType::F32: f.template operator()<float>(); return true;
     case KDType::F64: f.template operator()<double>(); return true;
@@ -182,8 +173,7 @@ bool dispatch_all(KDType t, F&& f) {
 }
 
 // Floating types only; returns false (launch nothing) for any other dtype.
-template <typename F>
-bool dispatch_float(KDType t, F&& f) {
+template <typename F> bool dispatch_float(KDType t, F&& f) {
   switch (t) {
     case KDType::F32: f.template operator()<float>(); return true;
     case KDType::F64: f.template operator()<double>(); return true;

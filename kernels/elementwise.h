@@ -6,17 +6,56 @@
 namespace clipt::kernels {
 
 enum class UnaryKind : uint8_t {
-  Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sigmoid, Tanh, Relu, Sign, Square, Reciprocal, Sin, Cos,
-  Gelu, GeluTanh, QuickGelu,
-  AddScalar, MulScalar, RSubScalar, RDivScalar, PowScalar, Clamp,
-  GtScalar, GeScalar, LtScalar, LeScalar, EqScalar,
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Rsqrt,
+  Abs,
+  Sigmoid,
+  Tanh,
+  Relu,
+  Sign,
+  Square,
+  Reciprocal,
+  Sin,
+  Cos,
+  Gelu,
+  GeluTanh,
+  QuickGelu,
+  AddScalar,
+  MulScalar,
+  RSubScalar,
+  RDivScalar,
+  PowScalar,
+  Clamp,
+  GtScalar,
+  GeScalar,
+  LtScalar,
+  LeScalar,
+  EqScalar,
   LogicalNot,
 };
 
 enum class BinaryKind : uint8_t {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
-  Eq, Ne, Lt, Le, Gt, Ge,
-  GeluBackward, GeluTanhBackward, QuickGeluBackward, SigmoidBackwardFromOutput, TanhBackwardFromOutput,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  GeluBackward,
+  GeluTanhBackward,
+  QuickGeluBackward,
+  SigmoidBackwardFromOutput,
+  TanhBackwardFromOutput,
   ReluBackward,
 };
 
@@ -28,9 +67,18 @@ inline bool unary_is_compare(UnaryKind op) {
 // Ops defined for integer and bool tensors (computed in double, like the CPU backend).
 inline bool unary_is_arithmetic(UnaryKind op) {
   switch (op) {
-    case UnaryKind::Neg: case UnaryKind::Abs: case UnaryKind::Relu: case UnaryKind::Sign: case UnaryKind::Square:
-    case UnaryKind::Reciprocal: case UnaryKind::AddScalar: case UnaryKind::MulScalar: case UnaryKind::RSubScalar:
-    case UnaryKind::RDivScalar: case UnaryKind::PowScalar: case UnaryKind::Clamp: return true;
+    case UnaryKind::Neg:
+    case UnaryKind::Abs:
+    case UnaryKind::Relu:
+    case UnaryKind::Sign:
+    case UnaryKind::Square:
+    case UnaryKind::Reciprocal:
+    case UnaryKind::AddScalar:
+    case UnaryKind::MulScalar:
+    case UnaryKind::RSubScalar:
+    case UnaryKind::RDivScalar:
+    case UnaryKind::PowScalar:
+    case UnaryKind::Clamp: return true;
     default: return unary_is_compare(op);
   }
 }

@@ -9,12 +9,10 @@ namespace clipt::kernels {
 enum class MapMode : int { Contiguous = 0, Vector = 1, Strided = 2 };
 
 // Elements per vector step: one 128-bit load of the input, at most 8 elements.
-template <typename In>
-inline constexpr int kMapVec = (16 / sizeof(In)) > 8 ? 8 : int(16 / sizeof(In));
+template <typename In> inline constexpr int kMapVec = (16 / sizeof(In)) > 8 ? 8 : int(16 / sizeof(In));
 
-template <typename In, typename Out, typename F>
-__global__ void __launch_bounds__(kThreads) map1_kernel(const In* x, Out* y, int64_t n, Strided<1> geo, MapMode mode,
-                                                        F f) {
+template <typename In, typename Out, typename F> __global__ void __launch_bounds__(kThreads)
+    map1_kernel(const In* x, Out* y, int64_t n, Strided<1> geo, MapMode mode, F f) {
   const int64_t tid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   if (mode == MapMode::Vector) {
@@ -50,9 +48,8 @@ void launch_map1(const In* x, Out* y, int64_t n, const Strided<1>* geo, F f, cud
   map1_kernel<In, Out, F><<<grid_for(work), kThreads, 0, stream>>>(x, y, n, g, mode, f);
 }
 
-template <typename In, typename Out, typename F>
-__global__ void __launch_bounds__(kThreads) map2_kernel(const In* a, const In* b, Out* y, int64_t n, Strided<2> geo,
-                                                        MapMode mode, F f) {
+template <typename In, typename Out, typename F> __global__ void __launch_bounds__(kThreads)
+    map2_kernel(const In* a, const In* b, Out* y, int64_t n, Strided<2> geo, MapMode mode, F f) {
   const int64_t tid = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t step = int64_t(gridDim.x) * blockDim.x;
   if (mode == MapMode::Vector) {
@@ -84,7 +81,7 @@ void launch_map2(const In* a, const In* b, Out* y, int64_t n, const Strided<2>* 
   MapMode mode = MapMode::Strided;
   if (geo == nullptr)
     mode = n >= V && vec_aligned<In, V>(a) && vec_aligned<In, V>(b) && vec_aligned<Out, V>(y) ? MapMode::Vector
-                                                                                               : MapMode::Contiguous;
+                                                                                              : MapMode::Contiguous;
   const Strided<2> g = geo ? *geo : Strided<2>{};
   const int64_t work = mode == MapMode::Vector ? n / V : n;
   map2_kernel<In, Out, F><<<grid_for(work), kThreads, 0, stream>>>(a, b, y, n, g, mode, f);

@@ -17,10 +17,9 @@ namespace clipt::kernels {
 
 namespace {
 
-template <typename W>
-__global__ void __launch_bounds__(kThreads) index_select_kernel(const W* x, const int64_t* idx, W* out, int64_t outer,
-                                                                int64_t n, int64_t inner, int64_t m,
-                                                                DeviceErrorRecord* errors) {
+template <typename W> __global__ void __launch_bounds__(kThreads)
+    index_select_kernel(const W* x, const int64_t* idx, W* out, int64_t outer, int64_t n, int64_t inner, int64_t m,
+                        DeviceErrorRecord* errors) {
   const int64_t total = outer * m * inner;
   for (int64_t w = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; w < total; w += int64_t(gridDim.x) * blockDim.x) {
     const int64_t j = w % inner, row = w / inner;
@@ -35,9 +34,9 @@ __global__ void __launch_bounds__(kThreads) index_select_kernel(const W* x, cons
   }
 }
 
-template <int Bytes>
-void launch_index_select(const void* x, const int64_t* idx, void* out, int64_t outer, int64_t n, int64_t inner,
-                         int64_t m, DeviceErrorRecord* errors, cudaStream_t stream) {
+template <int Bytes> void launch_index_select(const void* x, const int64_t* idx, void* out, int64_t outer, int64_t n,
+                                              int64_t inner, int64_t m, DeviceErrorRecord* errors,
+                                              cudaStream_t stream) {
   using W = typename Word<Bytes>::type;
   index_select_kernel<W><<<grid_for(outer * m * inner), kThreads, 0, stream>>>(
       static_cast<const W*>(x), idx, static_cast<W*>(out), outer, n, inner, m, errors);
@@ -45,10 +44,9 @@ void launch_index_select(const void* x, const int64_t* idx, void* out, int64_t o
 
 constexpr int kGroup = 8;
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) index_add_kernel(T* out, const int64_t* idx, const T* src, int64_t outer,
-                                                             int64_t n, int64_t inner, int64_t m,
-                                                             DeviceErrorRecord* errors) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    index_add_kernel(T* out, const int64_t* idx, const T* src, int64_t outer, int64_t n, int64_t inner, int64_t m,
+                     DeviceErrorRecord* errors) {
   using C = compute_t<T>;
   const int64_t columns = outer * inner;
   for (int64_t col = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; col < columns;
@@ -96,9 +94,8 @@ __global__ void __launch_bounds__(kThreads) index_add_kernel(T* out, const int64
   }
 }
 
-template <typename W>
-__global__ void __launch_bounds__(kThreads) gather_kernel(const W* x, const int64_t* idx, W* out, int64_t total,
-                                                          GatherGeometry g, DeviceErrorRecord* errors) {
+template <typename W> __global__ void __launch_bounds__(kThreads)
+    gather_kernel(const W* x, const int64_t* idx, W* out, int64_t total, GatherGeometry g, DeviceErrorRecord* errors) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
     const int64_t k = idx[i];
     if (k < 0 || k >= g.target_dim_size) {
@@ -116,18 +113,16 @@ __global__ void __launch_bounds__(kThreads) gather_kernel(const W* x, const int6
   }
 }
 
-template <int Bytes>
-void launch_gather(const void* x, const int64_t* idx, void* out, int64_t total, const GatherGeometry& g,
-                   DeviceErrorRecord* errors, cudaStream_t stream) {
+template <int Bytes> void launch_gather(const void* x, const int64_t* idx, void* out, int64_t total,
+                                        const GatherGeometry& g, DeviceErrorRecord* errors, cudaStream_t stream) {
   using W = typename Word<Bytes>::type;
-  gather_kernel<W><<<grid_for(total), kThreads, 0, stream>>>(static_cast<const W*>(x), idx, static_cast<W*>(out),
-                                                             total, g, errors);
+  gather_kernel<W>
+      <<<grid_for(total), kThreads, 0, stream>>>(static_cast<const W*>(x), idx, static_cast<W*>(out), total, g, errors);
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) scatter_add_kernel(T* out, const int64_t* idx, const T* src,
-                                                               int64_t lines, GatherGeometry g,
-                                                               DeviceErrorRecord* errors) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    scatter_add_kernel(T* out, const int64_t* idx, const T* src, int64_t lines, GatherGeometry g,
+                       DeviceErrorRecord* errors) {
   using C = compute_t<T>;
   const int64_t len = g.index_sizes[g.dim];
   for (int64_t l = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; l < lines; l += int64_t(gridDim.x) * blockDim.x) {
@@ -176,9 +171,8 @@ cudaError_t index_add(KDType dtype, void* out, const int64_t* idx, const void* s
                       int64_t inner, int64_t m, DeviceErrorRecord* errors, cudaStream_t stream) {
   if (outer * m * inner <= 0) return cudaSuccess;
   const bool ok = dispatch_all(dtype, [&]<typename T>() {
-    index_add_kernel<T><<<grid_for(outer * inner), kThreads, 0, stream>>>(static_cast<T*>(out), idx,
-                                                                          static_cast<const T*>(src), outer, n, inner,
-                                                                          m, errors);
+    index_add_kernel<T><<<grid_for(outer * inner), kThreads, 0, stream>>>(
+        static_cast<T*>(out), idx, static_cast<const T*>(src), outer, n, inner, m, errors);
   });
   return launch_status(ok);
 }

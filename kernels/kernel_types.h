@@ -14,10 +14,14 @@ enum class KDType : uint8_t { F32, F64, F16, BF16, I32, I64, U8, Bool };
 
 inline size_t kdtype_size(KDType t) {
   switch (t) {
-    case KDType::F32: case KDType::I32: return 4;
-    case KDType::F64: case KDType::I64: return 8;
-    case KDType::F16: case KDType::BF16: return 2;
-    case KDType::U8: case KDType::Bool: return 1;
+    case KDType::F32:
+    case KDType::I32: return 4;
+    case KDType::F64:
+    case KDType::I64: return 8;
+    case KDType::F16:
+    case KDType::BF16: return 2;
+    case KDType::U8:
+    case KDType::Bool: return 1;
   }
   return 0;
 }
@@ -32,8 +36,7 @@ constexpr int kMaxDims = 8;
 // Geometry of N operands over one iteration shape: element i (row-major over `sizes`) of operand k sits
 // at sum_d index_d · strides[k][d] (in elements). Broadcast dims have stride 0. `index32` is set when the
 // element count fits 32 bits so the kernels can use 32-bit index arithmetic.
-template <int N>
-struct Strided {
+template <int N> struct Strided {
   int32_t ndim = 0;
   bool index32 = true;
   int64_t sizes[kMaxDims] = {};
@@ -53,7 +56,7 @@ enum class DeviceErrorCode : int32_t {
 };
 
 struct DeviceErrorRecord {
-  int32_t code;     // a DeviceErrorCode; 0 while no error has happened
+  int32_t code;  // a DeviceErrorCode; 0 while no error has happened
   int32_t unused;
   int64_t value;     // the offending index or label
   int64_t position;  // its position in the index tensor (row for labels)

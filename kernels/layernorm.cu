@@ -19,8 +19,7 @@ namespace {
 
 constexpr int kRowsPerBlock = 8;  // warp-per-row kernels: blockDim (32, 8)
 
-template <typename T>
-using stat_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+template <typename T> using stat_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
 // Calls f(j, value) for the elements of a row that this lane owns (vectorised or scalar). Later passes use
 // the same mapping, so a lane re-reads exactly the elements it wrote.
@@ -38,8 +37,7 @@ __device__ __forceinline__ void for_lane(const T* row, int64_t c, bool vec, int 
   }
 }
 
-template <typename T, bool Residual>
-__global__ void __launch_bounds__(kThreads)
+template <typename T, bool Residual> __global__ void __launch_bounds__(kThreads)
     layernorm_forward_kernel(const T* x, const T* res, T* h, const T* w, const T* b, T* y, stat_t<T>* mean,
                              stat_t<T>* rstd, int64_t rows, int64_t c, compute_t<T> eps, bool vec) {
   using A = compute_t<T>;
@@ -59,7 +57,8 @@ __global__ void __launch_bounds__(kThreads)
           store_vec<T, V>(h + off + j, o);
         }
       } else {
-        for (int64_t j = lane; j < c; j += 32) h[off + j] = from_compute<T>(to_compute(x[off + j]) + to_compute(res[off + j]));
+        for (int64_t j = lane; j < c; j += 32)
+          h[off + j] = from_compute<T>(to_compute(x[off + j]) + to_compute(res[off + j]));
       }
       src = h + off;
     }
@@ -101,8 +100,7 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads)
+template <typename T> __global__ void __launch_bounds__(kThreads)
     layernorm_backward_dx_kernel(const T* dy, const T* x, const T* w, const stat_t<T>* mean, const stat_t<T>* rstd,
                                  T* dx, int64_t rows, int64_t c, bool vec) {
   using A = compute_t<T>;
@@ -161,8 +159,7 @@ __global__ void __launch_bounds__(kThreads)
 int64_t param_chunks(int64_t rows) { return std::clamp<int64_t>((rows + 31) / 32, 1, 1024); }
 
 // Block (32, 8) over (32-column tile, chunk): partial_w/b[chunk, column].
-template <typename T>
-__global__ void __launch_bounds__(kThreads)
+template <typename T> __global__ void __launch_bounds__(kThreads)
     layernorm_param_partials_kernel(const T* dy, const T* x, const stat_t<T>* mean, const stat_t<T>* rstd,
                                     compute_t<T>* partial_w, compute_t<T>* partial_b, int64_t rows, int64_t c,
                                     int64_t chunks, int64_t chunk_rows) {
@@ -198,8 +195,7 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads)
+template <typename T> __global__ void __launch_bounds__(kThreads)
     layernorm_param_finalize_kernel(const compute_t<T>* partial_w, const compute_t<T>* partial_b, T* dw, T* db,
                                     int64_t c, int64_t chunks) {
   using A = compute_t<T>;
@@ -214,8 +210,7 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-template <typename T>
-bool row_vectorisable(int64_t c, std::initializer_list<const void*> ptrs) {
+template <typename T> bool row_vectorisable(int64_t c, std::initializer_list<const void*> ptrs) {
   constexpr int V = kVecWidth<T>;
   if (c % V != 0) return false;
   for (const void* p : ptrs)
@@ -223,9 +218,9 @@ bool row_vectorisable(int64_t c, std::initializer_list<const void*> ptrs) {
   return true;
 }
 
-template <bool Residual>
-cudaError_t launch_forward(KDType dtype, const void* x, const void* res, void* h, const void* w, const void* b,
-                           void* y, void* mean, void* rstd, int64_t rows, int64_t c, double eps, cudaStream_t stream) {
+template <bool Residual> cudaError_t launch_forward(KDType dtype, const void* x, const void* res, void* h,
+                                                    const void* w, const void* b, void* y, void* mean, void* rstd,
+                                                    int64_t rows, int64_t c, double eps, cudaStream_t stream) {
   if (rows <= 0 || c <= 0) return cudaSuccess;
   const bool ok = dispatch_float(dtype, [&]<typename T>() {
     using S = stat_t<T>;
@@ -284,8 +279,8 @@ cudaError_t layernorm_backward_params(KDType dtype, const void* dy, const void* 
     layernorm_param_partials_kernel<T><<<grid_for(units, 1), dim3(32, 8), 0, stream>>>(
         static_cast<const T*>(dy), static_cast<const T*>(x), static_cast<const S*>(mean), static_cast<const S*>(rstd),
         pw, pb, rows, c, chunks, std::max<int64_t>(chunk_rows, 1));
-    layernorm_param_finalize_kernel<T><<<grid_for(c), kThreads, 0, stream>>>(pw, pb, static_cast<T*>(dw),
-                                                                             static_cast<T*>(db), c, chunks);
+    layernorm_param_finalize_kernel<T>
+        <<<grid_for(c), kThreads, 0, stream>>>(pw, pb, static_cast<T*>(dw), static_cast<T*>(db), c, chunks);
   });
   return launch_status(ok);
 }

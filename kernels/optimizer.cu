@@ -8,13 +8,12 @@ namespace clipt::kernels {
 
 namespace {
 
-template <typename G>
-__device__ __forceinline__ float grad_value(const G* g, int64_t i) {
+template <typename G> __device__ __forceinline__ float grad_value(const G* g, int64_t i) {
   return float(to_compute(g[i]));
 }
 
-template <typename G>
-__global__ void __launch_bounds__(kThreads) sgd_kernel(float* p, const G* g, float* m, int64_t n, SgdParams s) {
+template <typename G> __global__ void __launch_bounds__(kThreads)
+    sgd_kernel(float* p, const G* g, float* m, int64_t n, SgdParams s) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     float d = grad_value(g, i);
     if (s.weight_decay != 0.0f) d = __fadd_rn(d, __fmul_rn(s.weight_decay, p[i]));
@@ -27,9 +26,8 @@ __global__ void __launch_bounds__(kThreads) sgd_kernel(float* p, const G* g, flo
   }
 }
 
-template <typename G>
-__global__ void __launch_bounds__(kThreads) adamw_kernel(float* p, const G* g, float* m, float* v, int64_t n,
-                                                         AdamWParams a) {
+template <typename G> __global__ void __launch_bounds__(kThreads)
+    adamw_kernel(float* p, const G* g, float* m, float* v, int64_t n, AdamWParams a) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     const float gi = grad_value(g, i);
     const float pi = __fmul_rn(p[i], a.decay);
@@ -57,8 +55,8 @@ cudaError_t adamw_update(float* param, KDType grad_dtype, const void* grad, floa
                          int64_t n, const AdamWParams& p, cudaStream_t stream) {
   if (n <= 0) return cudaSuccess;
   const bool ok = dispatch_float(grad_dtype, [&]<typename G>() {
-    adamw_kernel<G><<<grid_for(n), kThreads, 0, stream>>>(param, static_cast<const G*>(grad), exp_avg, exp_avg_sq, n,
-                                                          p);
+    adamw_kernel<G>
+        <<<grid_for(n), kThreads, 0, stream>>>(param, static_cast<const G*>(grad), exp_avg, exp_avg_sq, n, p);
   });
   return launch_status(ok);
 }

@@ -16,9 +16,9 @@ cudaError_t sgd_update(float* param, KDType grad_dtype, const void* grad, float*
 
 struct AdamWParams {
   float lr, one_minus_beta1, beta2, one_minus_beta2, eps;
-  float decay;        // 1 − lr·weight_decay
-  float step_size;    // lr / (1 − β1^t)
-  float bc2_sqrt;     // sqrt(1 − β2^t)
+  float decay;      // 1 − lr·weight_decay
+  float step_size;  // lr / (1 − β1^t)
+  float bc2_sqrt;   // sqrt(1 − β2^t)
 };
 
 // PyTorch's AdamW: p ·= 1 − lr·wd; m += (1 − β1)(g − m); v = β2 v + (1 − β2) g²;

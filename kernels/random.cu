@@ -14,14 +14,12 @@ namespace clipt::kernels {
 
 namespace {
 
-template <typename T>
-__device__ __forceinline__ T to_storage(double v) {
+template <typename T> __device__ __forceinline__ T to_storage(double v) {
   return from_compute<T>(compute_t<T>(v));  // the CPU's store(o + i, compute_t<T>(v))
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) random_kernel(RandomDist dist, T* out, int64_t n, uint64_t seed,
-                                                          uint64_t offset, double a, double b) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    random_kernel(RandomDist dist, T* out, int64_t n, uint64_t seed, uint64_t offset, double a, double b) {
   const int64_t per_block = dist == RandomDist::Normal ? 2 : 4;
   const int64_t blocks = (n + per_block - 1) / per_block;
   for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < blocks; c += int64_t(gridDim.x) * blockDim.x) {

@@ -17,8 +17,7 @@ namespace {
 
 enum class Combine : int { Sum = 0, Max = 1, Min = 2 };
 
-template <typename Acc>
-__device__ __forceinline__ Acc combine(Combine c, Acc a, Acc b) {
+template <typename Acc> __device__ __forceinline__ Acc combine(Combine c, Acc a, Acc b) {
   switch (c) {
     case Combine::Max: return math::isnan_(a) || a > b ? a : b;
     case Combine::Min: return math::isnan_(a) || a < b ? a : b;
@@ -26,8 +25,7 @@ __device__ __forceinline__ Acc combine(Combine c, Acc a, Acc b) {
   }
 }
 
-template <typename Acc>
-__device__ __forceinline__ Acc identity(Combine c) {
+template <typename Acc> __device__ __forceinline__ Acc identity(Combine c) {
   switch (c) {
     case Combine::Max: return -math::inf_<Acc>();
     case Combine::Min: return math::inf_<Acc>();
@@ -35,8 +33,7 @@ __device__ __forceinline__ Acc identity(Combine c) {
   }
 }
 
-template <typename Acc>
-__device__ __forceinline__ Acc warp_combine(Combine c, Acc v) {
+template <typename Acc> __device__ __forceinline__ Acc warp_combine(Combine c, Acc v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) v = combine(c, v, __shfl_xor_sync(0xffffffffu, v, o));
   return v;
@@ -44,8 +41,7 @@ __device__ __forceinline__ Acc warp_combine(Combine c, Acc v) {
 
 // Parameters of one pass. Pass 1 reads the input (squaring for sum of squares); pass 2, when the
 // reduction was split, reads the partials. `scale` is 1/n for the final pass of a mean, else 1.
-template <typename Acc>
-struct PassArgs {
+template <typename Acc> struct PassArgs {
   Combine comb;
   bool square;
   Acc scale;
@@ -53,9 +49,8 @@ struct PassArgs {
 
 // Row reduction: x [rows, n], one unit = (row, split) handled by blockDim.x threads; blockDim.y units per
 // block. out[row * splits + split].
-template <typename In, typename Acc, typename Out>
-__global__ void __launch_bounds__(kThreads) reduce_rows_kernel(const In* x, Out* out, int64_t rows, int64_t n,
-                                                               int64_t splits, int64_t chunk, PassArgs<Acc> p) {
+template <typename In, typename Acc, typename Out> __global__ void __launch_bounds__(kThreads)
+    reduce_rows_kernel(const In* x, Out* out, int64_t rows, int64_t n, int64_t splits, int64_t chunk, PassArgs<Acc> p) {
   __shared__ Acc partial[kThreads / 32];
   const int tx = threadIdx.x, ty = threadIdx.y, tpr = blockDim.x;
   const int warps_per_row = tpr / 32;
@@ -94,10 +89,9 @@ __global__ void __launch_bounds__(kThreads) reduce_rows_kernel(const In* x, Out*
 
 // Column reduction: x [outer, n, inner]; one unit = (o, 32-column tile, split); threads (32, 8) where
 // threadIdx.y strides the rows of the split. out[(o * splits + split) * inner + column].
-template <typename In, typename Acc, typename Out>
-__global__ void __launch_bounds__(kThreads) reduce_cols_kernel(const In* x, Out* out, int64_t outer, int64_t n,
-                                                               int64_t inner, int64_t splits, int64_t chunk,
-                                                               PassArgs<Acc> p) {
+template <typename In, typename Acc, typename Out> __global__ void __launch_bounds__(kThreads)
+    reduce_cols_kernel(const In* x, Out* out, int64_t outer, int64_t n, int64_t inner, int64_t splits, int64_t chunk,
+                       PassArgs<Acc> p) {
   __shared__ Acc partial[8][33];
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int64_t tiles = (inner + 31) / 32;
@@ -146,8 +140,7 @@ Plan plan_for(int64_t outer, int64_t n, int64_t inner) {
       p.splits = std::clamp<int64_t>((n + 8191) / 8192, 1, std::max<int64_t>(1, 1024 / outer));
   } else {
     const int64_t tiles = outer * ((inner + 31) / 32);
-    if (tiles < 256 && n > 512)
-      p.splits = std::clamp<int64_t>((n + 255) / 256, 1, std::max<int64_t>(1, 1024 / tiles));
+    if (tiles < 256 && n > 512) p.splits = std::clamp<int64_t>((n + 255) / 256, 1, std::max<int64_t>(1, 1024 / tiles));
   }
   p.chunk = (n + p.splits - 1) / p.splits;
   return p;
@@ -160,26 +153,25 @@ int threads_per_row(int64_t n) {
   return 256;
 }
 
-template <typename In, typename Acc, typename Out>
-void launch_pass(const In* x, Out* out, int64_t outer, int64_t n, int64_t inner, int64_t splits, int64_t chunk,
-                 PassArgs<Acc> p, cudaStream_t stream) {
+template <typename In, typename Acc, typename Out> void launch_pass(const In* x, Out* out, int64_t outer, int64_t n,
+                                                                    int64_t inner, int64_t splits, int64_t chunk,
+                                                                    PassArgs<Acc> p, cudaStream_t stream) {
   if (inner == 1) {
     const int tpr = threads_per_row(std::min(n, chunk));
     const dim3 block(tpr, kThreads / tpr);
     const int64_t units = outer * splits;
-    reduce_rows_kernel<In, Acc, Out><<<grid_for(units, int(block.y)), block, 0, stream>>>(x, out, outer, n, splits,
-                                                                                           chunk, p);
+    reduce_rows_kernel<In, Acc, Out>
+        <<<grid_for(units, int(block.y)), block, 0, stream>>>(x, out, outer, n, splits, chunk, p);
   } else {
     const dim3 block(32, 8);
     const int64_t units = outer * ((inner + 31) / 32) * splits;
-    reduce_cols_kernel<In, Acc, Out><<<grid_for(units, 1), block, 0, stream>>>(x, out, outer, n, inner, splits,
-                                                                               chunk, p);
+    reduce_cols_kernel<In, Acc, Out>
+        <<<grid_for(units, 1), block, 0, stream>>>(x, out, outer, n, inner, splits, chunk, p);
   }
 }
 
-template <typename T>
-void launch_reduce(ReduceKind op, const void* xv, void* outv, int64_t outer, int64_t n, int64_t inner,
-                   void* workspace, cudaStream_t stream) {
+template <typename T> void launch_reduce(ReduceKind op, const void* xv, void* outv, int64_t outer, int64_t n,
+                                         int64_t inner, void* workspace, cudaStream_t stream) {
   using Acc = compute_t<T>;
   const T* x = static_cast<const T*>(xv);
   T* out = static_cast<T*>(outv);
@@ -201,8 +193,7 @@ void launch_reduce(ReduceKind op, const void* xv, void* outv, int64_t outer, int
 // ---------------------------------------------------------------- arg-reduce
 
 // True when (v, i) should replace (bv, bi): NaN first (lowest index), then the extreme, ties by index.
-template <typename C>
-__device__ __forceinline__ bool arg_better(bool is_max, C v, int64_t i, C bv, int64_t bi) {
+template <typename C> __device__ __forceinline__ bool arg_better(bool is_max, C v, int64_t i, C bv, int64_t bi) {
   if (bi < 0) return true;
   const bool vn = math::isnan_(v), bn = math::isnan_(bv);
   if (bn) return vn && i < bi;
@@ -211,9 +202,8 @@ __device__ __forceinline__ bool arg_better(bool is_max, C v, int64_t i, C bv, in
   return i < bi;
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) arg_rows_kernel(const T* x, int64_t* out, int64_t rows, int64_t n,
-                                                            bool is_max) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    arg_rows_kernel(const T* x, int64_t* out, int64_t rows, int64_t n, bool is_max) {
   using C = compute_t<T>;
   __shared__ C sv[kThreads / 32];
   __shared__ int64_t si[kThreads / 32];
@@ -263,9 +253,8 @@ __global__ void __launch_bounds__(kThreads) arg_rows_kernel(const T* x, int64_t*
 }
 
 // inner > 1: one thread per output scans its column in order (exactly the CPU loop).
-template <typename T>
-__global__ void __launch_bounds__(kThreads) arg_cols_kernel(const T* x, int64_t* out, int64_t outer, int64_t n,
-                                                            int64_t inner, bool is_max) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    arg_cols_kernel(const T* x, int64_t* out, int64_t outer, int64_t n, int64_t inner, bool is_max) {
   using C = compute_t<T>;
   const int64_t lines = outer * inner;
   for (int64_t l = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; l < lines; l += int64_t(gridDim.x) * blockDim.x) {
@@ -295,9 +284,8 @@ size_t reduce_workspace_bytes(KDType dtype, int64_t outer, int64_t n, int64_t in
 cudaError_t reduce(ReduceKind op, KDType dtype, const void* x, void* out, int64_t outer, int64_t n, int64_t inner,
                    void* workspace, cudaStream_t stream) {
   if (outer * inner <= 0) return cudaSuccess;
-  const bool ok = dispatch_all(dtype, [&]<typename T>() {
-    launch_reduce<T>(op, x, out, outer, n, inner, workspace, stream);
-  });
+  const bool ok =
+      dispatch_all(dtype, [&]<typename T>() { launch_reduce<T>(op, x, out, outer, n, inner, workspace, stream); });
   return launch_status(ok);
 }
 

@@ -18,13 +18,9 @@ constexpr int kWarpRowsPerBlock = 8;  // warp-per-row kernels: blockDim (32, 8)
 constexpr int64_t kWarpRowMaxN = 1024;
 
 // Running (max, Σ exp(z − max)) pair; merging is exact up to rounding and handles −inf maxima.
-template <typename A>
-struct MaxSum {
-  A m, s;
-};
+template <typename A> struct MaxSum { A m, s; };
 
-template <typename A>
-__device__ __forceinline__ MaxSum<A> merge(MaxSum<A> a, MaxSum<A> b) {
+template <typename A> __device__ __forceinline__ MaxSum<A> merge(MaxSum<A> a, MaxSum<A> b) {
   const A m = a.m > b.m ? a.m : b.m;
   if (m == -math::inf_<A>()) return {m, a.s + b.s};
   const A sa = a.m == -math::inf_<A>() ? A(0) : a.s * math::exp_(a.m - m);
@@ -32,15 +28,13 @@ __device__ __forceinline__ MaxSum<A> merge(MaxSum<A> a, MaxSum<A> b) {
   return {m, sa + sb};
 }
 
-template <typename A>
-__device__ __forceinline__ MaxSum<A> push(MaxSum<A> a, A z) {
+template <typename A> __device__ __forceinline__ MaxSum<A> push(MaxSum<A> a, A z) {
   if (z == -math::inf_<A>()) return a;  // exp(−inf) adds nothing
   if (z > a.m) return {z, a.s * (a.m == -math::inf_<A>() ? A(0) : math::exp_(a.m - z)) + A(1)};
   return {a.m, a.s + math::exp_(z - a.m)};  // NaN z lands here and propagates through s
 }
 
-template <typename A>
-__device__ __forceinline__ MaxSum<A> warp_merge(MaxSum<A> v) {
+template <typename A> __device__ __forceinline__ MaxSum<A> warp_merge(MaxSum<A> v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) {
     MaxSum<A> w{__shfl_xor_sync(0xffffffffu, v.m, o), __shfl_xor_sync(0xffffffffu, v.s, o)};
@@ -82,9 +76,9 @@ __device__ __forceinline__ A softmax_value(A x, int64_t j, int64_t visible, A sc
   return log ? z - lse : math::exp_(z - lse);
 }
 
-template <typename T, typename A>
-__device__ __forceinline__ void write_row(const T* xr, T* yr, int64_t n, int64_t visible, A scale, A lse, bool log,
-                                          int lane, int threads) {
+template <typename T, typename A> __device__ __forceinline__ void write_row(const T* xr, T* yr, int64_t n,
+                                                                            int64_t visible, A scale, A lse, bool log,
+                                                                            int lane, int threads) {
   int64_t j = lane;
   for (; j + (kUnroll - 1) * threads < n; j += kUnroll * threads) {
     A v[kUnroll];
@@ -97,9 +91,9 @@ __device__ __forceinline__ void write_row(const T* xr, T* yr, int64_t n, int64_t
   for (; j < n; j += threads) yr[j] = from_compute<T>(softmax_value(A(to_compute(xr[j])), j, visible, scale, lse, log));
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) softmax_warp_kernel(const T* x, T* y, int64_t rows, int64_t n, int64_t q,
-                                                                compute_t<T> scale, bool causal, bool log) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    softmax_warp_kernel(const T* x, T* y, int64_t rows, int64_t n, int64_t q, compute_t<T> scale, bool causal,
+                        bool log) {
   using A = compute_t<T>;
   const int lane = threadIdx.x;
   for (int64_t row = int64_t(blockIdx.x) * kWarpRowsPerBlock + threadIdx.y; row < rows;
@@ -112,9 +106,9 @@ __global__ void __launch_bounds__(kThreads) softmax_warp_kernel(const T* x, T* y
   }
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) softmax_block_kernel(const T* x, T* y, int64_t rows, int64_t n, int64_t q,
-                                                                 compute_t<T> scale, bool causal, bool log) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    softmax_block_kernel(const T* x, T* y, int64_t rows, int64_t n, int64_t q, compute_t<T> scale, bool causal,
+                         bool log) {
   using A = compute_t<T>;
   __shared__ A sm[kThreads / 32], ss[kThreads / 32];
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32, warps = blockDim.x / 32;
@@ -157,9 +151,9 @@ __device__ __forceinline__ A backward_dot(const T* g, const T* yr, int64_t n, bo
   return s;
 }
 
-template <typename T, typename A>
-__device__ __forceinline__ void backward_write(const T* g, const T* yr, T* d, int64_t n, A s, A scale, bool log,
-                                               int lane, int threads) {
+template <typename T, typename A> __device__ __forceinline__ void backward_write(const T* g, const T* yr, T* d,
+                                                                                 int64_t n, A s, A scale, bool log,
+                                                                                 int lane, int threads) {
   auto value = [&](A gv, A yv) {
     if (log) {
       const A p = (yv == -math::inf_<A>() || yv == math::inf_<A>()) ? A(0) : math::exp_(yv);
@@ -181,9 +175,9 @@ __device__ __forceinline__ void backward_write(const T* g, const T* yr, T* d, in
   for (; j < n; j += threads) d[j] = from_compute<T>(value(A(to_compute(g[j])), A(to_compute(yr[j]))));
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) softmax_backward_warp_kernel(const T* dy, const T* y, T* dx, int64_t rows,
-                                                                         int64_t n, compute_t<T> scale, bool log) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    softmax_backward_warp_kernel(const T* dy, const T* y, T* dx, int64_t rows, int64_t n, compute_t<T> scale,
+                                 bool log) {
   using A = compute_t<T>;
   const int lane = threadIdx.x;
   for (int64_t row = int64_t(blockIdx.x) * kWarpRowsPerBlock + threadIdx.y; row < rows;
@@ -194,10 +188,9 @@ __global__ void __launch_bounds__(kThreads) softmax_backward_warp_kernel(const T
   }
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) softmax_backward_block_kernel(const T* dy, const T* y, T* dx,
-                                                                          int64_t rows, int64_t n, compute_t<T> scale,
-                                                                          bool log) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    softmax_backward_block_kernel(const T* dy, const T* y, T* dx, int64_t rows, int64_t n, compute_t<T> scale,
+                                  bool log) {
   using A = compute_t<T>;
   __shared__ A scratch[32];
   for (int64_t row = blockIdx.x; row < rows; row += gridDim.x) {

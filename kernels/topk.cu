@@ -11,14 +11,12 @@ namespace clipt::kernels {
 namespace {
 
 // (a, ia) comes before (b, ib) in the output order.
-template <typename C>
-__device__ __forceinline__ bool before(C a, int64_t ia, C b, int64_t ib) {
+template <typename C> __device__ __forceinline__ bool before(C a, int64_t ia, C b, int64_t ib) {
   return a > b || (a == b && ia < ib);
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) topk_kernel(const T* x, int64_t rows, int64_t n, int64_t k, T* values,
-                                                        int64_t* indices) {
+template <typename T> __global__ void __launch_bounds__(kThreads)
+    topk_kernel(const T* x, int64_t rows, int64_t n, int64_t k, T* values, int64_t* indices) {
   using C = compute_t<T>;
   __shared__ C sv[kThreads / 32];
   __shared__ int64_t si[kThreads / 32];

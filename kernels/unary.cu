@@ -13,8 +13,7 @@ namespace {
 
 enum class Family { Full, Arith, Compare };
 
-template <typename C, Family F>
-__device__ __forceinline__ C unary_math(UnaryKind op, C x, C a, C b) {
+template <typename C, Family F> __device__ __forceinline__ C unary_math(UnaryKind op, C x, C a, C b) {
   using namespace math;
   switch (op) {
     case UnaryKind::GtScalar: return C(x > a);
@@ -53,8 +52,7 @@ __device__ __forceinline__ C unary_math(UnaryKind op, C x, C a, C b) {
       case UnaryKind::Sin: return sin_(x);
       case UnaryKind::Cos: return cos_(x);
       case UnaryKind::Gelu: return C(0.5) * x * (C(1) + erf_(x * C(kSqrt1_2)));
-      case UnaryKind::GeluTanh:
-        return C(0.5) * x * (C(1) + tanh_(C(kSqrt2OverPi) * (x + C(0.044715) * x * x * x)));
+      case UnaryKind::GeluTanh: return C(0.5) * x * (C(1) + tanh_(C(kSqrt2OverPi) * (x + C(0.044715) * x * x * x)));
       case UnaryKind::QuickGelu: return x / (C(1) + exp_(C(-1.702) * x));
       default: break;
     }
@@ -62,8 +60,7 @@ __device__ __forceinline__ C unary_math(UnaryKind op, C x, C a, C b) {
   return x;  // not reached: unary_supported() filters the ops of each family
 }
 
-template <typename In, typename Out, typename C, Family F>
-struct UnaryFn {
+template <typename In, typename Out, typename C, Family F> struct UnaryFn {
   UnaryKind op;
   C a, b;
   __device__ __forceinline__ Out operator()(In v) const {
@@ -71,11 +68,10 @@ struct UnaryFn {
   }
 };
 
-template <typename In, typename Out, typename C, Family F>
-void launch(UnaryKind op, const void* x, void* y, int64_t n, const Strided<1>* geo, double a, double b,
-            cudaStream_t stream) {
-  launch_map1(static_cast<const In*>(x), static_cast<Out*>(y), n, geo, UnaryFn<In, Out, C, F>{op, C(a), C(b)},
-              stream);
+template <typename In, typename Out, typename C, Family F> void launch(UnaryKind op, const void* x, void* y, int64_t n,
+                                                                       const Strided<1>* geo, double a, double b,
+                                                                       cudaStream_t stream) {
+  launch_map1(static_cast<const In*>(x), static_cast<Out*>(y), n, geo, UnaryFn<In, Out, C, F>{op, C(a), C(b)}, stream);
 }
 
 }  // namespace
@@ -85,11 +81,11 @@ cudaError_t unary(UnaryKind op, KDType in, KDType out, const void* x, void* y, i
   if (!unary_supported(op, in, out) || n <= 0) return n <= 0 ? cudaSuccess : cudaErrorInvalidValue;
   bool ok;
   if (out == KDType::Bool && unary_is_compare(op)) {
-    ok = dispatch_all(in, [&]<typename T>() { launch<T, bool, double, Family::Compare>(op, x, y, n, geo, a, b, stream); });
+    ok = dispatch_all(in,
+                      [&]<typename T>() { launch<T, bool, double, Family::Compare>(op, x, y, n, geo, a, b, stream); });
   } else if (kdtype_is_float(in)) {
-    ok = dispatch_float(in, [&]<typename T>() {
-      launch<T, T, compute_t<T>, Family::Full>(op, x, y, n, geo, a, b, stream);
-    });
+    ok = dispatch_float(
+        in, [&]<typename T>() { launch<T, T, compute_t<T>, Family::Full>(op, x, y, n, geo, a, b, stream); });
   } else {
     ok = dispatch_all(in, [&]<typename T>() {
       if constexpr (!is_float_like_v<T> && !std::is_same_v<T, double>)

@@ -13,7 +13,7 @@ void register_cocoop();
 void register_ivlp();
 void register_maple();
 void register_metaprompt();  // MetaPrompt (alias Meta_B2N) and MetaPrompt_DG (alias Meta_DG)
-void register_gcscoop();  // GCSCoOp (alias SharpCoOp) and SCoOp
+void register_gcscoop();     // GCSCoOp (alias SharpCoOp) and SCoOp
 void register_prograd();
 void register_dpc();  // DPC (alias StackSPLE_CoOp): a second stage over any method with prompt slots
 

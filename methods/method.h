@@ -34,7 +34,7 @@ struct MethodContext {
   clip::ClipModel* clip = nullptr;
   const clip::Tokenizer* tokenizer = nullptr;
   const Config* cfg = nullptr;
-  std::string dataset;   // registry or Dassl name, for hand-made templates
+  std::string dataset;  // registry or Dassl name, for hand-made templates
   Device device;
   uint64_t seed = 1;
   std::string output_dir;  // where the run writes (stage-2 methods look for stage-1 runs nearby)
@@ -54,9 +54,9 @@ struct BaselineResult {
 
 // One training batch, already on the device.
 struct TrainBatch {
-  Tensor images;  // f32 [B, 3, H, W]
-  Tensor labels;  // i64 [B]
-  Tensor domains; // i64 [B]
+  Tensor images;                      // f32 [B, 3, H, W]
+  Tensor labels;                      // i64 [B]
+  Tensor domains;                     // i64 [B]
   const data::Batch* host = nullptr;  // paths, sample indices (e.g. for DPC's hard negatives)
   int64_t epoch = 0;
   int64_t iteration = 0;  // within the epoch
@@ -69,7 +69,7 @@ struct TrainBatch {
 
 struct StepResult {
   double loss = 0;
-  Tensor logits;  // optional: [B, C] for the training accuracy in the progress line
+  Tensor logits;                          // optional: [B, C] for the training accuracy in the progress line
   std::map<std::string, double> metrics;  // method-specific numbers for metrics.jsonl
 };
 

@@ -32,8 +32,8 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
-                         prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
+      cur[j] = std::min(
+          {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -69,8 +69,7 @@ const char* class_split_name(ClassSplit s) {
 
 void register_method(const std::string& name, MethodFactory factory, std::vector<std::string> aliases,
                      std::string config_group) {
-  for (const Entry& e : entries())
-    CLIPT_CHECK(e.name != name, "method '{}' registered twice", name);
+  for (const Entry& e : entries()) CLIPT_CHECK(e.name != name, "method '{}' registered twice", name);
   entries().push_back({name, std::move(factory), std::move(aliases), std::move(config_group)});
 }
 
@@ -104,9 +103,7 @@ std::string canonical_method_name(const std::string& name) {
   fail("unknown trainer '{}'; did you mean '{}'? (known: {})", name, best, fmt::join(method_names(), ", "));
 }
 
-std::unique_ptr<Method> create_method(const std::string& name) {
-  return find(canonical_method_name(name))->factory();
-}
+std::unique_ptr<Method> create_method(const std::string& name) { return find(canonical_method_name(name))->factory(); }
 
 Tensor Method::image_features(const Tensor&) { fail("this method does not expose its image features"); }
 Tensor Method::text_features(const std::vector<int64_t>&) { fail("this method does not expose its text features"); }

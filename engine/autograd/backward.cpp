@@ -189,7 +189,8 @@ TensorList grad_of(const Tensor& root, const TensorList& inputs, bool retain_gra
   }
   pass.run(root, default_root_grad(root, Tensor()));
   for (size_t i = 0; i < inputs.size(); ++i)
-    if (!pass.captured[i].defined()) pass.captured[i] = Tensor::zeros(inputs[i].shape(), inputs[i].dtype(), inputs[i].device());
+    if (!pass.captured[i].defined())
+      pass.captured[i] = Tensor::zeros(inputs[i].shape(), inputs[i].dtype(), inputs[i].device());
   return pass.captured;
 }
 

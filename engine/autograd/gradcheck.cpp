@@ -63,8 +63,8 @@ GradcheckResult gradcheck(const std::function<Tensor(const TensorList&)>& f, con
       if (err > tol && err - tol > worst) {
         worst = err - tol;
         result.ok = false;
-        result.message = fmt::format("input {} element {}: analytic {:.10g} vs numeric {:.10g}", which[w], j,
-                                     a[size_t(j)], numeric);
+        result.message =
+            fmt::format("input {} element {}: analytic {:.10g} vs numeric {:.10g}", which[w], j, a[size_t(j)], numeric);
       }
     }
   }

@@ -39,7 +39,7 @@ struct Node {
   bool needs_input_grad(size_t i) const { return i < next.size() && next[i].valid(); }
 
   std::string name;
-  std::vector<Edge> next;          // one per input
+  std::vector<Edge> next;           // one per input
   std::vector<OutputMeta> outputs;  // one per output
   bool released = false;
 };

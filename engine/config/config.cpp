@@ -1,6 +1,7 @@
 #include "engine/config/config.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <unistd.h>
 
 #include "engine/core/error.h"
 
@@ -67,7 +67,8 @@ std::pair<std::string_view, std::string_view> split_last(std::string_view key) {
 std::string describe_kinds(ConfigValue::Kind kind, const std::vector<ConfigValue::Kind>& also,
                            const std::vector<ConfigValue::Kind>& element_kinds) {
   std::string out = kind_name(kind);
-  if (kind == ConfigValue::Kind::List && !element_kinds.empty()) out = fmt::format("list of {}", kind_name(element_kinds[0]));
+  if (kind == ConfigValue::Kind::List && !element_kinds.empty())
+    out = fmt::format("list of {}", kind_name(element_kinds[0]));
   for (auto k : also) out += fmt::format(" or {}", kind_name(k));
   return out;
 }
@@ -108,20 +109,18 @@ std::string Config::first_key_under(const std::string& group) const {
 const Config::Leaf& Config::leaf(std::string_view key) const {
   auto it = leaves_.find(std::string(key));
   if (it != leaves_.end()) return it->second;
-  if (has_group(key)) fail("config key {} is a group of keys (e.g. {}), not a value", key, first_key_under(std::string(key)));
+  if (has_group(key))
+    fail("config key {} is a group of keys (e.g. {}), not a value", key, first_key_under(std::string(key)));
   fail("unknown config key {}; did you mean {}?", key, nearest_key(key));
 }
 
 const ConfigValue& Config::get(std::string_view key) const { return leaf(key).value; }
 
 namespace {
-template <typename F>
-auto typed(std::string_view key, const ConfigValue& v, F&& read) {
+template <typename F> auto typed(std::string_view key, const ConfigValue& v, F&& read) {
   try {
     return read(v);
-  } catch (const Error& e) {
-    throw Error(fmt::format("config key {}: {}", key, e.what()));
-  }
+  } catch (const Error& e) { throw Error(fmt::format("config key {}: {}", key, e.what())); }
 }
 }  // namespace
 
@@ -179,9 +178,12 @@ void Config::assign(const std::string& key, ConfigValue value, const std::string
     const Kind element = leaf.element_kinds[0];
     std::vector<ConfigValue> items;
     for (const auto& item : value.items()) {
-      if (item.kind() == element) items.push_back(item);
-      else if (element == Kind::Float && item.kind() == Kind::Int) items.emplace_back(item.as_number());
-      else mismatch();
+      if (item.kind() == element)
+        items.push_back(item);
+      else if (element == Kind::Float && item.kind() == Kind::Int)
+        items.emplace_back(item.as_number());
+      else
+        mismatch();
     }
     value = ConfigValue::list(std::move(items));
   } else if (accepted) {
@@ -256,8 +258,8 @@ namespace {
 void dump_group(const Config& cfg, const std::string& prefix, int depth, std::string& out) {
   std::vector<std::string> children;  // immediate child names under `prefix`, in first-definition order
   for (const auto& key : cfg.keys()) {
-    if (!prefix.empty() && (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0 ||
-                            key[prefix.size()] != '.'))
+    if (!prefix.empty() &&
+        (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0 || key[prefix.size()] != '.'))
       continue;
     const std::string rest = prefix.empty() ? key : key.substr(prefix.size() + 1);
     const std::string child = rest.substr(0, rest.find('.'));

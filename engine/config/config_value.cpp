@@ -103,8 +103,10 @@ std::string yaml_double_quote(const std::string& s) {
       case '\t': out += "\\t"; break;
       case '\r': out += "\\r"; break;
       default:
-        if (c < 0x20) out += fmt::format("\\x{:02x}", c);
-        else out += static_cast<char>(c);
+        if (c < 0x20)
+          out += fmt::format("\\x{:02x}", c);
+        else
+          out += static_cast<char>(c);
     }
   }
   return out + "\"";
@@ -217,8 +219,8 @@ class LiteralReader {
       if (eat(close)) break;
       auto item = value();
       if (!item) return std::nullopt;
-      CLIPT_CHECK(item->kind() != ConfigValue::Kind::List,
-                  "config value {}: nested lists are not supported", std::string(s_));
+      CLIPT_CHECK(item->kind() != ConfigValue::Kind::List, "config value {}: nested lists are not supported",
+                  std::string(s_));
       items.push_back(std::move(*item));
       if (eat(close)) break;
       if (!eat(',')) return std::nullopt;
@@ -234,8 +236,8 @@ class LiteralReader {
     if (!first) return std::nullopt;
     if (eat(')')) return first;
     if (!eat(',')) return std::nullopt;
-    CLIPT_CHECK(first->kind() != ConfigValue::Kind::List,
-                "config value {}: nested lists are not supported", std::string(s_));
+    CLIPT_CHECK(first->kind() != ConfigValue::Kind::List, "config value {}: nested lists are not supported",
+                std::string(s_));
     std::vector<ConfigValue> items;
     items.push_back(std::move(*first));
     return sequence(')', true, std::move(items));
@@ -288,7 +290,8 @@ class LiteralReader {
     };
     auto dec = [](char c) { return c >= '0' && c <= '9'; };
     // 0x.., 0o.., 0b.. integers.
-    if (peek() == '0' && pos_ + 1 < s_.size() && std::string_view("xXoObB").find(s_[pos_ + 1]) != std::string_view::npos) {
+    if (peek() == '0' && pos_ + 1 < s_.size() &&
+        std::string_view("xXoObB").find(s_[pos_ + 1]) != std::string_view::npos) {
       const char base_char = static_cast<char>(std::tolower(s_[pos_ + 1]));
       const int base = base_char == 'x' ? 16 : base_char == 'o' ? 8 : 2;
       pos_ += 2;

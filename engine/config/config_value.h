@@ -20,15 +20,13 @@ class ConfigValue {
   ConfigValue(std::nullptr_t) {}
   ConfigValue(bool b) : kind_(Kind::Bool), bool_(b) {}
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  ConfigValue(T i) : kind_(Kind::Int), int_(static_cast<int64_t>(i)) {}
+  requires(!std::same_as<T, bool>) ConfigValue(T i) : kind_(Kind::Int), int_(static_cast<int64_t>(i)) {}
   ConfigValue(double f) : kind_(Kind::Float), float_(f) {}
   ConfigValue(const char* s) : kind_(Kind::String), string_(s) {}
   ConfigValue(std::string s) : kind_(Kind::String), string_(std::move(s)) {}
   // A list (yacs list or tuple). Elements must be scalars: nested lists are not config values in clipt.
   static ConfigValue list(std::vector<ConfigValue> items);
-  template <typename T>
-  static ConfigValue list(const std::vector<T>& items) {
+  template <typename T> static ConfigValue list(const std::vector<T>& items) {
     return list(std::vector<ConfigValue>(items.begin(), items.end()));
   }
 

@@ -14,7 +14,20 @@
 namespace clipt {
 
 enum class UnaryOp : uint8_t {
-  Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sigmoid, Tanh, Relu, Sign, Square, Reciprocal, Sin, Cos,
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Rsqrt,
+  Abs,
+  Sigmoid,
+  Tanh,
+  Relu,
+  Sign,
+  Square,
+  Reciprocal,
+  Sin,
+  Cos,
   Gelu,       // x·Φ(x) with erf
   GeluTanh,   // tanh approximation
   QuickGelu,  // x·σ(1.702x)
@@ -25,16 +38,35 @@ enum class UnaryOp : uint8_t {
   RDivScalar,  // a / x
   PowScalar,   // x ^ a
   Clamp,       // min(max(x, a), b)
-  GtScalar, GeScalar, LtScalar, LeScalar, EqScalar,  // x ? a → 0/1 in the output dtype (often Bool)
+  GtScalar,
+  GeScalar,
+  LtScalar,
+  LeScalar,
+  EqScalar,    // x ? a → 0/1 in the output dtype (often Bool)
   LogicalNot,  // 1 − (x != 0)
 };
 
 enum class BinaryOp : uint8_t {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
-  Eq, Ne, Lt, Le, Gt, Ge,  // output dtype may be Bool
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,  // output dtype may be Bool
   // Fused backward helpers: out = a · f'(b) for the activation f, with b the forward input.
-  GeluBackward, GeluTanhBackward, QuickGeluBackward, SigmoidBackwardFromOutput /* a·y(1−y) */,
-  TanhBackwardFromOutput /* a·(1−y²) */, ReluBackward,
+  GeluBackward,
+  GeluTanhBackward,
+  QuickGeluBackward,
+  SigmoidBackwardFromOutput /* a·y(1−y) */,
+  TanhBackwardFromOutput /* a·(1−y²) */,
+  ReluBackward,
 };
 
 enum class ReduceOp : uint8_t { Sum, Mean, Max, Min, SumSquares };
@@ -136,8 +168,8 @@ class Backend {
 
 Backend& backend_for(Device device);
 Backend& cpu_backend();
-Backend& cuda_backend();   // throws when clipt was built without CUDA or no device is present
-bool cuda_available();     // built with CUDA and at least one device visible
+Backend& cuda_backend();  // throws when clipt was built without CUDA or no device is present
+bool cuda_available();    // built with CUDA and at least one device visible
 int cuda_device_count();
 std::shared_ptr<Storage> cuda_allocate(size_t nbytes, int device);
 // Copies between host and a CUDA device (or between two CUDA devices).

@@ -6,10 +6,14 @@ namespace clipt {
 
 size_t dtype_size(DType t) {
   switch (t) {
-    case DType::F32: case DType::I32: return 4;
-    case DType::F64: case DType::I64: return 8;
-    case DType::F16: case DType::BF16: return 2;
-    case DType::U8: case DType::Bool: return 1;
+    case DType::F32:
+    case DType::I32: return 4;
+    case DType::F64:
+    case DType::I64: return 8;
+    case DType::F16:
+    case DType::BF16: return 2;
+    case DType::U8:
+    case DType::Bool: return 1;
   }
   fail("dtype_size: invalid dtype {}", int(t));
 }
@@ -40,9 +44,7 @@ DType parse_dtype(std::string_view n) {
   fail("unknown dtype '{}' (expected one of fp32, fp16, bf16, f64, i32, i64, u8, bool)", n);
 }
 
-bool is_floating(DType t) {
-  return t == DType::F32 || t == DType::F64 || t == DType::F16 || t == DType::BF16;
-}
+bool is_floating(DType t) { return t == DType::F32 || t == DType::F64 || t == DType::F16 || t == DType::BF16; }
 
 DType promote_types(DType a, DType b) {
   if (a == b) return a;

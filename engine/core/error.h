@@ -3,6 +3,7 @@
 #pragma once
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
 #include <stdexcept>
 #include <string>
 
@@ -19,15 +20,14 @@ class Interrupted : public Error {
   explicit Interrupted(const std::string& what) : Error(what) {}
 };
 
-template <typename... Args>
-[[noreturn]] inline void fail(fmt::format_string<Args...> f, Args&&... args) {
+template <typename... Args> [[noreturn]] inline void fail(fmt::format_string<Args...> f, Args&&... args) {
   throw Error(fmt::format(f, std::forward<Args>(args)...));
 }
 
 }  // namespace clipt
 
 // CLIPT_CHECK(cond, "op: shapes {} and {} differ", a, b) throws clipt::Error when cond is false.
-#define CLIPT_CHECK(cond, ...)        \
-  do {                                \
+#define CLIPT_CHECK(cond, ...)               \
+  do {                                       \
     if (!(cond)) ::clipt::fail(__VA_ARGS__); \
   } while (0)

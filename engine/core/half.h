@@ -39,7 +39,7 @@ inline uint16_t float_to_half_bits(float f) {
     return uint16_t(sign | 0x7c00u | (x > 0x7f800000u ? 0x200u : 0u));
   }
   if (x >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // rounds to >= 65520: overflow to inf
-  if (x < 0x38800000u) {                                   // result is subnormal or zero
+  if (x < 0x38800000u) {                                  // result is subnormal or zero
     // Shift the full mantissa into the 10-bit subnormal field with round-to-nearest-even.
     if (x < 0x33000000u) return uint16_t(sign);  // < 2^-25: rounds to zero
     const uint32_t e = x >> 23;

@@ -1,8 +1,8 @@
 #include "engine/core/storage.h"
 
-#include <atomic>
 #include <malloc.h>
 
+#include <atomic>
 #include <cstdlib>
 
 #include "engine/core/backend.h"
@@ -17,8 +17,7 @@ std::atomic<uint64_t> host_current{0}, host_peak{0};
 void count_host_allocation(uint64_t bytes) {
   const uint64_t now = host_current.fetch_add(bytes, std::memory_order_relaxed) + bytes;
   uint64_t peak = host_peak.load(std::memory_order_relaxed);
-  while (now > peak && !host_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
+  while (now > peak && !host_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {}
 }
 }  // namespace
 
@@ -26,7 +25,9 @@ HostMemoryStats host_memory_stats() {
   return {host_current.load(std::memory_order_relaxed), host_peak.load(std::memory_order_relaxed)};
 }
 
-void reset_host_memory_peak() { host_peak.store(host_current.load(std::memory_order_relaxed), std::memory_order_relaxed); }
+void reset_host_memory_peak() {
+  host_peak.store(host_current.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
 
 namespace {
 // glibc serves large blocks with fresh mmap()s, so every activation of every step page-faults its

@@ -41,10 +41,9 @@ Tensor Tensor::arange(int64_t n, DType dtype, Device device) {
   return from_vector(v, {n}, device).to(dtype);
 }
 
-template <typename T>
-Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape, Device device) {
-  CLIPT_CHECK(int64_t(values.size()) == numel_of(shape), "Tensor::from_vector: {} values for shape {}",
-              values.size(), shape_str(shape));
+template <typename T> Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape, Device device) {
+  CLIPT_CHECK(int64_t(values.size()) == numel_of(shape), "Tensor::from_vector: {} values for shape {}", values.size(),
+              shape_str(shape));
   Tensor t = empty(shape, DTypeOf<T>::value, Device::cpu());
   if (!values.empty()) std::memcpy(t.data_ptr(), values.data(), values.size() * sizeof(T));
   return device.is_cpu() ? t : t.to(device);
@@ -102,10 +101,9 @@ void Tensor::set_grad(const Tensor& g) {
     impl_->grad.reset();
     return;
   }
-  CLIPT_CHECK(g.shape() == shape(), "set_grad: gradient shape {} does not match tensor shape {}",
-              shape_str(g.shape()), shape_str(shape()));
-  CLIPT_CHECK(g.device() == device(), "set_grad: gradient on {} for a tensor on {}", g.device().str(),
-              device().str());
+  CLIPT_CHECK(g.shape() == shape(), "set_grad: gradient shape {} does not match tensor shape {}", shape_str(g.shape()),
+              shape_str(shape()));
+  CLIPT_CHECK(g.device() == device(), "set_grad: gradient on {} for a tensor on {}", g.device().str(), device().str());
   impl_->grad = g.impl_ptr();
 }
 

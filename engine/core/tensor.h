@@ -32,7 +32,7 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<Node> grad_fn;
-  int output_nr = 0;     // which output of grad_fn this tensor is
+  int output_nr = 0;  // which output of grad_fn this tensor is
 };
 
 class Tensor {
@@ -89,7 +89,7 @@ class Tensor {
   const std::shared_ptr<Node>& grad_fn() const { return checked()->grad_fn; }
   Tensor grad() const;
   void set_grad(const Tensor& g);
-  void zero_grad();  // drops the gradient (PyTorch's set_to_none)
+  void zero_grad();       // drops the gradient (PyTorch's set_to_none)
   Tensor detach() const;  // same storage, no history
   // Backpropagates from this tensor. `grad` defaults to ones for a scalar; retain_graph keeps saved
   // tensors so backward can run again through the same graph.

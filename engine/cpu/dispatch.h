@@ -12,26 +12,27 @@
 namespace clipt::cpu {
 
 // f64 computes in double; every other type (f32, f16, bf16 and integers) in float or double as below.
-template <typename T>
-using compute_t = std::conditional_t<std::is_same_v<T, double>, double,
-                                     std::conditional_t<std::is_integral_v<T>, double, float>>;
+template <typename T> using compute_t =
+    std::conditional_t<std::is_same_v<T, double>, double, std::conditional_t<std::is_integral_v<T>, double, float>>;
 
-template <typename T>
-inline compute_t<T> load(const T* p) {
-  if constexpr (std::is_same_v<T, bool>) return *p ? 1.0 : 0.0;
-  else return compute_t<T>(*p);
+template <typename T> inline compute_t<T> load(const T* p) {
+  if constexpr (std::is_same_v<T, bool>)
+    return *p ? 1.0 : 0.0;
+  else
+    return compute_t<T>(*p);
 }
 
-template <typename T, typename C>
-inline void store(T* p, C v) {
-  if constexpr (std::is_same_v<T, bool>) *p = v != C(0);
-  else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) *p = T(float(v));
-  else *p = T(v);
+template <typename T, typename C> inline void store(T* p, C v) {
+  if constexpr (std::is_same_v<T, bool>)
+    *p = v != C(0);
+  else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>)
+    *p = T(float(v));
+  else
+    *p = T(v);
 }
 
 // Calls f.template operator()<T>() with T the C++ type of `dtype`.
-template <typename F>
-decltype(auto) dispatch(DType dtype, F&& f) {
+template <typename F> decltype(auto) dispatch(DType dtype, F&& f) {
   switch (dtype) {
     case DType::F32: return f.template operator()<float>();
     case DType::F64: return f.template operator()<double>();
@@ -45,8 +46,7 @@ decltype(auto) dispatch(DType dtype, F&& f) {
   fail("cpu backend: unsupported dtype {}", int(dtype));
 }
 
-template <typename F>
-decltype(auto) dispatch_floating(DType dtype, const char* op, F&& f) {
+template <typename F> decltype(auto) dispatch_floating(DType dtype, const char* op, F&& f) {
   switch (dtype) {
     case DType::F32: return f.template operator()<float>();
     case DType::F64: return f.template operator()<double>();
@@ -63,8 +63,7 @@ inline int threads_for(int64_t work) { return work < kParallelGrain ? 1 : omp_ge
 
 // Iterates the elements of `shape` in row-major order, tracking the element offset into each of N
 // operands with their own strides. Used over a [begin, end) range so loops can be split across threads.
-template <size_t N>
-struct StridedCursor {
+template <size_t N> struct StridedCursor {
   Shape shape;
   std::array<Shape, N> strides;
   Shape index;
@@ -113,9 +112,8 @@ struct StridedCursor {
 
 // Merges adjacent dims that are laid out contiguously for every operand (so rows get longer), and drops
 // size-1 dims. Returns the collapsed shape and strides.
-template <size_t N>
-void collapse_dims(const Shape& shape, const std::array<const Shape*, N>& strides, Shape& out_shape,
-                   std::array<Shape, N>& out_strides) {
+template <size_t N> void collapse_dims(const Shape& shape, const std::array<const Shape*, N>& strides, Shape& out_shape,
+                                       std::array<Shape, N>& out_strides) {
   out_shape.clear();
   for (auto& s : out_strides) s.clear();
   for (size_t d = 0; d < shape.size(); ++d) {
@@ -170,18 +168,17 @@ void for_each_strided_rows(const Shape& shape0, const std::array<const Shape*, N
 // Runs f(i, offsets) for every element i of `shape` (row-major), split across threads.
 template <size_t N, typename F>
 void for_each_strided(const Shape& shape, const std::array<const Shape*, N>& strides, F&& f) {
-  for_each_strided_rows<N>(shape, strides, [&](int64_t i0, int64_t count, std::array<int64_t, N> off,
-                                                const std::array<int64_t, N>& steps) {
-    for (int64_t j = 0; j < count; ++j) {
-      f(i0 + j, off);
-      for (size_t k = 0; k < N; ++k) off[k] += steps[k];
-    }
-  });
+  for_each_strided_rows<N>(
+      shape, strides, [&](int64_t i0, int64_t count, std::array<int64_t, N> off, const std::array<int64_t, N>& steps) {
+        for (int64_t j = 0; j < count; ++j) {
+          f(i0 + j, off);
+          for (size_t k = 0; k < N; ++k) off[k] += steps[k];
+        }
+      });
 }
 
 // Runs f(begin, end) over [0, n) in contiguous chunks across threads.
-template <typename F>
-void parallel_range(int64_t n, int64_t grain_elements_per_item, F&& f) {
+template <typename F> void parallel_range(int64_t n, int64_t grain_elements_per_item, F&& f) {
   const int nt = threads_for(n * std::max<int64_t>(grain_elements_per_item, 1));
 #pragma omp parallel num_threads(nt)
   {

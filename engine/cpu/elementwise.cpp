@@ -12,13 +12,9 @@ namespace {
 constexpr double kSqrt1_2 = 0.70710678118654752440;
 constexpr double kSqrt2OverPi = 0.79788456080286535588;
 
-template <typename C>
-C gelu_tanh_inner(C x) {
-  return C(kSqrt2OverPi) * (x + C(0.044715) * x * x * x);
-}
+template <typename C> C gelu_tanh_inner(C x) { return C(kSqrt2OverPi) * (x + C(0.044715) * x * x * x); }
 
-template <typename C>
-[[gnu::always_inline]] inline C unary_value(UnaryOp op, C x, C a, C b) {
+template <typename C> [[gnu::always_inline]] inline C unary_value(UnaryOp op, C x, C a, C b) {
   using std::exp;
   switch (op) {
     case UnaryOp::Neg: return -x;
@@ -54,8 +50,7 @@ template <typename C>
   return x;
 }
 
-template <typename C>
-[[gnu::always_inline]] inline C binary_value(BinaryOp op, C a, C b) {
+template <typename C> [[gnu::always_inline]] inline C binary_value(BinaryOp op, C a, C b) {
   switch (op) {
     case BinaryOp::Add: return a + b;
     case BinaryOp::Sub: return a - b;
@@ -91,11 +86,9 @@ template <typename C>
   return a;
 }
 
-
 // Calls f(std::integral_constant<Op, op>{}) so loops see the op as a compile-time constant and the
 // switch inside unary_value/binary_value folds away (the per-element switch cost ~2x on these loops).
-template <typename F>
-void with_unary_op(UnaryOp op, F&& f) {
+template <typename F> void with_unary_op(UnaryOp op, F&& f) {
   switch (op) {
     case UnaryOp::Neg: return f(std::integral_constant<UnaryOp, UnaryOp::Neg>{});
     case UnaryOp::Exp: return f(std::integral_constant<UnaryOp, UnaryOp::Exp>{});
@@ -129,8 +122,7 @@ void with_unary_op(UnaryOp op, F&& f) {
   }
 }
 
-template <typename F>
-void with_binary_op(BinaryOp op, F&& f) {
+template <typename F> void with_binary_op(BinaryOp op, F&& f) {
   switch (op) {
     case BinaryOp::Add: return f(std::integral_constant<BinaryOp, BinaryOp::Add>{});
     case BinaryOp::Sub: return f(std::integral_constant<BinaryOp, BinaryOp::Sub>{});
@@ -148,8 +140,10 @@ void with_binary_op(BinaryOp op, F&& f) {
     case BinaryOp::GeluBackward: return f(std::integral_constant<BinaryOp, BinaryOp::GeluBackward>{});
     case BinaryOp::GeluTanhBackward: return f(std::integral_constant<BinaryOp, BinaryOp::GeluTanhBackward>{});
     case BinaryOp::QuickGeluBackward: return f(std::integral_constant<BinaryOp, BinaryOp::QuickGeluBackward>{});
-    case BinaryOp::SigmoidBackwardFromOutput: return f(std::integral_constant<BinaryOp, BinaryOp::SigmoidBackwardFromOutput>{});
-    case BinaryOp::TanhBackwardFromOutput: return f(std::integral_constant<BinaryOp, BinaryOp::TanhBackwardFromOutput>{});
+    case BinaryOp::SigmoidBackwardFromOutput:
+      return f(std::integral_constant<BinaryOp, BinaryOp::SigmoidBackwardFromOutput>{});
+    case BinaryOp::TanhBackwardFromOutput:
+      return f(std::integral_constant<BinaryOp, BinaryOp::TanhBackwardFromOutput>{});
     case BinaryOp::ReluBackward: return f(std::integral_constant<BinaryOp, BinaryOp::ReluBackward>{});
   }
 }
@@ -173,21 +167,21 @@ void CpuBackend::copy(const Tensor& src, Tensor& dst) {
     dispatch(dst.dtype(), [&]<typename D>() {
       const S* s = static_cast<const S*>(src.data_ptr());
       D* d = static_cast<D*>(dst.data_ptr());
-      for_each_strided_rows<2>(dst.shape(), {&src.strides(), &dst.strides()},
-                               [&](int64_t, int64_t count, const std::array<int64_t, 2>& o,
-                                   const std::array<int64_t, 2>& step) {
-        const S* from = s + o[0];
-        D* to = d + o[1];
-        if constexpr (std::is_same_v<S, D>) {
-          if (step[0] == 1 && step[1] == 1) {
-            std::memcpy(to, from, size_t(count) * sizeof(S));
-          } else {
-            for (int64_t j = 0; j < count; ++j) to[j * step[1]] = from[j * step[0]];
-          }
-        } else {
-          for (int64_t j = 0; j < count; ++j) store(to + j * step[1], load(from + j * step[0]));
-        }
-      });
+      for_each_strided_rows<2>(
+          dst.shape(), {&src.strides(), &dst.strides()},
+          [&](int64_t, int64_t count, const std::array<int64_t, 2>& o, const std::array<int64_t, 2>& step) {
+            const S* from = s + o[0];
+            D* to = d + o[1];
+            if constexpr (std::is_same_v<S, D>) {
+              if (step[0] == 1 && step[1] == 1) {
+                std::memcpy(to, from, size_t(count) * sizeof(S));
+              } else {
+                for (int64_t j = 0; j < count; ++j) to[j * step[1]] = from[j * step[0]];
+              }
+            } else {
+              for (int64_t j = 0; j < count; ++j) store(to + j * step[1], load(from + j * step[0]));
+            }
+          });
     });
   });
 }
@@ -207,25 +201,25 @@ void CpuBackend::fill(Tensor& dst, double value) {
 void CpuBackend::unary(UnaryOp op, const Tensor& x, Tensor& out, double a, double b) {
   dispatch(x.dtype(), [&]<typename T>() {
     dispatch(out.dtype(), [&]<typename O>() {
-      using C = std::conditional_t<std::is_same_v<compute_t<T>, double> || std::is_same_v<compute_t<O>, double>,
-                                   double, float>;
+      using C = std::conditional_t<std::is_same_v<compute_t<T>, double> || std::is_same_v<compute_t<O>, double>, double,
+                                   float>;
       const T* xp = static_cast<const T*>(x.data_ptr());
       O* op_ = static_cast<O*>(out.data_ptr());
       const C ca = C(a), cb = C(b);
       if constexpr (std::is_same_v<T, O> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
         // Same float type in and out: a tight loop per op over rows (strided or not).
         with_unary_op(op, [&](auto kop) {
-          for_each_strided_rows<1>(out.shape(), {&x.strides()}, [&](int64_t i0, int64_t count,
-                                                                     const std::array<int64_t, 1>& off,
-                                                                     const std::array<int64_t, 1>& step) {
-            const T* src = xp + off[0];
-            T* dst = op_ + i0;
-            if (step[0] == 1) {
-              for (int64_t j = 0; j < count; ++j) dst[j] = unary_value<C>(kop.value, src[j], ca, cb);
-            } else {
-              for (int64_t j = 0; j < count; ++j) dst[j] = unary_value<C>(kop.value, src[j * step[0]], ca, cb);
-            }
-          });
+          for_each_strided_rows<1>(
+              out.shape(), {&x.strides()},
+              [&](int64_t i0, int64_t count, const std::array<int64_t, 1>& off, const std::array<int64_t, 1>& step) {
+                const T* src = xp + off[0];
+                T* dst = op_ + i0;
+                if (step[0] == 1) {
+                  for (int64_t j = 0; j < count; ++j) dst[j] = unary_value<C>(kop.value, src[j], ca, cb);
+                } else {
+                  for (int64_t j = 0; j < count; ++j) dst[j] = unary_value<C>(kop.value, src[j * step[0]], ca, cb);
+                }
+              });
         });
       } else if (x.is_contiguous()) {
         parallel_range(out.numel(), 1, [&](int64_t s, int64_t e) {
@@ -251,30 +245,32 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& o
       O* o = static_cast<O*>(out.data_ptr());
       if constexpr (std::is_same_v<T, O> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
         with_binary_op(op, [&](auto kop) {
-          for_each_strided_rows<2>(out.shape(), {&a.strides(), &b.strides()},
-                                   [&](int64_t i0, int64_t count, const std::array<int64_t, 2>& off,
-                                       const std::array<int64_t, 2>& step) {
-            const T* x = ap + off[0];
-            const T* y = bp + off[1];
-            T* dst = o + i0;
-            if (step[0] == 1 && step[1] == 1) {
-              for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j], y[j]);
-            } else if (step[0] == 1 && step[1] == 0) {
-              const C yv = y[0];
-              for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j], yv);
-            } else {
-              for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j * step[0]], y[j * step[1]]);
-            }
-          });
+          for_each_strided_rows<2>(
+              out.shape(), {&a.strides(), &b.strides()},
+              [&](int64_t i0, int64_t count, const std::array<int64_t, 2>& off, const std::array<int64_t, 2>& step) {
+                const T* x = ap + off[0];
+                const T* y = bp + off[1];
+                T* dst = o + i0;
+                if (step[0] == 1 && step[1] == 1) {
+                  for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j], y[j]);
+                } else if (step[0] == 1 && step[1] == 0) {
+                  const C yv = y[0];
+                  for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j], yv);
+                } else {
+                  for (int64_t j = 0; j < count; ++j)
+                    dst[j] = binary_value<C>(kop.value, x[j * step[0]], y[j * step[1]]);
+                }
+              });
         });
       } else if (all_contiguous({&a, &b})) {
         parallel_range(out.numel(), 1, [&](int64_t s, int64_t e) {
           for (int64_t i = s; i < e; ++i) store(o + i, binary_value<C>(op, load(ap + i), load(bp + i)));
         });
       } else {
-        for_each_strided<2>(out.shape(), {&a.strides(), &b.strides()}, [&](int64_t i, const std::array<int64_t, 2>& off) {
-          store(o + i, binary_value<C>(op, load(ap + off[0]), load(bp + off[1])));
-        });
+        for_each_strided<2>(out.shape(), {&a.strides(), &b.strides()},
+                            [&](int64_t i, const std::array<int64_t, 2>& off) {
+                              store(o + i, binary_value<C>(op, load(ap + off[0]), load(bp + off[1])));
+                            });
       }
     });
   });
@@ -287,8 +283,9 @@ void CpuBackend::where(const Tensor& cond, const Tensor& a, const Tensor& b, Ten
     const T* ap = static_cast<const T*>(a.data_ptr());
     const T* bp = static_cast<const T*>(b.data_ptr());
     T* o = static_cast<T*>(out.data_ptr());
-    for_each_strided<3>(out.shape(), {&cond.strides(), &a.strides(), &b.strides()},
-                        [&](int64_t i, const std::array<int64_t, 3>& off) { o[i] = c[off[0]] ? ap[off[1]] : bp[off[2]]; });
+    for_each_strided<3>(
+        out.shape(), {&cond.strides(), &a.strides(), &b.strides()},
+        [&](int64_t i, const std::array<int64_t, 3>& off) { o[i] = c[off[0]] ? ap[off[1]] : bp[off[2]]; });
   });
 }
 

@@ -18,14 +18,12 @@ namespace clipt::cpu {
 namespace {
 
 // Copies a rows×cols matrix with leading dimension ld into a dense f32 buffer (same layout, ld = cols).
-template <typename T>
-void widen(const T* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
+template <typename T> void widen(const T* src, int64_t rows, int64_t cols, int64_t ld, float* dst) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = float(src[r * ld + c]);
 }
 
-template <typename T>
-void add_bias(T* c, const T* bias, int64_t m, int64_t n, int64_t ldc) {
+template <typename T> void add_bias(T* c, const T* bias, int64_t m, int64_t n, int64_t ldc) {
   for (int64_t r = 0; r < m; ++r)
     for (int64_t j = 0; j < n; ++j) store(c + r * ldc + j, load(c + r * ldc + j) + load(bias + j));
 }
@@ -40,8 +38,7 @@ void single_threaded_blas() {
 }
 
 // One f32/f64 GEMM of rows [r0, r1) of C.
-template <typename T>
-void blas_rows(const GemmArgs& g, const T* a, const T* b, T* c, int64_t r0, int64_t r1) {
+template <typename T> void blas_rows(const GemmArgs& g, const T* a, const T* b, T* c, int64_t r0, int64_t r1) {
   const auto ta = g.trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = g.trans_b ? CblasTrans : CblasNoTrans;
   // Row r of op(A) starts at a + r·lda (stored [m, k]) or at column r (stored [k, m]).
@@ -55,8 +52,7 @@ void blas_rows(const GemmArgs& g, const T* a, const T* b, T* c, int64_t r0, int6
 }
 
 // Calls work(batch, r0, r1) over all batches and row blocks, split across threads.
-template <typename F>
-void split_gemm(const GemmArgs& g, F&& work) {
+template <typename F> void split_gemm(const GemmArgs& g, F&& work) {
   const int64_t flops = g.batch * g.m * g.n * g.k;
   const int threads = flops < (int64_t(1) << 18) ? 1 : omp_get_max_threads();
   if (threads == 1) {
@@ -104,26 +100,34 @@ void CpuBackend::gemm(const GemmArgs& g) {
   }
   // f16/bf16: widen each matrix to f32, multiply, narrow back (one matrix per task).
   dispatch_floating(dt, "gemm", [&]<typename T>() {
-    split_gemm({.a = g.a, .b = g.b, .c = g.c, .bias = g.bias, .trans_a = g.trans_a, .trans_b = g.trans_b,
-                .batch = g.batch, .m = 1, .n = g.n, .k = g.k},
+    split_gemm({.a = g.a,
+                .b = g.b,
+                .c = g.c,
+                .bias = g.bias,
+                .trans_a = g.trans_a,
+                .trans_b = g.trans_b,
+                .batch = g.batch,
+                .m = 1,
+                .n = g.n,
+                .k = g.k},
                [&](int64_t bi, int64_t, int64_t) {
-      std::vector<float> a32(size_t(a_rows * a_cols)), b32(size_t(b_rows * b_cols)), c32(size_t(g.m * g.n));
-      const T* a = static_cast<const T*>(g.a->data_ptr()) + bi * g.stride_a;
-      const T* b = static_cast<const T*>(g.b->data_ptr()) + bi * g.stride_b;
-      T* c = static_cast<T*>(g.c->data_ptr()) + bi * g.stride_c;
-      widen(a, a_rows, a_cols, g.lda, a32.data());
-      widen(b, b_rows, b_cols, g.ldb, b32.data());
-      if (g.beta != 0.f) widen(c, g.m, g.n, g.ldc, c32.data());
-      cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha, a32.data(), int(a_cols), b32.data(), int(b_cols), g.beta,
-                  c32.data(), n);
-      if (g.bias) {
-        const T* bias = static_cast<const T*>(g.bias->data_ptr());
-        for (int64_t r = 0; r < g.m; ++r)
-          for (int64_t j = 0; j < g.n; ++j) c32[size_t(r * g.n + j)] += float(bias[j]);
-      }
-      for (int64_t r = 0; r < g.m; ++r)
-        for (int64_t j = 0; j < g.n; ++j) c[r * g.ldc + j] = T(c32[size_t(r * g.n + j)]);
-    });
+                 std::vector<float> a32(size_t(a_rows * a_cols)), b32(size_t(b_rows * b_cols)), c32(size_t(g.m * g.n));
+                 const T* a = static_cast<const T*>(g.a->data_ptr()) + bi * g.stride_a;
+                 const T* b = static_cast<const T*>(g.b->data_ptr()) + bi * g.stride_b;
+                 T* c = static_cast<T*>(g.c->data_ptr()) + bi * g.stride_c;
+                 widen(a, a_rows, a_cols, g.lda, a32.data());
+                 widen(b, b_rows, b_cols, g.ldb, b32.data());
+                 if (g.beta != 0.f) widen(c, g.m, g.n, g.ldc, c32.data());
+                 cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, g.alpha, a32.data(), int(a_cols), b32.data(), int(b_cols),
+                             g.beta, c32.data(), n);
+                 if (g.bias) {
+                   const T* bias = static_cast<const T*>(g.bias->data_ptr());
+                   for (int64_t r = 0; r < g.m; ++r)
+                     for (int64_t j = 0; j < g.n; ++j) c32[size_t(r * g.n + j)] += float(bias[j]);
+                 }
+                 for (int64_t r = 0; r < g.m; ++r)
+                   for (int64_t j = 0; j < g.n; ++j) c[r * g.ldc + j] = T(c32[size_t(r * g.n + j)]);
+               });
   });
 }
 

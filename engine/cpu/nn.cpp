@@ -30,8 +30,10 @@ void CpuBackend::softmax(const Tensor& x, Tensor& out, bool log, double scale, b
         const double lse = mx + std::log(s);
         for (int64_t j = 0; j < n; ++j) {
           const double z = double(load(xr + j)) * scale;
-          if (j >= visible) store(yr + j, log ? -std::numeric_limits<double>::infinity() : 0.0);
-          else store(yr + j, log ? z - lse : double(std::exp(C(z - lse))));
+          if (j >= visible)
+            store(yr + j, log ? -std::numeric_limits<double>::infinity() : 0.0);
+          else
+            store(yr + j, log ? z - lse : double(std::exp(C(z - lse))));
         }
       }
     });
@@ -59,8 +61,7 @@ void CpuBackend::softmax_backward(const Tensor& dy, const Tensor& y, Tensor& dx,
           }
         } else {
           for (int64_t j = 0; j < n; ++j) s += double(load(g + j)) * double(load(yr + j));
-          for (int64_t j = 0; j < n; ++j)
-            store(d + j, scale * double(load(yr + j)) * (double(load(g + j)) - s));
+          for (int64_t j = 0; j < n; ++j) store(d + j, scale * double(load(yr + j)) * (double(load(g + j)) - s));
         }
       }
     });

@@ -15,8 +15,7 @@ namespace {
 
 constexpr int64_t kBlock = 8192;
 
-template <typename T>
-double reduce_line(ReduceOp op, const T* p, int64_t n, int64_t stride) {
+template <typename T> double reduce_line(ReduceOp op, const T* p, int64_t n, int64_t stride) {
   switch (op) {
     case ReduceOp::Sum:
     case ReduceOp::Mean: {
@@ -79,8 +78,9 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n, 
           std::vector<double> acc(static_cast<size_t>(kCols));
           for (int64_t w = b; w < e; ++w) {
             const int64_t oi = w / col_blocks, c0 = (w % col_blocks) * kCols, c1 = std::min(inner, c0 + kCols);
-            const double init = op == ReduceOp::Max ? -std::numeric_limits<double>::infinity()
-                                : op == ReduceOp::Min ? std::numeric_limits<double>::infinity() : 0.0;
+            const double init = op == ReduceOp::Max   ? -std::numeric_limits<double>::infinity()
+                                : op == ReduceOp::Min ? std::numeric_limits<double>::infinity()
+                                                      : 0.0;
             std::fill(acc.begin(), acc.end(), init);
             for (int64_t i = 0; i < n; ++i) {
               const T* row = xp + (oi * n + i) * inner;
@@ -88,10 +88,15 @@ void CpuBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n, 
                 const double v = double(load(row + c));
                 double& a = acc[size_t(c - c0)];
                 switch (op) {
-                  case ReduceOp::Sum: case ReduceOp::Mean: a += v; break;
+                  case ReduceOp::Sum:
+                  case ReduceOp::Mean: a += v; break;
                   case ReduceOp::SumSquares: a += v * v; break;
-                  case ReduceOp::Max: if (v > a || std::isnan(v)) a = v; break;
-                  case ReduceOp::Min: if (v < a || std::isnan(v)) a = v; break;
+                  case ReduceOp::Max:
+                    if (v > a || std::isnan(v)) a = v;
+                    break;
+                  case ReduceOp::Min:
+                    if (v < a || std::isnan(v)) a = v;
+                    break;
                 }
               }
             }

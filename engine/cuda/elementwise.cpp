@@ -1,11 +1,12 @@
 // Element-wise primitives on CUDA: copy/cast, fill, unary, binary, where.
+#include "kernels/elementwise.h"
+
 #include <cstring>
 
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/launch.h"
 #include "engine/cuda/strided_layout.h"
 #include "kernels/copy.h"
-#include "kernels/elementwise.h"
 
 namespace clipt::cuda {
 
@@ -16,37 +17,88 @@ using kernels::UnaryKind;
 
 // The kernels' op lists mirror the engine's, value for value.
 #define CLIPT_SAME_UNARY(name) static_assert(int(UnaryOp::name) == int(UnaryKind::name))
-CLIPT_SAME_UNARY(Neg); CLIPT_SAME_UNARY(Exp); CLIPT_SAME_UNARY(Log); CLIPT_SAME_UNARY(Sqrt);
-CLIPT_SAME_UNARY(Rsqrt); CLIPT_SAME_UNARY(Abs); CLIPT_SAME_UNARY(Sigmoid); CLIPT_SAME_UNARY(Tanh);
-CLIPT_SAME_UNARY(Relu); CLIPT_SAME_UNARY(Sign); CLIPT_SAME_UNARY(Square); CLIPT_SAME_UNARY(Reciprocal);
-CLIPT_SAME_UNARY(Sin); CLIPT_SAME_UNARY(Cos); CLIPT_SAME_UNARY(Gelu); CLIPT_SAME_UNARY(GeluTanh);
-CLIPT_SAME_UNARY(QuickGelu); CLIPT_SAME_UNARY(AddScalar); CLIPT_SAME_UNARY(MulScalar);
-CLIPT_SAME_UNARY(RSubScalar); CLIPT_SAME_UNARY(RDivScalar); CLIPT_SAME_UNARY(PowScalar); CLIPT_SAME_UNARY(Clamp);
-CLIPT_SAME_UNARY(GtScalar); CLIPT_SAME_UNARY(GeScalar); CLIPT_SAME_UNARY(LtScalar); CLIPT_SAME_UNARY(LeScalar);
-CLIPT_SAME_UNARY(EqScalar); CLIPT_SAME_UNARY(LogicalNot);
+CLIPT_SAME_UNARY(Neg);
+CLIPT_SAME_UNARY(Exp);
+CLIPT_SAME_UNARY(Log);
+CLIPT_SAME_UNARY(Sqrt);
+CLIPT_SAME_UNARY(Rsqrt);
+CLIPT_SAME_UNARY(Abs);
+CLIPT_SAME_UNARY(Sigmoid);
+CLIPT_SAME_UNARY(Tanh);
+CLIPT_SAME_UNARY(Relu);
+CLIPT_SAME_UNARY(Sign);
+CLIPT_SAME_UNARY(Square);
+CLIPT_SAME_UNARY(Reciprocal);
+CLIPT_SAME_UNARY(Sin);
+CLIPT_SAME_UNARY(Cos);
+CLIPT_SAME_UNARY(Gelu);
+CLIPT_SAME_UNARY(GeluTanh);
+CLIPT_SAME_UNARY(QuickGelu);
+CLIPT_SAME_UNARY(AddScalar);
+CLIPT_SAME_UNARY(MulScalar);
+CLIPT_SAME_UNARY(RSubScalar);
+CLIPT_SAME_UNARY(RDivScalar);
+CLIPT_SAME_UNARY(PowScalar);
+CLIPT_SAME_UNARY(Clamp);
+CLIPT_SAME_UNARY(GtScalar);
+CLIPT_SAME_UNARY(GeScalar);
+CLIPT_SAME_UNARY(LtScalar);
+CLIPT_SAME_UNARY(LeScalar);
+CLIPT_SAME_UNARY(EqScalar);
+CLIPT_SAME_UNARY(LogicalNot);
 #undef CLIPT_SAME_UNARY
 #define CLIPT_SAME_BINARY(name) static_assert(int(BinaryOp::name) == int(BinaryKind::name))
-CLIPT_SAME_BINARY(Add); CLIPT_SAME_BINARY(Sub); CLIPT_SAME_BINARY(Mul); CLIPT_SAME_BINARY(Div);
-CLIPT_SAME_BINARY(Pow); CLIPT_SAME_BINARY(Maximum); CLIPT_SAME_BINARY(Minimum); CLIPT_SAME_BINARY(Eq);
-CLIPT_SAME_BINARY(Ne); CLIPT_SAME_BINARY(Lt); CLIPT_SAME_BINARY(Le); CLIPT_SAME_BINARY(Gt); CLIPT_SAME_BINARY(Ge);
-CLIPT_SAME_BINARY(GeluBackward); CLIPT_SAME_BINARY(GeluTanhBackward); CLIPT_SAME_BINARY(QuickGeluBackward);
-CLIPT_SAME_BINARY(SigmoidBackwardFromOutput); CLIPT_SAME_BINARY(TanhBackwardFromOutput);
+CLIPT_SAME_BINARY(Add);
+CLIPT_SAME_BINARY(Sub);
+CLIPT_SAME_BINARY(Mul);
+CLIPT_SAME_BINARY(Div);
+CLIPT_SAME_BINARY(Pow);
+CLIPT_SAME_BINARY(Maximum);
+CLIPT_SAME_BINARY(Minimum);
+CLIPT_SAME_BINARY(Eq);
+CLIPT_SAME_BINARY(Ne);
+CLIPT_SAME_BINARY(Lt);
+CLIPT_SAME_BINARY(Le);
+CLIPT_SAME_BINARY(Gt);
+CLIPT_SAME_BINARY(Ge);
+CLIPT_SAME_BINARY(GeluBackward);
+CLIPT_SAME_BINARY(GeluTanhBackward);
+CLIPT_SAME_BINARY(QuickGeluBackward);
+CLIPT_SAME_BINARY(SigmoidBackwardFromOutput);
+CLIPT_SAME_BINARY(TanhBackwardFromOutput);
 CLIPT_SAME_BINARY(ReluBackward);
 #undef CLIPT_SAME_BINARY
 
 const char* unary_name(UnaryOp op) {
-  static const char* names[] = {"neg", "exp", "log", "sqrt", "rsqrt", "abs", "sigmoid", "tanh", "relu", "sign",
-                                "square", "reciprocal", "sin", "cos", "gelu", "gelu_tanh", "quick_gelu",
-                                "add_scalar", "mul_scalar", "rsub_scalar", "rdiv_scalar", "pow_scalar", "clamp",
-                                "gt_scalar", "ge_scalar", "lt_scalar", "le_scalar", "eq_scalar", "logical_not"};
+  static const char* names[] = {"neg",        "exp",         "log",         "sqrt",       "rsqrt",      "abs",
+                                "sigmoid",    "tanh",        "relu",        "sign",       "square",     "reciprocal",
+                                "sin",        "cos",         "gelu",        "gelu_tanh",  "quick_gelu", "add_scalar",
+                                "mul_scalar", "rsub_scalar", "rdiv_scalar", "pow_scalar", "clamp",      "gt_scalar",
+                                "ge_scalar",  "lt_scalar",   "le_scalar",   "eq_scalar",  "logical_not"};
   const size_t i = size_t(op);
   return i < sizeof(names) / sizeof(names[0]) ? names[i] : "unary";
 }
 
 const char* binary_name(BinaryOp op) {
-  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt", "le",
-                                "gt", "ge", "gelu_backward", "gelu_tanh_backward", "quick_gelu_backward",
-                                "sigmoid_backward", "tanh_backward", "relu_backward"};
+  static const char* names[] = {"add",
+                                "sub",
+                                "mul",
+                                "div",
+                                "pow",
+                                "maximum",
+                                "minimum",
+                                "eq",
+                                "ne",
+                                "lt",
+                                "le",
+                                "gt",
+                                "ge",
+                                "gelu_backward",
+                                "gelu_tanh_backward",
+                                "quick_gelu_backward",
+                                "sigmoid_backward",
+                                "tanh_backward",
+                                "relu_backward"};
   const size_t i = size_t(op);
   return i < sizeof(names) / sizeof(names[0]) ? names[i] : "binary";
 }
@@ -78,13 +130,13 @@ void copy_same_dtype(const Tensor& src, Tensor& dst, const LaunchContext& lc) {
   const CoalescedLayout layout = coalesce(dst.shape(), {&src.strides(), &dst.strides()});
   if (layout.contiguous(0) && layout.contiguous(1)) {
     if (src.data_ptr() != dst.data_ptr())
-      CLIPT_CUDA_CHECK(cudaMemcpyAsync(dst.data_ptr(), src.data_ptr(), dst.nbytes(), cudaMemcpyDeviceToDevice,
-                                       lc.stream));
+      CLIPT_CUDA_CHECK(
+          cudaMemcpyAsync(dst.data_ptr(), src.data_ptr(), dst.nbytes(), cudaMemcpyDeviceToDevice, lc.stream));
     return;
   }
   const auto geo = to_strided<2>(layout, "copy");
-  CLIPT_LAUNCH(lc, kernels::strided_copy(dst.element_size(), src.data_ptr(), dst.data_ptr(), dst.numel(), geo,
-                                         lc.stream));
+  CLIPT_LAUNCH(lc,
+               kernels::strided_copy(dst.element_size(), src.data_ptr(), dst.data_ptr(), dst.numel(), geo, lc.stream));
 }
 
 // Contiguous dst of another dtype ← cast(src), src any strides.
@@ -95,8 +147,8 @@ void cast_into_contiguous(const Tensor& src, Tensor& dst, const LaunchContext& l
                                    nullptr, lc.stream));
   } else {
     const auto geo = to_strided<1>(layout, "copy");
-    CLIPT_LAUNCH(lc, kernels::cast(kd(src.dtype()), kd(dst.dtype()), src.data_ptr(), dst.data_ptr(), dst.numel(),
-                                   &geo, lc.stream));
+    CLIPT_LAUNCH(lc, kernels::cast(kd(src.dtype()), kd(dst.dtype()), src.data_ptr(), dst.data_ptr(), dst.numel(), &geo,
+                                   lc.stream));
   }
 }
 

@@ -35,9 +35,8 @@ void CudaBackend::copy_to_host(const Tensor& src, void* dst) {
 }
 
 void CudaBackend::copy_from_host(const void* src, Tensor& dst) {
-  Tensor host = Tensor::make_view(
-      wrap_storage(const_cast<void*>(src), dst.nbytes(), Device::cpu(), nullptr), dst.shape(),
-      contiguous_strides(dst.shape()), 0, dst.dtype());
+  Tensor host = Tensor::make_view(wrap_storage(const_cast<void*>(src), dst.nbytes(), Device::cpu(), nullptr),
+                                  dst.shape(), contiguous_strides(dst.shape()), 0, dst.dtype());
   require_contiguous(dst, "copy_from_host", "destination");
   cuda_copy_between(host, dst);
 }

@@ -10,8 +10,8 @@
 // scale, f64 in f64. Matmul descriptor, layouts and the heuristic's algorithm are cached per shape,
 // dtype, transposes, strides and pointer alignment — built once, never per call. Each stream gets its own
 // workspace (engine/runtime/context.h).
-#include <cublas_v2.h>
 #include <cublasLt.h>
+#include <cublas_v2.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -84,13 +84,11 @@ uint32_t alignment_of(const void* p, int64_t batch, int64_t stride_elems, size_t
   return uint32_t(v & (~v + 1));
 }
 
-template <typename T>
-void set_desc(cublasLtMatmulDesc_t d, cublasLtMatmulDescAttributes_t attr, const T& value) {
+template <typename T> void set_desc(cublasLtMatmulDesc_t d, cublasLtMatmulDescAttributes_t attr, const T& value) {
   CLIPT_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(d, attr, &value, sizeof(value)));
 }
 
-template <typename T>
-void set_layout(cublasLtMatrixLayout_t l, cublasLtMatrixLayoutAttribute_t attr, const T& value) {
+template <typename T> void set_layout(cublasLtMatrixLayout_t l, cublasLtMatrixLayoutAttribute_t attr, const T& value) {
   CLIPT_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(l, attr, &value, sizeof(value)));
 }
 
@@ -109,7 +107,7 @@ GemmPlan build_plan(const GemmKey& key, cublasLtHandle_t lt) {
   GemmPlan plan;
   const cudaDataType_t type = cuda_type(key.dtype);
   const bool f64 = key.dtype == DType::F64;
-  const cublasComputeType_t compute = f64 ? CUBLAS_COMPUTE_64F
+  const cublasComputeType_t compute = f64                                     ? CUBLAS_COMPUTE_64F
                                       : (key.dtype == DType::F32 && key.tf32) ? CUBLAS_COMPUTE_32F_FAST_TF32
                                                                               : CUBLAS_COMPUTE_32F;
   CLIPT_CUBLAS_CHECK(cublasLtMatmulDescCreate(&plan.desc, compute, f64 ? CUDA_R_64F : CUDA_R_32F));
@@ -121,17 +119,17 @@ GemmPlan build_plan(const GemmKey& key, cublasLtHandle_t lt) {
   }
   // Column-major roles: cuBLASLt's A is our B seen as (trans_b ? k×n : n×k), its B is our A seen as
   // (trans_a ? m×k : k×m), and C/D is n×m.
-  plan.lt_a = make_layout(type, key.trans_b ? key.k : key.n, key.trans_b ? key.n : key.k, key.ldb, key.batch,
-                          key.stride_b);
-  plan.lt_b = make_layout(type, key.trans_a ? key.m : key.k, key.trans_a ? key.k : key.m, key.lda, key.batch,
-                          key.stride_a);
+  plan.lt_a =
+      make_layout(type, key.trans_b ? key.k : key.n, key.trans_b ? key.n : key.k, key.ldb, key.batch, key.stride_b);
+  plan.lt_b =
+      make_layout(type, key.trans_a ? key.m : key.k, key.trans_a ? key.k : key.m, key.lda, key.batch, key.stride_a);
   plan.lt_c = make_layout(type, key.n, key.m, key.ldc, key.batch, key.stride_c);
 
   cublasLtMatmulPreference_t pref = nullptr;
   CLIPT_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   const uint64_t ws = kGemmWorkspaceBytes;
-  CLIPT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws,
-                                                          sizeof(ws)));
+  CLIPT_CUBLAS_CHECK(
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof(ws)));
   const uint32_t aligns[4] = {key.align_b, key.align_a, key.align_c, key.align_c};
   const cublasLtMatmulPreferenceAttributes_t attrs[4] = {
       CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
@@ -169,8 +167,8 @@ void dgemm_fallback(const GemmArgs& g, const LaunchContext& lc) {
   CLIPT_CUBLAS_CHECK(cublasDgemmStridedBatched(
       h, g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(g.n), int(g.m), int(g.k),
       &alpha, static_cast<const double*>(g.b->data_ptr()), int(g.ldb), g.stride_b,
-      static_cast<const double*>(g.a->data_ptr()), int(g.lda), g.stride_a, &beta,
-      static_cast<double*>(g.c->data_ptr()), int(g.ldc), g.stride_c, int(g.batch)));
+      static_cast<const double*>(g.a->data_ptr()), int(g.lda), g.stride_a, &beta, static_cast<double*>(g.c->data_ptr()),
+      int(g.ldc), g.stride_c, int(g.batch)));
 }
 
 // C[b, i, :] += bias for a contiguous C (when the epilogue cannot be used).
@@ -279,11 +277,10 @@ void CudaBackend::gemm(const GemmArgs& g) {
       const float alpha_f = g.alpha, beta_f = g.beta;
       const double alpha_d = g.alpha, beta_d = g.beta;
       const bool f64 = dt == DType::F64;
-      CLIPT_CUBLAS_CHECK(cublasLtMatmul(ctx.lt, plan.desc, f64 ? static_cast<const void*>(&alpha_d) : &alpha_f,
-                                        g.b->data_ptr(), plan.lt_a, g.a->data_ptr(), plan.lt_b,
-                                        f64 ? static_cast<const void*>(&beta_d) : &beta_f, g.c->data_ptr(), plan.lt_c,
-                                        g.c->data_ptr(), plan.lt_c, &plan.algo, workspace, kGemmWorkspaceBytes,
-                                        lc.stream));
+      CLIPT_CUBLAS_CHECK(cublasLtMatmul(
+          ctx.lt, plan.desc, f64 ? static_cast<const void*>(&alpha_d) : &alpha_f, g.b->data_ptr(), plan.lt_a,
+          g.a->data_ptr(), plan.lt_b, f64 ? static_cast<const void*>(&beta_d) : &beta_f, g.c->data_ptr(), plan.lt_c,
+          g.c->data_ptr(), plan.lt_c, &plan.algo, workspace, kGemmWorkspaceBytes, lc.stream));
       done = true;
     }
   }

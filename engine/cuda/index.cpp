@@ -1,9 +1,10 @@
 // Index primitives on CUDA. Out-of-range indices are detected inside the kernels and raised at the next
 // synchronising point (see engine/runtime/device_errors.h); the CPU backend raises immediately.
+#include "kernels/index.h"
+
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/launch.h"
 #include "engine/runtime/device_errors.h"
-#include "kernels/index.h"
 
 namespace clipt::cuda {
 
@@ -19,8 +20,8 @@ void check_index(const Tensor& index, const LaunchContext& lc, const char* op) {
 kernels::GatherGeometry gather_geometry(const Tensor& target, int64_t dim, const Tensor& index, const char* op) {
   CLIPT_CHECK(index.dim() == target.dim(), "{}: index {} and tensor {} differ in rank", op, describe(index),
               describe(target));
-  CLIPT_CHECK(target.dim() >= 1 && target.dim() <= kernels::kMaxDims,
-              "{}: CUDA supports 1 to {} dims, got {}", op, kernels::kMaxDims, describe(target));
+  CLIPT_CHECK(target.dim() >= 1 && target.dim() <= kernels::kMaxDims, "{}: CUDA supports 1 to {} dims, got {}", op,
+              kernels::kMaxDims, describe(target));
   CLIPT_CHECK(dim >= 0 && dim < target.dim(), "{}: dim {} out of range for {}", op, dim, describe(target));
   kernels::GatherGeometry g;
   g.ndim = int32_t(target.dim());
@@ -50,9 +51,9 @@ void CudaBackend::index_select(const Tensor& x, const Tensor& index, int64_t out
               "index_select: geometry [{}, {}, {}] with {} indices does not match input {} and output {}", outer, n,
               inner, m, describe(x), describe(out));
   if (out.numel() == 0) return;
-  CLIPT_LAUNCH(lc, kernels::index_select(x.element_size(), x.data_ptr(), static_cast<const int64_t*>(index.data_ptr()),
-                                         out.data_ptr(), outer, n, inner, m, error_record_for_launch(lc.device),
-                                         lc.stream));
+  CLIPT_LAUNCH(
+      lc, kernels::index_select(x.element_size(), x.data_ptr(), static_cast<const int64_t*>(index.data_ptr()),
+                                out.data_ptr(), outer, n, inner, m, error_record_for_launch(lc.device), lc.stream));
 }
 
 void CudaBackend::index_add(Tensor& out, const Tensor& index, int64_t outer, int64_t n, int64_t inner,
@@ -67,9 +68,9 @@ void CudaBackend::index_add(Tensor& out, const Tensor& index, int64_t outer, int
               "index_add: geometry [{}, {}, {}] with {} indices does not match output {} and source {}", outer, n,
               inner, m, describe(out), describe(src));
   if (src.numel() == 0) return;
-  CLIPT_LAUNCH(lc, kernels::index_add(kd(out.dtype()), out.data_ptr(), static_cast<const int64_t*>(index.data_ptr()),
-                                      src.data_ptr(), outer, n, inner, m, error_record_for_launch(lc.device),
-                                      lc.stream));
+  CLIPT_LAUNCH(lc,
+               kernels::index_add(kd(out.dtype()), out.data_ptr(), static_cast<const int64_t*>(index.data_ptr()),
+                                  src.data_ptr(), outer, n, inner, m, error_record_for_launch(lc.device), lc.stream));
 }
 
 void CudaBackend::gather(const Tensor& x, int64_t dim, const Tensor& index, Tensor& out) {
@@ -97,8 +98,7 @@ void CudaBackend::scatter_add(Tensor& out, int64_t dim, const Tensor& index, con
   if (src.numel() == 0) return;
   const kernels::GatherGeometry g = gather_geometry(out, dim, index, "scatter_add");
   CLIPT_LAUNCH(lc, kernels::scatter_add(kd(out.dtype()), out.data_ptr(), static_cast<const int64_t*>(index.data_ptr()),
-                                        src.data_ptr(), src.numel(), g, error_record_for_launch(lc.device),
-                                        lc.stream));
+                                        src.data_ptr(), src.numel(), g, error_record_for_launch(lc.device), lc.stream));
 }
 
 }  // namespace clipt::cuda

@@ -20,8 +20,7 @@ int cuda_index(const Tensor& t) {
 }
 }  // namespace
 
-LaunchContext::LaunchContext(const Tensor& t)
-    : device(cuda_index(t)), guard(device), stream(current_stream(device)) {}
+LaunchContext::LaunchContext(const Tensor& t) : device(cuda_index(t)), guard(device), stream(current_stream(device)) {}
 
 void after_launch(cudaError_t status, const LaunchContext& lc, const char* launcher, const char* file, int line) {
   if (status != cudaSuccess) throw_cuda_error(status, launcher, file, line);

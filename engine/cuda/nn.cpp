@@ -19,8 +19,8 @@ DType stats_dtype(DType x) { return x == DType::F64 ? DType::F64 : DType::F32; }
 
 void check_stats(const Tensor& t, DType x, int64_t rows, const char* op, const char* name) {
   CLIPT_CHECK(t.defined() && t.dtype() == stats_dtype(x) && t.numel() == rows && t.is_contiguous(),
-              "{}: {} must be a contiguous {}[{}] tensor for {} input, got {}", op, name,
-              dtype_name(stats_dtype(x)), rows, dtype_name(x), describe(t));
+              "{}: {} must be a contiguous {}[{}] tensor for {} input, got {}", op, name, dtype_name(stats_dtype(x)),
+              rows, dtype_name(x), describe(t));
 }
 
 }  // namespace
@@ -37,8 +37,8 @@ void CudaBackend::softmax(const Tensor& x, Tensor& out, bool log, double scale, 
   if (x.numel() == 0) return;
   const int64_t n = x.size(-1), rows = x.numel() / n;
   const int64_t q = x.dim() >= 2 ? x.size(-2) : 1;
-  CLIPT_LAUNCH(lc, kernels::softmax_forward(kd(x.dtype()), x.data_ptr(), out.data_ptr(), rows, n, q, scale, causal,
-                                            log, lc.stream));
+  CLIPT_LAUNCH(lc, kernels::softmax_forward(kd(x.dtype()), x.data_ptr(), out.data_ptr(), rows, n, q, scale, causal, log,
+                                            lc.stream));
 }
 
 void CudaBackend::softmax_backward(const Tensor& dy, const Tensor& y, Tensor& dx, bool log, double scale) {
@@ -48,8 +48,7 @@ void CudaBackend::softmax_backward(const Tensor& dy, const Tensor& y, Tensor& dx
   require_cuda(dx, lc, op, "input gradient");
   for (const Tensor* t : {&dy, &y, static_cast<const Tensor*>(&dx)}) require_contiguous(*t, op, "operand");
   check_floating(y, op);
-  CLIPT_CHECK(dy.dtype() == y.dtype() && dx.dtype() == y.dtype() && dy.numel() == y.numel() &&
-                  dx.numel() == y.numel(),
+  CLIPT_CHECK(dy.dtype() == y.dtype() && dx.dtype() == y.dtype() && dy.numel() == y.numel() && dx.numel() == y.numel(),
               "{}: gradient {} and output {} do not match the saved output {}", op, describe(dy), describe(dx),
               describe(y));
   if (y.numel() == 0) return;
@@ -142,8 +141,8 @@ void CudaBackend::cross_entropy(const Tensor& logits, const Tensor& labels, doub
   if (n == 0) return;
   CLIPT_LAUNCH(lc, kernels::cross_entropy_forward(kd(logits.dtype()), logits.data_ptr(),
                                                   static_cast<const int64_t*>(labels.data_ptr()), loss.data_ptr(),
-                                                  lse.data_ptr(), n, c, smoothing,
-                                                  error_record_for_launch(lc.device), lc.stream));
+                                                  lse.data_ptr(), n, c, smoothing, error_record_for_launch(lc.device),
+                                                  lc.stream));
 }
 
 void CudaBackend::cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& lse,
@@ -162,10 +161,9 @@ void CudaBackend::cross_entropy_backward(const Tensor& logits, const Tensor& lab
               "cross_entropy_backward: labels {} and gradient {} for logits {}", describe(labels), describe(dlogits),
               describe(logits));
   if (n == 0) return;
-  CLIPT_LAUNCH(lc, kernels::cross_entropy_backward(kd(logits.dtype()), logits.data_ptr(),
-                                                   static_cast<const int64_t*>(labels.data_ptr()), lse.data_ptr(),
-                                                   grad_loss.data_ptr(), dlogits.data_ptr(), n, c, smoothing,
-                                                   lc.stream));
+  CLIPT_LAUNCH(lc, kernels::cross_entropy_backward(
+                       kd(logits.dtype()), logits.data_ptr(), static_cast<const int64_t*>(labels.data_ptr()),
+                       lse.data_ptr(), grad_loss.data_ptr(), dlogits.data_ptr(), n, c, smoothing, lc.stream));
 }
 
 }  // namespace clipt::cuda

@@ -1,7 +1,8 @@
 // Reductions, arg-reductions and top-k on CUDA (deterministic kernels in kernels/reduce.cu, topk.cu).
+#include "kernels/reduce.h"
+
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/launch.h"
-#include "kernels/reduce.h"
 
 namespace clipt::cuda {
 

@@ -35,8 +35,7 @@ CoalescedLayout coalesce(const Shape& shape, const std::vector<const Shape*>& st
   return out;
 }
 
-template <int N>
-kernels::Strided<N> to_strided(const CoalescedLayout& layout, const char* op) {
+template <int N> kernels::Strided<N> to_strided(const CoalescedLayout& layout, const char* op) {
   CLIPT_CHECK(layout.strides.size() == size_t(N), "{}: internal error: {} operand layouts for {} operands", op,
               layout.strides.size(), N);
   const size_t nd = layout.sizes.size();

@@ -11,8 +11,8 @@
 namespace clipt::cuda {
 
 struct CoalescedLayout {
-  Shape sizes;                       // at least one dim
-  std::vector<Shape> strides;        // one per operand, same length as sizes
+  Shape sizes;                 // at least one dim
+  std::vector<Shape> strides;  // one per operand, same length as sizes
   bool contiguous(size_t operand) const { return sizes.size() == 1 && strides[operand][0] == 1; }
 };
 
@@ -20,7 +20,6 @@ struct CoalescedLayout {
 CoalescedLayout coalesce(const Shape& shape, const std::vector<const Shape*>& strides);
 
 // The descriptor for the kernels; throws clipt::Error naming `op` when more than kMaxDims dims remain.
-template <int N>
-kernels::Strided<N> to_strided(const CoalescedLayout& layout, const char* op);
+template <int N> kernels::Strided<N> to_strided(const CoalescedLayout& layout, const char* op);
 
 }  // namespace clipt::cuda

@@ -14,7 +14,8 @@ TransformConfig transform_config_from(const Config& config) {
     t.height = int(size[0]);
     t.width = int(size[1]);
   }
-  if (config.has("INPUT.INTERPOLATION")) t.interpolation = parse_interpolation(config.get_string("INPUT.INTERPOLATION"));
+  if (config.has("INPUT.INTERPOLATION"))
+    t.interpolation = parse_interpolation(config.get_string("INPUT.INTERPOLATION"));
   for (const auto& [key, target] : {std::pair{"INPUT.PIXEL_MEAN", &t.mean}, std::pair{"INPUT.PIXEL_STD", &t.std}}) {
     if (!config.has(key)) continue;
     const auto values = config.get_list_float(key);

@@ -15,16 +15,16 @@
 namespace clipt::data {
 
 struct Sample {
-  std::string path;       // absolute (or root-relative as given) path of the image file
+  std::string path;  // absolute (or root-relative as given) path of the image file
   int64_t label = 0;
   std::string classname;  // as CoOp stores it (underscores kept; prompts replace them by spaces)
   int64_t domain = 0;     // 0 unless a domain-generalisation reader sets it
 };
 
 struct DatasetSplits {
-  std::string name;                    // registry name, e.g. "oxford_pets"
-  std::filesystem::path dataset_dir;   // e.g. <root>/oxford_pets; the few-shot cache lives under it
-  std::filesystem::path image_dir;     // split-file paths are relative to this folder
+  std::string name;                   // registry name, e.g. "oxford_pets"
+  std::filesystem::path dataset_dir;  // e.g. <root>/oxford_pets; the few-shot cache lives under it
+  std::filesystem::path image_dir;    // split-file paths are relative to this folder
   std::vector<Sample> train, val, test;
   // ImageNet (and the generic readers without a val folder) evaluate on test and use it as val too;
   // the few-shot protocol then samples train only.

@@ -9,13 +9,13 @@
 // file without an end-of-image marker is refused before decoding (so a region decode that stops above
 // the cut fails as well). Region decoding skips rows above the region, crops columns (widened by one
 // iMCU so fancy upsampling sees the same neighbours) and stops after the region's last row.
+#include <jerror.h>
+#include <jpeglib.h>
+
 #include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
-
-#include <jpeglib.h>
-#include <jerror.h>
 
 #include "engine/core/error.h"
 #include "engine/data/image.h"
@@ -36,7 +36,7 @@ void on_error_exit(j_common_ptr cinfo) {
 }
 
 void on_emit_message(j_common_ptr cinfo, int level) {
-  if (level >= 0) return;  // trace messages
+  if (level >= 0) return;                                           // trace messages
   if (cinfo->err->msg_code == JWRN_JPEG_EOF) on_error_exit(cinfo);  // truncated file
   // Other warnings (e.g. extraneous bytes before a marker) are tolerated, as PIL tolerates them.
   cinfo->err->num_warnings++;
@@ -81,9 +81,9 @@ struct ScanPlan {
   JDIMENSION crop_x = 0, crop_width = 0;  // in/out: libjpeg widens the crop to iMCU boundaries
   bool crop_columns = false;
   JDIMENSION first_row = 0, end_row = 0;
-  uint8_t* out = nullptr;        // RGB rows of the region, `out_stride` bytes apart
+  uint8_t* out = nullptr;  // RGB rows of the region, `out_stride` bytes apart
   size_t out_stride = 0;
-  uint8_t* cmyk_row = nullptr;   // scratch row for CMYK output (4 bytes per pixel), else null
+  uint8_t* cmyk_row = nullptr;  // scratch row for CMYK output (4 bytes per pixel), else null
 };
 
 void cmyk_to_rgb_row(const uint8_t* in, uint8_t* out, JDIMENSION width);
@@ -162,18 +162,17 @@ DecodedImage decode_jpeg(const uint8_t* data, size_t size, const std::string& na
   if (!read_header(&d, data, size)) raise(d, name);
   const size_t scan_start = size - d.cinfo.src->bytes_in_buffer;
   CLIPT_CHECK(has_end_marker(data, size, scan_start),
-              "cannot decode JPEG image {}: the file is truncated (no end-of-image marker after the scan data)",
-              name);
+              "cannot decode JPEG image {}: the file is truncated (no end-of-image marker after the scan data)", name);
   if (!compute_output_size(&d, denom)) raise(d, name);
   const int full_w = int(d.cinfo.output_width), full_h = int(d.cinfo.output_height);
 
   PixelRect region{0, 0, full_w, full_h};
   if (request.has_region) {
     const PixelRect& r = request.region;
-    CLIPT_CHECK(r.width > 0 && r.height > 0 && r.x >= 0 && r.y >= 0 && r.x + r.width <= full_w &&
-                    r.y + r.height <= full_h,
-                "decode {}: region x={} y={} {}x{} lies outside the {}x{} image", name, r.x, r.y, r.width,
-                r.height, full_w, full_h);
+    CLIPT_CHECK(
+        r.width > 0 && r.height > 0 && r.x >= 0 && r.y >= 0 && r.x + r.width <= full_w && r.y + r.height <= full_h,
+        "decode {}: region x={} y={} {}x{} lies outside the {}x{} image", name, r.x, r.y, r.width, r.height, full_w,
+        full_h);
     region = r;
   }
   ScanPlan plan;

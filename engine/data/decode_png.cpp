@@ -5,10 +5,10 @@
 // clipt::Error naming the file. Conversions mirror PIL's open + convert("RGB") (see image.h):
 // palette → RGB, low bit depths scaled to 8 bits, alpha and tRNS dropped, 16-bit samples keep their
 // high byte — except 16-bit grayscale, which PIL opens as 32-bit integers and clips to 255.
+#include <png.h>
+
 #include <csetjmp>
 #include <cstring>
-
-#include <png.h>
 
 #include "engine/core/error.h"
 #include "engine/data/image.h"
@@ -96,8 +96,8 @@ HeaderInfo png_header(const uint8_t* data, size_t size, const std::string& name)
     return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
   };
   const uint32_t w = be32(data + 16), h = be32(data + 20);
-  CLIPT_CHECK(w > 0 && h > 0 && w < (1u << 24) && h < (1u << 24), "cannot decode PNG image {}: bad size {}x{}",
-              name, w, h);
+  CLIPT_CHECK(w > 0 && h > 0 && w < (1u << 24) && h < (1u << 24), "cannot decode PNG image {}: bad size {}x{}", name, w,
+              h);
   return {int(w), int(h)};
 }
 

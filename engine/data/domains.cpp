@@ -1,11 +1,11 @@
 #include "engine/data/domains.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
-#include <set>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "engine/core/error.h"
 #include "engine/data/fewshot_cache.h"
@@ -64,10 +64,10 @@ DomainSelectionCache read_cache(const fs::path& file, const DatasetSplits& split
   }
 }
 
-void write_cache(const fs::path& file, const DatasetSplits& splits, const std::string& domain, int shots,
-                 uint64_t seed, const DomainSelectionCache& c, bool with_val, const fewshot_cache::Warn& warn) {
-  json root = {{"format", kFormat}, {"version", kVersion}, {"dataset", splits.name}, {"domain", domain},
-               {"shots", shots},    {"seed", seed}};
+void write_cache(const fs::path& file, const DatasetSplits& splits, const std::string& domain, int shots, uint64_t seed,
+                 const DomainSelectionCache& c, bool with_val, const fewshot_cache::Warn& warn) {
+  json root = {{"format", kFormat}, {"version", kVersion}, {"dataset", splits.name},
+               {"domain", domain},  {"shots", shots},      {"seed", seed}};
   root["train"] = fewshot_cache::samples_to_json(c.train, splits.image_dir);
   if (with_val) root["val"] = fewshot_cache::samples_to_json(c.val, splits.image_dir);
   fewshot_cache::write(file, root, warn);
@@ -100,9 +100,8 @@ DomainSelection leave_one_domain_out(const std::vector<std::string>& domains, co
 }
 
 bool selects_target_by_id(std::string_view dataset) {
-  static const std::set<std::string, std::less<>> by_id = {"pacs_fs",      "vlcs_fs",     "office_home_fs",
-                                                           "domainnet_fs", "PACSFS",      "VLCSFS",
-                                                           "OfficeHomeFS", "DomainNetFS"};
+  static const std::set<std::string, std::less<>> by_id = {"pacs_fs", "vlcs_fs", "office_home_fs", "domainnet_fs",
+                                                           "PACSFS",  "VLCSFS",  "OfficeHomeFS",   "DomainNetFS"};
   return by_id.count(dataset) == 1;
 }
 

@@ -1,12 +1,12 @@
 #include "engine/data/fewshot.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <unordered_map>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "engine/core/error.h"
 #include "engine/data/fewshot_cache.h"
@@ -29,8 +29,7 @@ CachedSelection read_cache_checked(const fs::path& file, const DatasetSplits& sp
                                    bool with_val);
 
 // Any JSON type error inside the cache (a string where a number belongs...) is reported as corruption.
-CachedSelection read_cache(const fs::path& file, const DatasetSplits& splits, int shots, uint64_t seed,
-                           bool with_val) {
+CachedSelection read_cache(const fs::path& file, const DatasetSplits& splits, int shots, uint64_t seed, bool with_val) {
   try {
     return read_cache_checked(file, splits, shots, seed, with_val);
   } catch (const json::exception& e) {
@@ -51,8 +50,9 @@ CachedSelection read_cache_checked(const fs::path& file, const DatasetSplits& sp
   CLIPT_CHECK(root.is_object() && root.value("format", "") == kFormat,
               "few-shot cache {} is corrupt (no \"format\": \"{}\" header); delete it to resample", file.string(),
               kFormat);
-  CLIPT_CHECK(root.value("version", 0) == kVersion, "few-shot cache {} has version {}, expected {}; delete it to resample",
-              file.string(), root.value("version", 0), kVersion);
+  CLIPT_CHECK(root.value("version", 0) == kVersion,
+              "few-shot cache {} has version {}, expected {}; delete it to resample", file.string(),
+              root.value("version", 0), kVersion);
   const json shots_field = root.value("shots", json());
   const json seed_field = root.value("seed", json());
   CLIPT_CHECK(shots_field.is_number_integer() && seed_field.is_number_unsigned(),

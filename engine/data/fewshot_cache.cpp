@@ -1,9 +1,9 @@
 #include "engine/data/fewshot_cache.h"
 
+#include <fmt/format.h>
+
 #include <set>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"

@@ -1,10 +1,10 @@
 #include "engine/data/loader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "engine/core/error.h"
 #include "engine/data/sample_rng.h"
@@ -23,10 +23,10 @@ struct DataLoader::Job {
   int64_t* labels = nullptr;
   int64_t* domains = nullptr;
   std::vector<char> ok;
-  int64_t next_slot = 0;   // slots [0, next_slot) have been handed out
-  int64_t in_flight = 0;   // handed out and not finished
-  bool done = false;       // every handed-out slot finished and none remain (or an error stopped it)
-  std::string error;  // first failure, names the image
+  int64_t next_slot = 0;  // slots [0, next_slot) have been handed out
+  int64_t in_flight = 0;  // handed out and not finished
+  bool done = false;      // every handed-out slot finished and none remain (or an error stopped it)
+  std::string error;      // first failure, names the image
 };
 
 BatchAllocator default_batch_allocator() {
@@ -160,8 +160,8 @@ void DataLoader::run_slot(const std::shared_ptr<Job>& job, int64_t slot) {
   const Sample& s = *job->samples[size_t(slot)];
   std::string error;
   try {
-    Generator rng = sample_generator(options_.seed, uint64_t(job->epoch), uint64_t(job->rng_index[size_t(slot)]),
-                                     job->stream_id);
+    Generator rng =
+        sample_generator(options_.seed, uint64_t(job->epoch), uint64_t(job->rng_index[size_t(slot)]), job->stream_id);
     const EncodedImage encoded = EncodedImage::read(s.path);
     transform_.apply(encoded, rng, job->images + size_t(slot) * transform_.image_floats());
     job->labels[slot] = s.label;

@@ -36,13 +36,13 @@
 namespace clipt::data {
 
 struct Batch {
-  Tensor images;                   // f32 [B, 3, H, W]
-  Tensor labels;                   // i64 [B]
-  Tensor domains;                  // i64 [B]
-  std::vector<int64_t> indices;    // positions in the loader's sample list (or in the list given to load_samples)
+  Tensor images;                 // f32 [B, 3, H, W]
+  Tensor labels;                 // i64 [B]
+  Tensor domains;                // i64 [B]
+  std::vector<int64_t> indices;  // positions in the loader's sample list (or in the list given to load_samples)
   std::vector<std::string> paths;
   int64_t epoch = 0;
-  int64_t batch_index = -1;        // position within the epoch; −1 for load_samples
+  int64_t batch_index = -1;  // position within the epoch; −1 for load_samples
   int64_t size() const { return int64_t(indices.size()); }
 };
 
@@ -52,15 +52,15 @@ BatchAllocator default_batch_allocator();
 
 struct LoaderOptions {
   int64_t batch_size = 32;
-  bool shuffle = false;        // RandomSampler (training) or SequentialSampler (evaluation)
-  bool drop_last = false;      // only when the data hold at least one full batch
-  int num_workers = 4;         // 0: load in the calling thread
-  int prefetch_batches = 4;    // batches allocated ahead of the consumer (≥ 1)
-  uint64_t seed = 0;           // cfg.SEED
+  bool shuffle = false;      // RandomSampler (training) or SequentialSampler (evaluation)
+  bool drop_last = false;    // only when the data hold at least one full batch
+  int num_workers = 4;       // 0: load in the calling thread
+  int prefetch_batches = 4;  // batches allocated ahead of the consumer (≥ 1)
+  uint64_t seed = 0;         // cfg.SEED
   bool skip_bad_images = false;
   const std::atomic<bool>* stop_flag = nullptr;  // e.g. set by a SIGINT handler; never written by the loader
-  BatchAllocator allocator;                       // default: plain host memory
-  std::function<void(const std::string&)> warn;   // default: a line on stderr
+  BatchAllocator allocator;                      // default: plain host memory
+  std::function<void(const std::string&)> warn;  // default: a line on stderr
 };
 
 class DataLoader {
@@ -115,8 +115,8 @@ class DataLoader {
   std::atomic<int64_t> skipped_{0};
 
   mutable std::mutex mutex_;
-  std::condition_variable work_cv_;  // workers wait for slots
-  std::condition_variable done_cv_;  // consumers wait for jobs
+  std::condition_variable work_cv_;          // workers wait for slots
+  std::condition_variable done_cv_;          // consumers wait for jobs
   std::deque<std::shared_ptr<Job>> window_;  // batches of the current epoch, in order
   std::deque<std::shared_ptr<Job>> extras_;  // on-demand loads, served first
   int64_t epoch_ = -1;

@@ -63,8 +63,8 @@ detail::AxisTaps precompute_taps(int in_size, double box0, double box1, int out_
     for (int x = 0; x < xmax; ++x) {
       double w = k[size_t(x)];
       if (ww != 0.0) w /= ww;
-      out[x] = w < 0 ? int32_t(-0.5 + w * (1 << detail::kPrecisionBits))
-                     : int32_t(0.5 + w * (1 << detail::kPrecisionBits));
+      out[x] =
+          w < 0 ? int32_t(-0.5 + w * (1 << detail::kPrecisionBits)) : int32_t(0.5 + w * (1 << detail::kPrecisionBits));
     }
     taps.first[size_t(i)] = xmin;
     taps.count[size_t(i)] = std::max(xmax, 0);
@@ -107,10 +107,10 @@ Image resample(const ImageView& src, int out_width, int out_height, Interpolatio
   CLIPT_CHECK(out_width > 0 && out_height > 0, "resample: output size must be positive, got {}x{}", out_width,
               out_height);
   if (box.x1 < 0) box = ResampleBox{0, 0, double(src.width), double(src.height)};
-  CLIPT_CHECK(box.x0 >= 0 && box.y0 >= 0 && box.x1 <= src.width && box.y1 <= src.height && box.x0 < box.x1 &&
-                  box.y0 < box.y1,
-              "resample: box ({}, {}, {}, {}) must lie inside the {}x{} source and be non-empty", box.x0, box.y0,
-              box.x1, box.y1, src.width, src.height);
+  CLIPT_CHECK(
+      box.x0 >= 0 && box.y0 >= 0 && box.x1 <= src.width && box.y1 <= src.height && box.x0 < box.x1 && box.y0 < box.y1,
+      "resample: box ({}, {}, {}, {}) must lie inside the {}x{} source and be non-empty", box.x0, box.y0, box.x1,
+      box.y1, src.width, src.height);
   if (window.width < 0) window = OutputWindow{0, 0, out_width, out_height};
   CLIPT_CHECK(window.x >= 0 && window.y >= 0 && window.width > 0 && window.height > 0 &&
                   window.x + window.width <= out_width && window.y + window.height <= out_height,

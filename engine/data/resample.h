@@ -52,8 +52,8 @@ struct OutputWindow {
 };
 
 // Resamples `src` (restricted to `box`) to out_width × out_height and returns the window of it.
-Image resample(const ImageView& src, int out_width, int out_height, Interpolation interpolation,
-               ResampleBox box = {}, OutputWindow window = {});
+Image resample(const ImageView& src, int out_width, int out_height, Interpolation interpolation, ResampleBox box = {},
+               OutputWindow window = {});
 
 namespace detail {
 // Selects the vectorised inner loops when the CPU supports them (default) or the portable scalar ones;

@@ -11,10 +11,10 @@ namespace clipt::data {
 // Stream kinds: separate keys so that, e.g., the shuffle of epoch 3 never shares draws with the
 // augmentation of epoch 3.
 enum class RngStream : uint64_t {
-  Augment = 1,   // per-sample crop / flip decisions of the main epoch stream
-  Shuffle = 2,   // the sampler's permutation
-  FewShot = 3,   // k-shot selection
-  Extra = 16,    // on-demand loads (DPC negatives): Extra + caller's stream id
+  Augment = 1,  // per-sample crop / flip decisions of the main epoch stream
+  Shuffle = 2,  // the sampler's permutation
+  FewShot = 3,  // k-shot selection
+  Extra = 16,   // on-demand loads (DPC negatives): Extra + caller's stream id
 };
 
 inline uint64_t splitmix64(uint64_t x) {

@@ -8,13 +8,20 @@ namespace {
 // Registry name → Dassl name, for lookups by either.
 const std::map<std::string, std::string, std::less<>>& dassl_names() {
   static const std::map<std::string, std::string, std::less<>> m{
-      {"caltech101", "Caltech101"},       {"oxford_pets", "OxfordPets"},
-      {"stanford_cars", "StanfordCars"},  {"oxford_flowers", "OxfordFlowers"},
-      {"food101", "Food101"},             {"fgvc_aircraft", "FGVCAircraft"},
-      {"sun397", "SUN397"},               {"dtd", "DescribableTextures"},
-      {"eurosat", "EuroSAT"},             {"ucf101", "UCF101"},
-      {"imagenet", "ImageNet"},           {"imagenetv2", "ImageNetV2"},
-      {"imagenet_sketch", "ImageNetSketch"}, {"imagenet_a", "ImageNetA"},
+      {"caltech101", "Caltech101"},
+      {"oxford_pets", "OxfordPets"},
+      {"stanford_cars", "StanfordCars"},
+      {"oxford_flowers", "OxfordFlowers"},
+      {"food101", "Food101"},
+      {"fgvc_aircraft", "FGVCAircraft"},
+      {"sun397", "SUN397"},
+      {"dtd", "DescribableTextures"},
+      {"eurosat", "EuroSAT"},
+      {"ucf101", "UCF101"},
+      {"imagenet", "ImageNet"},
+      {"imagenetv2", "ImageNetV2"},
+      {"imagenet_sketch", "ImageNetSketch"},
+      {"imagenet_a", "ImageNetA"},
       {"imagenet_r", "ImageNetR"},
   };
   return m;
@@ -66,16 +73,21 @@ bool has_coop_template(std::string_view dataset) { return coop_table().count(das
 
 const std::vector<std::string>& imagenet_select_templates() {
   static const std::vector<std::string> t{
-      "itap of a {}.",           "a bad photo of the {}.", "a origami {}.",         "a photo of the large {}.",
-      "a {} in a video game.",   "art of the {}.",         "a photo of the small {}.",
+      "itap of a {}.",
+      "a bad photo of the {}.",
+      "a origami {}.",
+      "a photo of the large {}.",
+      "a {} in a video game.",
+      "art of the {}.",
+      "a photo of the small {}.",
   };
   return t;
 }
 
 const std::vector<std::string>& metaprompt_templates(std::string_view dataset) {
   static const std::vector<std::string> imagenet{
-      "itap of a {}",          "a bad photo of the {}", "a origami {}",           "a photo of the large {}",
-      "a {} in a video game",  "art of the {}",         "a photo of the small {}", "a photo of a {}",
+      "itap of a {}",  "a bad photo of the {}",   "a origami {}",    "a photo of the large {}", "a {} in a video game",
+      "art of the {}", "a photo of the small {}", "a photo of a {}",
   };
   static const std::map<std::string, std::vector<std::string>, std::less<>> single{
       {"Caltech101", {"a photo of a {}"}},

@@ -205,7 +205,8 @@ Image resample_box(const EncodedImage& encoded, double x0, double y0, double x1,
   int d = 1;
   if (allow_dct) d = choose_dct_scale(int(y1 - y0), int(x1 - x0), out_h, out_w);
   const int scaled_w = (encoded.width() + d - 1) / d, scaled_h = (encoded.height() + d - 1) / d;
-  const double sx0 = x0 / d, sy0 = y0 / d, sx1 = std::min(x1 / d, double(scaled_w)), sy1 = std::min(y1 / d, double(scaled_h));
+  const double sx0 = x0 / d, sy0 = y0 / d, sx1 = std::min(x1 / d, double(scaled_w)),
+               sy1 = std::min(y1 / d, double(scaled_h));
   DecodeRequest request;
   request.scale_denom = d;
   request.has_region = true;
@@ -229,7 +230,8 @@ Image ImageTransform::train_pixels(const EncodedImage& encoded, Generator& rng, 
     RandomResizedCropParams params;
     params.scale_min = config_.rrc_scale_min;
     params.scale_max = config_.rrc_scale_max;
-    const CropBox box = random_resized_crop_box(encoded.height(), encoded.width(), params, [&] { return rng.uniform(); });
+    const CropBox box =
+        random_resized_crop_box(encoded.height(), encoded.width(), params, [&] { return rng.uniform(); });
     out = resample_box(encoded, box.left, box.top, box.left + box.width, box.top + box.height, H, W,
                        config_.interpolation, config_.dct_scaling_train);
   } else {

@@ -30,8 +30,7 @@ class AtomicWriter {
   void write(const void* data, size_t nbytes);
   void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
   // Stream-like use: `writer << json.dump(2) << '\n';` (anything std::ostream can print).
-  template <typename T>
-  AtomicWriter& operator<<(const T& value) {
+  template <typename T> AtomicWriter& operator<<(const T& value) {
     stream() << value;
     return *this;
   }

@@ -21,9 +21,7 @@ Checkpoint Checkpoint::open(const std::filesystem::path& path) {
   ckpt.path_ = path;
   try {
     ckpt.file_ = SafetensorsFile(path);
-  } catch (const Error& e) {
-    fail("cannot load checkpoint '{}': {}", path.string(), e.what());
-  }
+  } catch (const Error& e) { fail("cannot load checkpoint '{}': {}", path.string(), e.what()); }
   const auto& metadata = ckpt.file_.metadata();
   auto it = metadata.find(kCheckpointMetaKey);
   if (it == metadata.end())

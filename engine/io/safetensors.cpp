@@ -124,9 +124,7 @@ void SafetensorsFile::parse() {
       bad(source_, fmt::format("header JSON nests {} levels deep; a safetensors header has at most 3", depth));
     switch (event) {
       case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        stack.push_back({{}, last_key});
-        break;
+      case Json::parse_event_t::array_start: stack.push_back({{}, last_key}); break;
       case Json::parse_event_t::object_end:
       case Json::parse_event_t::array_end:
         if (!stack.empty()) stack.pop_back();
@@ -139,8 +137,7 @@ void SafetensorsFile::parse() {
           bad(source_, fmt::format("duplicate metadata key '{}' in header", last_key));
         bad(source_, fmt::format("tensor '{}' has a duplicate field '{}'", stack.back().parent_key, last_key));
       }
-      case Json::parse_event_t::value:
-        break;
+      case Json::parse_event_t::value: break;
     }
     return true;
   };

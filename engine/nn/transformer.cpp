@@ -25,13 +25,13 @@ Tensor MultiheadAttention::forward(const Tensor& x, bool causal) const {
   CLIPT_CHECK(x.dim() == 3 && x.size(2) == width, "MultiheadAttention: expected [B, L, {}], got {}", width,
               describe(x));
   const int64_t b = x.size(0), l = x.size(1), d = width / heads;
-  Tensor qkv = linear(x, in_proj_weight, in_proj_bias);                    // [B, L, 3W]
+  Tensor qkv = linear(x, in_proj_weight, in_proj_bias);  // [B, L, 3W]
   // One copy to [3, B, H, L, D]; q, k and v are then contiguous views.
   TensorList qkv_heads = unbind(contiguous(permute(reshape(qkv, {b, l, 3, heads, d}), {2, 0, 3, 1, 4})), 0);
   const Tensor& q = qkv_heads[0];
   const Tensor& k = qkv_heads[1];
   const Tensor& v = qkv_heads[2];
-  Tensor o = scaled_dot_product_attention(q, k, v, causal);              // [B, H, L, D]
+  Tensor o = scaled_dot_product_attention(q, k, v, causal);  // [B, H, L, D]
   return out_proj->forward(reshape(permute(o, {0, 2, 1, 3}), {b, l, width}));
 }
 

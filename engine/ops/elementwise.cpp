@@ -59,14 +59,16 @@ void record_binary(const char* name, const Tensor& a, const Tensor& b, Tensor& y
 Tensor add(const Tensor& a0, const Tensor& b0) {
   auto [a, b, shape] = broadcast_pair("add", a0, b0);
   Tensor y = binary_raw(BinaryOp::Add, a, b, shape, a.dtype());
-  record_binary("add", a, b, y, [](const Tensor& g) { return g; }, [](const Tensor& g) { return g; });
+  record_binary(
+      "add", a, b, y, [](const Tensor& g) { return g; }, [](const Tensor& g) { return g; });
   return y;
 }
 
 Tensor sub(const Tensor& a0, const Tensor& b0) {
   auto [a, b, shape] = broadcast_pair("sub", a0, b0);
   Tensor y = binary_raw(BinaryOp::Sub, a, b, shape, a.dtype());
-  record_binary("sub", a, b, y, [](const Tensor& g) { return g; }, [](const Tensor& g) { return neg(g); });
+  record_binary(
+      "sub", a, b, y, [](const Tensor& g) { return g; }, [](const Tensor& g) { return neg(g); });
   return y;
 }
 
@@ -75,8 +77,8 @@ Tensor mul(const Tensor& a0, const Tensor& b0) {
   Tensor y = binary_raw(BinaryOp::Mul, a, b, shape, a.dtype());
   if (any_requires_grad({&a, &b})) {
     Tensor sa = a.requires_grad() ? b.detach() : Tensor(), sb = b.requires_grad() ? a.detach() : Tensor();
-    record_binary("mul", a, b, y, [sa](const Tensor& g) { return mul(g, sa); },
-                  [sb](const Tensor& g) { return mul(g, sb); });
+    record_binary(
+        "mul", a, b, y, [sa](const Tensor& g) { return mul(g, sa); }, [sb](const Tensor& g) { return mul(g, sb); });
   }
   return y;
 }
@@ -86,8 +88,9 @@ Tensor div(const Tensor& a0, const Tensor& b0) {
   Tensor y = binary_raw(BinaryOp::Div, a, b, shape, a.dtype());
   if (any_requires_grad({&a, &b})) {
     Tensor bd = b.detach(), yd = y.detach();
-    record_binary("div", a, b, y, [bd](const Tensor& g) { return div(g, bd); },
-                  [bd, yd](const Tensor& g) { return neg(div(mul(g, yd), bd)); });
+    record_binary(
+        "div", a, b, y, [bd](const Tensor& g) { return div(g, bd); },
+        [bd, yd](const Tensor& g) { return neg(div(mul(g, yd), bd)); });
   }
   return y;
 }
@@ -98,8 +101,9 @@ Tensor pow(const Tensor& a0, const Tensor& b0) {
   if (any_requires_grad({&a, &b})) {
     Tensor ad = a.detach(), bd = b.detach(), yd = y.detach();
     // d/da a^b = b·a^(b−1); d/db a^b = a^b·log a.
-    record_binary("pow", a, b, y, [ad, bd](const Tensor& g) { return mul(g, mul(bd, pow(ad, sub(bd, 1.0)))); },
-                  [ad, yd](const Tensor& g) { return mul(g, mul(yd, log(ad))); });
+    record_binary(
+        "pow", a, b, y, [ad, bd](const Tensor& g) { return mul(g, mul(bd, pow(ad, sub(bd, 1.0)))); },
+        [ad, yd](const Tensor& g) { return mul(g, mul(yd, log(ad))); });
   }
   return y;
 }
@@ -115,8 +119,9 @@ static Tensor min_max(const char* name, BinaryOp op, const Tensor& a0, const Ten
       Tensor tie = to_dtype(eq(self, other), yd.dtype());
       return sub(is_self, mul(tie, 0.5));
     };
-    record_binary(name, a, b, y, [=](const Tensor& g) { return mul(g, share(ad, bd)); },
-                  [=](const Tensor& g) { return mul(g, share(bd, ad)); });
+    record_binary(
+        name, a, b, y, [=](const Tensor& g) { return mul(g, share(ad, bd)); },
+        [=](const Tensor& g) { return mul(g, share(bd, ad)); });
   }
   return y;
 }
@@ -131,9 +136,8 @@ static Tensor scalar_op(const char* name, UnaryOp op, const Tensor& x, double s,
   Tensor y = unary_raw(op, in, s);
   if (any_requires_grad({&in})) {
     Tensor xd = in.detach(), yd = y.detach();
-    record(name, {in}, {&y}, [grad, xd, yd](const TensorList& g, const Node&) -> TensorList {
-      return {grad(g[0], xd, yd)};
-    });
+    record(name, {in}, {&y},
+           [grad, xd, yd](const TensorList& g, const Node&) -> TensorList { return {grad(g[0], xd, yd)}; });
   }
   return y;
 }
@@ -159,9 +163,8 @@ Tensor rdiv(double a, const Tensor& b) {
                    [](const Tensor& g, const Tensor& x, const Tensor& y) { return neg(div(mul(g, y), x)); });
 }
 Tensor pow(const Tensor& a, double e) {
-  return scalar_op("pow", UnaryOp::PowScalar, a, e, [e](const Tensor& g, const Tensor& x, const Tensor&) {
-    return mul(g, mul(pow(x, e - 1.0), e));
-  });
+  return scalar_op("pow", UnaryOp::PowScalar, a, e,
+                   [e](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, mul(pow(x, e - 1.0), e)); });
 }
 
 // ---- unary math ----
@@ -174,9 +177,8 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, UnaryGrad grad) {
   Tensor y = unary_raw(op, x);
   if (any_requires_grad({&x})) {
     Tensor xd = x.detach(), yd = y.detach();
-    record(name, {x}, {&y}, [grad, xd, yd](const TensorList& g, const Node&) -> TensorList {
-      return {grad(g[0], xd, yd)};
-    });
+    record(name, {x}, {&y},
+           [grad, xd, yd](const TensorList& g, const Node&) -> TensorList { return {grad(g[0], xd, yd)}; });
   }
   return y;
 }
@@ -202,14 +204,12 @@ Tensor sqrt(const Tensor& x) {
 }
 Tensor rsqrt(const Tensor& x) {
   // d/dx x^-1/2 = −½ y³
-  return unary_op("rsqrt", UnaryOp::Rsqrt, x, [](const Tensor& g, const Tensor&, const Tensor& y) {
-    return mul(g, mul(pow(y, 3.0), -0.5));
-  });
+  return unary_op("rsqrt", UnaryOp::Rsqrt, x,
+                  [](const Tensor& g, const Tensor&, const Tensor& y) { return mul(g, mul(pow(y, 3.0), -0.5)); });
 }
 Tensor abs(const Tensor& x) {
-  return unary_op("abs", UnaryOp::Abs, x, [](const Tensor& g, const Tensor& x, const Tensor&) {
-    return mul(g, sign(x));
-  });
+  return unary_op("abs", UnaryOp::Abs, x,
+                  [](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, sign(x)); });
 }
 Tensor sigmoid(const Tensor& x) {
   return unary_op("sigmoid", UnaryOp::Sigmoid, x, [](const Tensor& g, const Tensor&, const Tensor& y) {
@@ -235,7 +235,8 @@ Tensor reciprocal(const Tensor& x) {
                   [](const Tensor& g, const Tensor&, const Tensor& y) { return neg(mul(g, square(y))); });
 }
 Tensor sin(const Tensor& x) {
-  return unary_op("sin", UnaryOp::Sin, x, [](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, cos(x)); });
+  return unary_op("sin", UnaryOp::Sin, x,
+                  [](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, cos(x)); });
 }
 Tensor cos(const Tensor& x) {
   return unary_op("cos", UnaryOp::Cos, x,
@@ -277,10 +278,10 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
 }
 
 // ---- comparisons (Bool results, no gradient) ----
-#define CLIPT_COMPARE(fn, op)                                                  \
-  Tensor fn(const Tensor& a0, const Tensor& b0) {                              \
-    auto [a, b, shape] = broadcast_pair(#fn, a0.detach(), b0.detach());        \
-    return binary_raw(BinaryOp::op, a, b, shape, DType::Bool);                 \
+#define CLIPT_COMPARE(fn, op)                                           \
+  Tensor fn(const Tensor& a0, const Tensor& b0) {                       \
+    auto [a, b, shape] = broadcast_pair(#fn, a0.detach(), b0.detach()); \
+    return binary_raw(BinaryOp::op, a, b, shape, DType::Bool);          \
   }
 CLIPT_COMPARE(eq, Eq)
 CLIPT_COMPARE(ne, Ne)
@@ -309,9 +310,9 @@ Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
   }
   if (any_requires_grad({&a, &b})) {
     Tensor cd = c.detach();
-    record_binary("where", a, b, y,
-                  [cd](const Tensor& g) { return where(cd, g, Tensor::scalar(0, g.dtype(), g.device())); },
-                  [cd](const Tensor& g) { return where(cd, Tensor::scalar(0, g.dtype(), g.device()), g); });
+    record_binary(
+        "where", a, b, y, [cd](const Tensor& g) { return where(cd, g, Tensor::scalar(0, g.dtype(), g.device())); },
+        [cd](const Tensor& g) { return where(cd, Tensor::scalar(0, g.dtype(), g.device()), g); });
   }
   return y;
 }

@@ -7,8 +7,8 @@ namespace clipt {
 namespace {
 
 Tensor as_index(const Tensor& index, const char* op) {
-  CLIPT_CHECK(index.dtype() == DType::I64 || index.dtype() == DType::I32,
-              "{}: index must be i64 or i32, got {}", op, describe(index));
+  CLIPT_CHECK(index.dtype() == DType::I64 || index.dtype() == DType::I32, "{}: index must be i64 or i32, got {}", op,
+              describe(index));
   return index.dtype() == DType::I64 ? index.contiguous() : index.to(DType::I64).contiguous();
 }
 

@@ -110,8 +110,8 @@ Tensor linear(const Tensor& x0, const Tensor& w0, const Tensor& bias0) {
   const int64_t in = w0.size(1), out = w0.size(0);
   DType t = promote_types(x0.dtype(), w0.dtype());
   if (bias0.defined()) {
-    CLIPT_CHECK(bias0.dim() == 1 && bias0.size(0) == out, "linear: bias {} does not match weight {}",
-                describe(bias0), describe(w0));
+    CLIPT_CHECK(bias0.dim() == 1 && bias0.size(0) == out, "linear: bias {} does not match weight {}", describe(bias0),
+                describe(w0));
     t = promote_types(t, bias0.dtype());
   }
   Tensor x = to_dtype(x0, t), w = to_dtype(w0, t), bias = bias0.defined() ? to_dtype(bias0, t) : Tensor();

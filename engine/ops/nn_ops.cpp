@@ -17,11 +17,12 @@ Tensor softmax_last(const Tensor& x0, bool log, double scale, bool causal) {
   if (y.numel() > 0) backend_for(x.device()).softmax(x, y, log, scale, causal);
   if (any_requires_grad({&x})) {
     Tensor yd = y.detach();
-    record(log ? "log_softmax" : "softmax", {x}, {&y}, [yd, log, scale](const TensorList& g, const Node&) -> TensorList {
-      Tensor dx = empty_like(yd);
-      if (dx.numel() > 0) backend_for(yd.device()).softmax_backward(g[0].contiguous(), yd, dx, log, scale);
-      return {dx};
-    });
+    record(log ? "log_softmax" : "softmax", {x}, {&y},
+           [yd, log, scale](const TensorList& g, const Node&) -> TensorList {
+             Tensor dx = empty_like(yd);
+             if (dx.numel() > 0) backend_for(yd.device()).softmax_backward(g[0].contiguous(), yd, dx, log, scale);
+             return {dx};
+           });
   }
   return y;
 }
@@ -39,8 +40,7 @@ Tensor softmax(const Tensor& x, int64_t dim) { return softmax_dim(x, dim, false)
 Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_dim(x, dim, true); }
 
 Tensor layer_norm(const Tensor& x0, const Tensor& w0, const Tensor& b0, double eps) {
-  CLIPT_CHECK(x0.dim() >= 1 && is_floating(x0.dtype()), "layer_norm: expected a floating tensor, got {}",
-              describe(x0));
+  CLIPT_CHECK(x0.dim() >= 1 && is_floating(x0.dtype()), "layer_norm: expected a floating tensor, got {}", describe(x0));
   const int64_t c = x0.size(-1);
   for (const Tensor* p : {&w0, &b0}) {
     if (!p->defined()) continue;
@@ -102,12 +102,14 @@ Tensor cross_entropy(const Tensor& logits0, const Tensor& labels0, double label_
   if (n > 0) backend_for(logits.device()).cross_entropy(logits, labels, label_smoothing, loss, lse);
   if (any_requires_grad({&logits})) {
     Tensor ld = logits.detach();
-    record("cross_entropy", {logits}, {&loss}, [ld, labels, lse, label_smoothing](const TensorList& g, const Node&) -> TensorList {
-      Tensor dlogits = empty_like(ld);
-      if (dlogits.numel() > 0)
-        backend_for(ld.device()).cross_entropy_backward(ld, labels, lse, g[0].contiguous(), label_smoothing, dlogits);
-      return {dlogits};
-    });
+    record("cross_entropy", {logits}, {&loss},
+           [ld, labels, lse, label_smoothing](const TensorList& g, const Node&) -> TensorList {
+             Tensor dlogits = empty_like(ld);
+             if (dlogits.numel() > 0)
+               backend_for(ld.device())
+                   .cross_entropy_backward(ld, labels, lse, g[0].contiguous(), label_smoothing, dlogits);
+             return {dlogits};
+           });
   }
   switch (reduction) {
     case Reduction::None: return loss;

@@ -41,9 +41,9 @@ Tensor square(const Tensor& x);
 Tensor reciprocal(const Tensor& x);
 Tensor sin(const Tensor& x);
 Tensor cos(const Tensor& x);
-Tensor sign(const Tensor& x);     // not differentiable (zero gradient)
-Tensor gelu(const Tensor& x);       // exact (erf) form
-Tensor gelu_tanh(const Tensor& x);  // tanh approximation
+Tensor sign(const Tensor& x);        // not differentiable (zero gradient)
+Tensor gelu(const Tensor& x);        // exact (erf) form
+Tensor gelu_tanh(const Tensor& x);   // tanh approximation
 Tensor quick_gelu(const Tensor& x);  // x·σ(1.702x), OpenAI CLIP's activation
 Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi);
 
@@ -93,7 +93,7 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t dim = -1);
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false);
 Tensor norm(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);  // L2
-Tensor norm(const Tensor& x);  // L2 over all elements
+Tensor norm(const Tensor& x);                                                          // L2 over all elements
 // Sums x down to `shape` (the inverse of broadcasting; used by backward formulas).
 Tensor sum_to(const Tensor& x, const Shape& shape);
 
@@ -126,7 +126,7 @@ Tensor repeat(const Tensor& x, const Shape& repeats);
 
 // ---------------------------------------------------------------- indexing
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);  // index i64/i32 1-d
-Tensor embedding(const Tensor& weight, const Tensor& ids);                // weight [V, D], ids any shape
+Tensor embedding(const Tensor& weight, const Tensor& ids);               // weight [V, D], ids any shape
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 // Non-differentiable in-place scatter-add into a copy of `x`.
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src);

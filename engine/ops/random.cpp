@@ -108,7 +108,8 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   {
     NoGrad ng;
     const uint64_t words = uint64_t(keep.numel());
-    if (words > 0) backend_for(x.device()).random(RandomKind::Bernoulli, keep, gen.seed(), gen.advance(words), 1 - p, 0);
+    if (words > 0)
+      backend_for(x.device()).random(RandomKind::Bernoulli, keep, gen.seed(), gen.advance(words), 1 - p, 0);
   }
   return mul(x, mul(keep, 1.0 / (1.0 - p)).to(x.dtype()));
 }

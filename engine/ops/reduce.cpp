@@ -26,8 +26,10 @@ Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool k
   Shape out;
   for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
     const bool reduced = std::find(dims.begin(), dims.end(), d) != dims.end();
-    if (!reduced) out.push_back(shape[size_t(d)]);
-    else if (keepdim) out.push_back(1);
+    if (!reduced)
+      out.push_back(shape[size_t(d)]);
+    else if (keepdim)
+      out.push_back(1);
   }
   return out;
 }
@@ -36,9 +38,12 @@ Shape reduced_shape(const Shape& shape, const std::vector<int64_t>& dims, bool k
 Tensor reduce_group(ReduceOp op, const Tensor& x, int64_t first, int64_t last, DType out_dtype) {
   int64_t outer = 1, n = 1, inner = 1;
   for (int64_t d = 0; d < x.dim(); ++d) {
-    if (d < first) outer *= x.size(d);
-    else if (d <= last) n *= x.size(d);
-    else inner *= x.size(d);
+    if (d < first)
+      outer *= x.size(d);
+    else if (d <= last)
+      n *= x.size(d);
+    else
+      inner *= x.size(d);
   }
   Shape s = x.shape();
   for (int64_t d = first; d <= last; ++d) s[size_t(d)] = 1;
@@ -55,8 +60,10 @@ Tensor reduce_raw(ReduceOp op, const Tensor& x0, const std::vector<int64_t>& dim
   // Group adjacent dims.
   std::vector<std::pair<int64_t, int64_t>> groups;
   for (auto d : dims) {
-    if (!groups.empty() && groups.back().second + 1 == d) groups.back().second = d;
-    else groups.push_back({d, d});
+    if (!groups.empty() && groups.back().second + 1 == d)
+      groups.back().second = d;
+    else
+      groups.push_back({d, d});
   }
   const DType final_dtype = x.dtype();
   if (groups.size() > 1 && (x.dtype() == DType::F16 || x.dtype() == DType::BF16)) x = x.to(DType::F32);

@@ -77,20 +77,18 @@ Tensor ones_like(const Tensor& x, std::optional<DType> dtype) {
 }
 
 void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
-  CLIPT_CHECK(a.device() == b.device(), "{}: tensors on different devices ({} and {})", op, describe(a),
-              describe(b));
+  CLIPT_CHECK(a.device() == b.device(), "{}: tensors on different devices ({} and {})", op, describe(a), describe(b));
 }
 
 Tensor view(const Tensor& x, const Shape& shape) {
   const Shape target = infer_shape(shape, x.numel(), "view", x.shape());
   auto strides = view_strides(x, target);
-  CLIPT_CHECK(strides.has_value(), "view: tensor {} with strides {} cannot be viewed as {} without a copy",
-              describe(x), shape_str(x.strides()), shape_str(target));
+  CLIPT_CHECK(strides.has_value(), "view: tensor {} with strides {} cannot be viewed as {} without a copy", describe(x),
+              shape_str(x.strides()), shape_str(target));
   Tensor y = view_of(x, target, *strides, x.offset());
   const Shape in_shape = x.shape();
-  record("view", {x}, {&y}, [in_shape](const TensorList& g, const Node&) -> TensorList {
-    return {reshape(g[0], in_shape)};
-  });
+  record("view", {x}, {&y},
+         [in_shape](const TensorList& g, const Node&) -> TensorList { return {reshape(g[0], in_shape)}; });
   return y;
 }
 
@@ -143,9 +141,8 @@ Tensor permute(const Tensor& x, const Shape& order) {
     inverse[size_t(d)] = int64_t(i);
   }
   Tensor y = view_of(x, s, st, x.offset());
-  record("permute", {x}, {&y}, [inverse](const TensorList& g, const Node&) -> TensorList {
-    return {permute(g[0], inverse)};
-  });
+  record("permute", {x}, {&y},
+         [inverse](const TensorList& g, const Node&) -> TensorList { return {permute(g[0], inverse)}; });
   return y;
 }
 
@@ -215,9 +212,8 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   if (s == x.shape()) return x;
   Tensor y = view_of(x, s, st, x.offset());
   const Shape in_shape = x.shape();
-  record("expand", {x}, {&y}, [in_shape](const TensorList& g, const Node&) -> TensorList {
-    return {sum_to(g[0], in_shape)};
-  });
+  record("expand", {x}, {&y},
+         [in_shape](const TensorList& g, const Node&) -> TensorList { return {sum_to(g[0], in_shape)}; });
   return y;
 }
 
@@ -238,9 +234,8 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
   if (y.numel() > 0) backend_for(x.device()).copy(x, y);
   if (is_floating(dtype) && is_floating(x.dtype())) {
     const DType in_dtype = x.dtype();
-    record("to_dtype", {x}, {&y}, [in_dtype](const TensorList& g, const Node&) -> TensorList {
-      return {to_dtype(g[0], in_dtype)};
-    });
+    record("to_dtype", {x}, {&y},
+           [in_dtype](const TensorList& g, const Node&) -> TensorList { return {to_dtype(g[0], in_dtype)}; });
   }
   return y;
 }
@@ -254,9 +249,8 @@ Tensor to_device(const Tensor& x, Device device) {
     cuda_copy_between(src, y);
   }
   const Device in_device = x.device();
-  record("to_device", {x}, {&y}, [in_device](const TensorList& g, const Node&) -> TensorList {
-    return {to_device(g[0], in_device)};
-  });
+  record("to_device", {x}, {&y},
+         [in_device](const TensorList& g, const Node&) -> TensorList { return {to_device(g[0], in_device)}; });
   return y;
 }
 
@@ -423,8 +417,7 @@ Tensor& Tensor::fill_(double value) {
   return *this;
 }
 
-template <typename T>
-std::vector<T> Tensor::to_vector() const {
+template <typename T> std::vector<T> Tensor::to_vector() const {
   NoGrad ng;
   Tensor t = to_dtype(to_device(*this, Device::cpu()), DTypeOf<T>::value).contiguous();
   const T* p = t.data<T>();

@@ -30,9 +30,7 @@ double LrSchedule::main_lr(int64_t t) const {
     const auto passed = std::count_if(o_.milestones.begin(), o_.milestones.end(), [&](int64_t m) { return t >= m; });
     return o_.base_lr * std::pow(o_.gamma, double(passed));
   }
-  if (o_.name == "linear") {
-    return o_.base_lr * std::max(0.0, 1.0 - double(t) / double(o_.max_steps));
-  }
+  if (o_.name == "linear") { return o_.base_lr * std::max(0.0, 1.0 - double(t) / double(o_.max_steps)); }
   return o_.base_lr;
 }
 

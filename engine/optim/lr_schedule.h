@@ -14,8 +14,8 @@ namespace clipt::optim {
 struct LrScheduleOptions {
   std::string name = "cosine";  // cosine | single_step | multi_step | constant | linear
   double base_lr = 0.002;
-  int64_t max_steps = 10;       // T_max (MAX_EPOCH)
-  int64_t step_size = 1;        // single_step: decay every step_size steps
+  int64_t max_steps = 10;           // T_max (MAX_EPOCH)
+  int64_t step_size = 1;            // single_step: decay every step_size steps
   std::vector<int64_t> milestones;  // multi_step
   double gamma = 0.1;
   std::string warmup_type = "";  // "" (none) | constant | linear

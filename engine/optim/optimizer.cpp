@@ -42,8 +42,7 @@ bool fused(const Tensor& p) { return p.dtype() == DType::F32; }
 
 std::string state_name(size_t i, const char* what) { return std::to_string(i) + "." + what; }
 
-void load_buffer(const std::map<std::string, Tensor>& state, const std::string& name, const Tensor& like,
-                 Tensor& out) {
+void load_buffer(const std::map<std::string, Tensor>& state, const std::string& name, const Tensor& like, Tensor& out) {
   auto it = state.find(name);
   if (it == state.end()) {
     out = Tensor();
@@ -67,8 +66,12 @@ void SGD::step() {
     const bool first = !buffers_[i].defined();
     if (options_.momentum != 0 && first) buffers_[i] = Tensor::zeros(p.shape(), p.dtype(), p.device());
     if (fused(p)) {
-      SgdArgs a{float(lr_), float(options_.momentum), float(options_.dampening), float(options_.weight_decay),
-                options_.nesterov, first};
+      SgdArgs a{float(lr_),
+                float(options_.momentum),
+                float(options_.dampening),
+                float(options_.weight_decay),
+                options_.nesterov,
+                first};
       Tensor buf = buffers_[i];
       backend_for(p.device()).sgd_update(p, g, buf, a);
       continue;
@@ -93,7 +96,8 @@ std::vector<std::pair<std::string, Tensor>> SGD::state_tensors() const {
 }
 
 void SGD::load_state_tensors(const std::map<std::string, Tensor>& state) {
-  for (size_t i = 0; i < params_.size(); ++i) load_buffer(state, state_name(i, "momentum_buffer"), params_[i], buffers_[i]);
+  for (size_t i = 0; i < params_.size(); ++i)
+    load_buffer(state, state_name(i, "momentum_buffer"), params_[i], buffers_[i]);
 }
 
 AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)

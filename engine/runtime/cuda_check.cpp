@@ -22,14 +22,14 @@ std::string_view short_path(std::string_view file) {
 void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
   // Clear a non-sticky error so that the next call does not report it again.
   (void)cudaGetLastError();
-  throw Error(fmt::format("CUDA error at {}:{} in {}: {} ({})", short_path(file), line, call,
-                          cudaGetErrorName(status), cudaGetErrorString(status)));
+  throw Error(fmt::format("CUDA error at {}:{} in {}: {} ({})", short_path(file), line, call, cudaGetErrorName(status),
+                          cudaGetErrorString(status)));
 }
 
 void throw_cublas_error(int status, const char* call, const char* file, int line) {
   const auto s = static_cast<cublasStatus_t>(status);
-  throw Error(fmt::format("cuBLAS error at {}:{} in {}: {} ({})", short_path(file), line, call,
-                          cublasGetStatusName(s), cublasGetStatusString(s)));
+  throw Error(fmt::format("cuBLAS error at {}:{} in {}: {} ({})", short_path(file), line, call, cublasGetStatusName(s),
+                          cublasGetStatusString(s)));
 }
 
 }  // namespace clipt::cuda

@@ -17,7 +17,7 @@ std::shared_ptr<Storage> allocate_device(size_t nbytes, int device);
 struct PoolStats {
   uint64_t reserved_current = 0;  // bytes the pool holds from the driver
   uint64_t reserved_high = 0;
-  uint64_t used_current = 0;      // bytes handed out to live allocations
+  uint64_t used_current = 0;  // bytes handed out to live allocations
   uint64_t used_high = 0;
 };
 

@@ -34,8 +34,8 @@ class CoCoOp final : public Method {
     o.ctx_init = ctx_init_value(*ctx.cfg, "TRAINER.COCOOP.CTX_INIT");
     learner_ = std::make_unique<PromptLearner>(ctx, classnames, o);
     Generator gen(ctx.seed * 104729 + 3);
-    meta_net_ = std::make_unique<MetaNet>(ctx.clip->config().projection_dim, ctx.clip->config().text.width, gen,
-                                          ctx.device);
+    meta_net_ =
+        std::make_unique<MetaNet>(ctx.clip->config().projection_dim, ctx.clip->config().text.width, gen, ctx.device);
   }
 
   nn::NamedTensors trainable_parameters() const override {
@@ -62,8 +62,8 @@ class CoCoOp final : public Method {
   // Per-image logits: image i against the class prompts built with ctx + π(f_i).
   Tensor logits_for(const Tensor& image_features, const ClassPrompts& prompts) const {
     const int64_t b = image_features.size(0), c = prompts.num_classes();
-    Tensor shift = meta_net_->forward(image_features);                     // [B, W]
-    Tensor ctx = add(learner_->ctx.unsqueeze(0), shift.unsqueeze(1));       // [B, n, W]
+    Tensor shift = meta_net_->forward(image_features);                 // [B, W]
+    Tensor ctx = add(learner_->ctx.unsqueeze(0), shift.unsqueeze(1));  // [B, n, W]
     // Encode images in groups so that one text pass holds at most ~kMaxPrompts prompts.
     constexpr int64_t kMaxPrompts = 4096;
     const int64_t per_pass = std::max<int64_t>(1, kMaxPrompts / std::max<int64_t>(c, 1));
@@ -75,13 +75,15 @@ class CoCoOp final : public Method {
       std::vector<int64_t> class_rows;
       for (int64_t i = 0; i < g; ++i) class_rows.insert(class_rows.end(), classes.begin(), classes.end());
       // [g, n, W] → one context per (image, class) row: [g·C, n, W].
-      Tensor group_ctx = ctx.narrow(0, at, g).unsqueeze(1).expand({g, c, ctx.size(1), ctx.size(2)})
+      Tensor group_ctx = ctx.narrow(0, at, g)
+                             .unsqueeze(1)
+                             .expand({g, c, ctx.size(1), ctx.size(2)})
                              .reshape({g * c, ctx.size(1), ctx.size(2)});
       Tensor emb = prompts.assemble(group_ctx, learner_->options().position, class_rows);
       Tensor text = l2_normalize(ctx_.clip->text->forward(emb, prompts.eot_of(class_rows)).to(DType::F32), -1)
                         .reshape({g, c, -1});
-      Tensor img = image_features.narrow(0, at, g).unsqueeze(1);             // [g, 1, D]
-      rows.push_back(mul(sum(mul(img, text), {2}), scale_));                // [g, C]
+      Tensor img = image_features.narrow(0, at, g).unsqueeze(1);  // [g, 1, D]
+      rows.push_back(mul(sum(mul(img, text), {2}), scale_));      // [g, C]
     }
     return rows.size() == 1 ? rows[0] : cat(rows, 0);
   }
@@ -96,7 +98,8 @@ class CoCoOp final : public Method {
 }  // namespace
 
 void register_cocoop() {
-  register_method("CoCoOp", [] { return std::make_unique<CoCoOp>(); }, {}, "TRAINER.COCOOP");
+  register_method(
+      "CoCoOp", [] { return std::make_unique<CoCoOp>(); }, {}, "TRAINER.COCOOP");
 }
 
 }  // namespace clipt::methods

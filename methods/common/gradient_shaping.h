@@ -27,9 +27,9 @@ enum class GcsamRegion { Sam, Projected, Plain };
 const char* gcsam_region_name(GcsamRegion r);  // "sam" | "projected" | "plain"
 
 struct GcsamChoice {
-  Tensor grad;          // the constrained gradient (f32, g_s's shape)
+  Tensor grad;  // the constrained gradient (f32, g_s's shape)
   GcsamRegion region;
-  double cosine = 0;    // cos(g_s, g_v) = ⟨g_s, g_v⟩ / (‖g_s‖‖g_v‖ + eps)
+  double cosine = 0;  // cos(g_s, g_v) = ⟨g_s, g_v⟩ / (‖g_s‖‖g_v‖ + eps)
 };
 // GCSAM's constraint on one parameter tensor, with β1 = low_bound < β2 = up_bound:
 //   c ≥ β2 → g_s;  β1 < c < β2 → ⟨g_s, u⟩·u with u = (g_s + g_v)/(‖g_s + g_v‖ + eps);  c ≤ β1 → g_v.

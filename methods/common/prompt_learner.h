@@ -15,7 +15,7 @@ ClassTokenPosition parse_class_token_position(const std::string& s);
 
 struct PromptLearnerOptions {
   int64_t n_ctx = 16;
-  std::string ctx_init;  // e.g. "a photo of a": n_ctx becomes its word count, vectors its embeddings
+  std::string ctx_init;         // e.g. "a photo of a": n_ctx becomes its word count, vectors its embeddings
   bool class_specific = false;  // CSC
   ClassTokenPosition position = ClassTokenPosition::End;
   double init_std = 0.02;

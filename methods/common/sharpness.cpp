@@ -9,8 +9,12 @@
 namespace clipt::methods {
 
 nlohmann::json SharpnessReport::to_json() const {
-  return {{"rho", rho},       {"train_loss", loss}, {"perturbed_loss", perturbed_loss},
-          {"sharpness", sharpness}, {"grad_norm", grad_norm}, {"train_images", images}};
+  return {{"rho", rho},
+          {"train_loss", loss},
+          {"perturbed_loss", perturbed_loss},
+          {"sharpness", sharpness},
+          {"grad_norm", grad_norm},
+          {"train_images", images}};
 }
 
 SharpnessReport measure_sharpness(Method& method, const BatchSource& source, double rho) {

@@ -6,7 +6,6 @@
 // depend on the batch size when the loss is a per-image mean. The parameters are restored bit-exactly.
 #pragma once
 #include <functional>
-
 #include <nlohmann/json.hpp>
 
 #include "methods/method.h"

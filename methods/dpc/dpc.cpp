@@ -17,8 +17,7 @@ namespace {
 // keyed by (seed, global step) so a resumed run draws exactly what an uninterrupted one would.
 constexpr uint64_t kDpcStream = 0xD9C0001;
 
-template <typename... Args>
-void say(const MethodContext& ctx, fmt::format_string<Args...> f, Args&&... args) {
+template <typename... Args> void say(const MethodContext& ctx, fmt::format_string<Args...> f, Args&&... args) {
   if (ctx.log) ctx.log(fmt::format(f, std::forward<Args>(args)...));
 }
 
@@ -95,8 +94,8 @@ void Dpc::build(const MethodContext& ctx, const std::vector<std::string>& classn
   MethodContext bctx = ctx;
   bctx.cfg = backbone_cfg_.get();
   bctx.output_dir = stage1.dir.string();
-  const DType stage1_dtype = trainer::resolve_dtype(
-      *backbone_cfg_, method_config_group(stage1.method) + ".PREC", ctx.device);
+  const DType stage1_dtype =
+      trainer::resolve_dtype(*backbone_cfg_, method_config_group(stage1.method) + ".PREC", ctx.device);
   if (stage1_dtype != ctx.clip->dtype())
     say(ctx, "warning: stage 1 ran CLIP in {}, this run in {}: new-class accuracy will not be stage 1's bit for bit",
         dtype_name(stage1_dtype), dtype_name(ctx.clip->dtype()));
@@ -180,10 +179,11 @@ void Dpc::load_extra_state(const std::map<std::string, Tensor>& state) {
     auto it = state.find("dpc.tuned." + slots_[k].first);
     if (it == state.end()) continue;
     const auto saved = it->second.to_vector<float>(), now = tuned_[k].to_vector<float>();
-    CLIPT_CHECK(saved == now,
-                "DPC: the checkpoint's tuned prompt '{}' differs from the stage-1 prompt this run loaded: the checkpoint "
-                "was trained over another stage 1",
-                slots_[k].first);
+    CLIPT_CHECK(
+        saved == now,
+        "DPC: the checkpoint's tuned prompt '{}' differs from the stage-1 prompt this run loaded: the checkpoint "
+        "was trained over another stage 1",
+        slots_[k].first);
   }
 }
 
@@ -257,8 +257,8 @@ Tensor Dpc::negative_images(const std::vector<int64_t>& classes, int64_t epoch, 
   } else {
     b = loader_->load_samples(picks, epoch, stream);
   }
-  CLIPT_CHECK(b.size() == int64_t(picks.size()), "DPC: {} of {} negative images could not be read", int64_t(picks.size()) - b.size(),
-              picks.size());
+  CLIPT_CHECK(b.size() == int64_t(picks.size()), "DPC: {} of {} negative images could not be read",
+              int64_t(picks.size()) - b.size(), picks.size());
   return b.images.to(ctx_.device);
 }
 
@@ -328,7 +328,8 @@ namespace clipt::methods {
 
 void register_dpc() {
   // StackSPLE_CoOp: the released trainer's name, so its configs (configs/trainers/SPLE) run unchanged.
-  register_method("DPC", [] { return std::make_unique<dpc::Dpc>(); }, {"StackSPLE_CoOp"}, "TRAINER.COOP");
+  register_method(
+      "DPC", [] { return std::make_unique<dpc::Dpc>(); }, {"StackSPLE_CoOp"}, "TRAINER.COOP");
 }
 
 }  // namespace clipt::methods

@@ -26,10 +26,10 @@ enum class NegativeSource { FewShot, Library };
 
 struct DpcOptions {
   Weighting weighting;
-  int64_t top_k = 8;          // SPLE.INFER_TOPK
-  bool clone_init = true;     // SPLE.SPLE_TRAINER.SPLE_INIT
+  int64_t top_k = 8;       // SPLE.INFER_TOPK
+  bool clone_init = true;  // SPLE.SPLE_TRAINER.SPLE_INIT
   NegativeSource negatives = NegativeSource::FewShot;
-  std::string library;        // SPLE.PIC_LIB
+  std::string library;  // SPLE.PIC_LIB
   static DpcOptions from_config(const Config& cfg);
 };
 
@@ -81,7 +81,7 @@ class Dpc final : public Method {
   Method& backbone() { return *backbone_; }
   const DpcOptions& options() const { return options_; }
   const std::vector<Tensor>& tuned_prompts() const { return tuned_; }  // P, per slot
-  const std::vector<Tensor>& parameters() const { return stored_; }   // M (code) or P′ (figure)
+  const std::vector<Tensor>& parameters() const { return stored_; }    // M (code) or P′ (figure)
   // P′ per slot as CLIP sees it in training, and the evaluation prompts of each rule (no tape).
   std::vector<Tensor> parallel_prompts() const;
   std::vector<Tensor> eval_prompts(bool new_class_rule) const;
@@ -96,7 +96,7 @@ class Dpc final : public Method {
   MethodContext ctx_;
   DpcOptions options_;
   std::string dataset_;
-  std::vector<std::string> classnames_;  // the training (base) classes
+  std::vector<std::string> classnames_;   // the training (base) classes
   std::unique_ptr<Config> backbone_cfg_;  // the stage-1 config the backbone reads (outlives it)
   std::unique_ptr<Method> backbone_;
   std::vector<std::pair<std::string, Tensor*>> slots_;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/core/error.h"
@@ -121,8 +120,8 @@ NegativePool NegativePool::from_library(const std::filesystem::path& file, const
   p.by_class_.resize(classnames.size());
   for (size_t c = 0; c < classnames.size(); ++c) {
     auto it = lists.find(normalised_name(classnames[c]));
-    CLIPT_CHECK(it != lists.end() && !it->second.empty(),
-                "SPLE.PIC_LIB: {} has no training images for base class '{}'", file.string(), classnames[c]);
+    CLIPT_CHECK(it != lists.end() && !it->second.empty(), "SPLE.PIC_LIB: {} has no training images for base class '{}'",
+                file.string(), classnames[c]);
     for (const auto& rel : it->second) {
       p.by_class_[c].push_back(int64_t(p.samples_.size()));
       p.samples_.push_back({rebuild_path(rel, anchor_path).string(), int64_t(c), classnames[c], 0});

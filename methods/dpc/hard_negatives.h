@@ -33,9 +33,9 @@ FallbackDraw generator_draw(Generator& gen, int64_t n_base);
 
 struct NegativeSelection {
   std::vector<std::vector<int64_t>> negatives;  // per sample, in the order kept
-  int64_t fallback_draws = 0;   // draws made
-  int64_t fallback_kept = 0;    // draws that became negatives
-  int64_t short_samples = 0;    // samples left with fewer than 2 negatives
+  int64_t fallback_draws = 0;                   // draws made
+  int64_t fallback_kept = 0;                    // draws that became negatives
+  int64_t short_samples = 0;                    // samples left with fewer than 2 negatives
 };
 
 // Steps 2 and 3 over a batch: `candidates[i]` from hard_negative_candidates, `labels` the batch labels.

@@ -2,7 +2,6 @@
 
 #include <fstream>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/data/subsample.h"
@@ -20,8 +19,7 @@ namespace {
 fs::path source_dir() { return fs::path(CLIPT_SOURCE_DIR); }
 fs::path configs_dir() { return source_dir() / "configs"; }
 
-template <typename... Args>
-void say(const MethodContext& ctx, fmt::format_string<Args...> f, Args&&... args) {
+template <typename... Args> void say(const MethodContext& ctx, fmt::format_string<Args...> f, Args&&... args) {
   if (ctx.log) ctx.log(fmt::format(f, std::forward<Args>(args)...));
 }
 
@@ -37,7 +35,8 @@ std::optional<BaselineResult> read_results(const fs::path& file, int64_t epochs)
     BaselineResult r;
     r.method = j.at("method").get<std::string>();
     for (const auto& e : j.at("evaluations"))
-      if (e.value("split", "") == "test") r.accuracy[e.at("subsample").get<std::string>()] = e.at("accuracy").get<double>();
+      if (e.value("split", "") == "test")
+        r.accuracy[e.at("subsample").get<std::string>()] = e.at("accuracy").get<double>();
     if (r.accuracy.empty()) return std::nullopt;
     return r;
   } catch (const nlohmann::json::exception&) {
@@ -143,11 +142,12 @@ Stage1Run prepare_stage1(const MethodContext& ctx, const std::vector<std::string
   if (given.empty() && !peer_path.empty()) {
     // The peer's key points at a PyTorch run (prompt_learner/model.pth.tar-<epoch>); a clipt run folder
     // given there is accepted, anything else is an error rather than silently training a new stage 1.
-    CLIPT_CHECK(is_clipt_run(peer_path),
-                "SPLE.BACK_CKPT_PATH '{}' is not a clipt run folder (no checkpoints/epoch-<N>.safetensors): the released "
-                "code's PyTorch stage-1 checkpoints cannot be read. Set SPLE.BACK_CKPT_PATH \"\" to train stage 1 in this "
-                "run, or DPC.BACK_CKPT_PATH to a clipt run of the backbone",
-                peer_path);
+    CLIPT_CHECK(
+        is_clipt_run(peer_path),
+        "SPLE.BACK_CKPT_PATH '{}' is not a clipt run folder (no checkpoints/epoch-<N>.safetensors): the released "
+        "code's PyTorch stage-1 checkpoints cannot be read. Set SPLE.BACK_CKPT_PATH \"\" to train stage 1 in this "
+        "run, or DPC.BACK_CKPT_PATH to a clipt run of the backbone",
+        peer_path);
     given = peer_path;
     epoch = cfg.get_int("SPLE.BACK_CKPT_EPOCH");
   }
@@ -159,7 +159,8 @@ Stage1Run prepare_stage1(const MethodContext& ctx, const std::vector<std::string
     epoch = -1;
   } else {
     run.dir = given;
-    CLIPT_CHECK(is_clipt_run(run.dir), "DPC.BACK_CKPT_PATH '{}' is not a clipt run folder (no checkpoints/epoch-<N>.safetensors)",
+    CLIPT_CHECK(is_clipt_run(run.dir),
+                "DPC.BACK_CKPT_PATH '{}' is not a clipt run folder (no checkpoints/epoch-<N>.safetensors)",
                 run.dir.string());
   }
   const int64_t e = epoch >= 0 ? epoch : trainer::Trainer::latest_checkpoint(run.dir);
@@ -179,7 +180,8 @@ Stage1Run prepare_stage1(const MethodContext& ctx, const std::vector<std::string
   run.classnames = meta.value("classnames", std::vector<std::string>{});
   CLIPT_CHECK(!run.classnames.empty(), "DPC stage 1: {} names no training classes", run.checkpoint.string());
   if (run.classnames != classnames)
-    say(ctx, "note: this run's {} training classes differ from stage 1's {} (evaluation only, e.g. --eval-only on new "
+    say(ctx,
+        "note: this run's {} training classes differ from stage 1's {} (evaluation only, e.g. --eval-only on new "
         "classes): DPC keeps stage 1's classes and cannot train here",
         classnames.size(), run.classnames.size());
   if (meta.value("seed", uint64_t(0)) != ctx.seed)

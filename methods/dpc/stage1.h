@@ -13,11 +13,11 @@
 namespace clipt::methods::dpc {
 
 struct Stage1Run {
-  std::filesystem::path dir;         // the run folder
-  std::filesystem::path checkpoint;  // the checkpoint P is read from
-  std::string method;                // the backbone's canonical name
-  Config config;                     // the config the backbone was trained with (from the checkpoint)
-  std::vector<std::string> classnames;  // its training classes (the base classes DPC trains on)
+  std::filesystem::path dir;               // the run folder
+  std::filesystem::path checkpoint;        // the checkpoint P is read from
+  std::string method;                      // the backbone's canonical name
+  Config config;                           // the config the backbone was trained with (from the checkpoint)
+  std::vector<std::string> classnames;     // its training classes (the base classes DPC trains on)
   std::optional<BaselineResult> baseline;  // its base/new accuracy from its results.json, when present
 };
 

@@ -80,8 +80,11 @@ double pretrain_world_clip(const PretrainOptions& o, const std::function<void(co
   for (auto& [name, p] : master.named_parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
   optim::AdamW opt_decay(decay, {.lr = o.lr, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-6, .weight_decay = o.weight_decay});
   optim::AdamW opt_plain(no_decay, {.lr = o.lr, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-6, .weight_decay = 0.0});
-  optim::LrSchedule schedule({.name = "cosine", .base_lr = o.lr, .max_steps = std::max<int64_t>(o.steps - o.warmup_steps, 1),
-                              .warmup_type = o.warmup_steps > 0 ? "linear" : "", .warmup_steps = o.warmup_steps,
+  optim::LrSchedule schedule({.name = "cosine",
+                              .base_lr = o.lr,
+                              .max_steps = std::max<int64_t>(o.steps - o.warmup_steps, 1),
+                              .warmup_type = o.warmup_steps > 0 ? "linear" : "",
+                              .warmup_steps = o.warmup_steps,
                               .warmup_min_lr = o.lr / double(std::max<int64_t>(o.warmup_steps, 1))});
 
   world::PretrainSpec spec;
@@ -116,7 +119,8 @@ double pretrain_world_clip(const PretrainOptions& o, const std::function<void(co
     loss.backward();
     if (mixed) {
       auto m = master.named_parameters(), s = compute.named_parameters();
-      for (size_t i = 0; i < m.size(); ++i) m[i].second.set_grad(s[i].second.grad().defined() ? s[i].second.grad().to(DType::F32) : Tensor());
+      for (size_t i = 0; i < m.size(); ++i)
+        m[i].second.set_grad(s[i].second.grad().defined() ? s[i].second.grad().to(DType::F32) : Tensor());
     }
     opt_decay.step();
     opt_plain.step();

@@ -31,9 +31,9 @@ nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t 
   const EvalResult base = t.evaluate(data::Subsample::Base);
   const EvalResult novel = t.evaluate(data::Subsample::New);
   t.write_results({base, novel}, dir / "results.json");
-  nlohmann::json j = {{"dataset", dataset}, {"seed", seed}, {"method", methods::canonical_method_name(o.base.trainer)},
-                      {"base", base.accuracy}, {"new", novel.accuracy},
-                      {"hm", harmonic_mean(base.accuracy, novel.accuracy)}};
+  nlohmann::json j = {
+      {"dataset", dataset},    {"seed", seed},          {"method", methods::canonical_method_name(o.base.trainer)},
+      {"base", base.accuracy}, {"new", novel.accuracy}, {"hm", harmonic_mean(base.accuracy, novel.accuracy)}};
   if (auto b = t.method().baseline(); b && b->accuracy.count("base") && b->accuracy.count("new")) {
     const double bb = b->accuracy.at("base"), bn = b->accuracy.at("new");
     j["baseline"] = {{"method", b->method}, {"base", bb}, {"new", bn}, {"hm", harmonic_mean(bb, bn)}};
@@ -61,7 +61,8 @@ std::string B2nTable::markdown() const {
 std::string B2nTable::csv() const {
   std::string s = "method,dataset,base,new,hm,seeds\n";
   auto line = [&](const B2nRow& r) {
-    s += fmt::format("{},{},{:.4f},{:.4f},{:.4f},{}\n", method, r.dataset, r.base, r.novel, r.hm, fmt::join(r.seeds, " "));
+    s += fmt::format("{},{},{:.4f},{:.4f},{:.4f},{}\n", method, r.dataset, r.base, r.novel, r.hm,
+                     fmt::join(r.seeds, " "));
   };
   for (const auto& r : rows) line(r);
   line(average);

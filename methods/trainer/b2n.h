@@ -5,10 +5,9 @@
 #pragma once
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/run_log.h"
@@ -19,11 +18,11 @@ struct B2nOptions {
   TrainArgs base;                     // trainer, config file, root, model, device, overrides
   std::vector<std::string> datasets;  // registry or Dassl names
   std::vector<int64_t> seeds{1, 2, 3};
-  std::filesystem::path output_dir;   // runs go to <output>/<dataset>/seed<k>
+  std::filesystem::path output_dir;          // runs go to <output>/<dataset>/seed<k>
   std::filesystem::path dataset_config_dir;  // configs/datasets: <name>.yaml used when present
   const std::atomic<bool>* stop = nullptr;
-  bool quiet_runs = false;            // keep per-run progress out of the console (still in log.txt)
-  bool replace_stale_runs = false;    // a run folder made with another recipe is redone, not an error
+  bool quiet_runs = false;          // keep per-run progress out of the console (still in log.txt)
+  bool replace_stale_runs = false;  // a run folder made with another recipe is redone, not an error
 };
 
 struct B2nRow {

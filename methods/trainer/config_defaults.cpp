@@ -139,7 +139,7 @@ Config default_config() {
   c.define("TRAINER.COOP.N_CTX", 16);
   c.define("TRAINER.COOP.CSC", false);
   c.define("TRAINER.COOP.CTX_INIT", "", {Kind::Bool});
-  c.define("TRAINER.COOP.PREC", "fp16");  // fp16 | fp32 | amp
+  c.define("TRAINER.COOP.PREC", "fp16");                 // fp16 | fp32 | amp
   c.define("TRAINER.COOP.CLASS_TOKEN_POSITION", "end");  // end | middle | front
   // KgCoOp's weight lambda of the knowledge-guided loss. KgCoOp's trainer reads TRAINER.COOP.W (its train.py
   // default is 1.0, but every released KgCoOp script passes 8.0, the paper's value, which is the default here).
@@ -188,23 +188,23 @@ Config default_config() {
   // BACK_CKPT_PATH is a PyTorch stage-1 run folder there; clipt's stage 2 reads DPC.BACK_CKPT_PATH below.
   c.define("SPLE.BACK_CKPT_PATH", "");
   c.define("SPLE.BACK_CKPT_EPOCH", 100);
-  c.define("SPLE.INFER_TOPK", 8);           // K of the hard-negative sampler
-  c.define("SPLE.INFER_NONREPEAT", true);   // never read by the released code (no repeats is always applied)
-  c.define("SPLE.PIC_LIB", "");             // the "DPC image database" JSON of negative images
-  c.define("SPLE.LOSS_KD_WEIGHT", 0.5);     // PromptKD+DPC only, never read
-  c.define("SPLE.KD_INFER", "");            // PromptKD+DPC only
+  c.define("SPLE.INFER_TOPK", 8);                 // K of the hard-negative sampler
+  c.define("SPLE.INFER_NONREPEAT", true);         // never read by the released code (no repeats is always applied)
+  c.define("SPLE.PIC_LIB", "");                   // the "DPC image database" JSON of negative images
+  c.define("SPLE.LOSS_KD_WEIGHT", 0.5);           // PromptKD+DPC only, never read
+  c.define("SPLE.KD_INFER", "");                  // PromptKD+DPC only
   c.define("SPLE.SPLE_TRAINER.SPLE_INIT", true);  // P' <- P
   c.define("SPLE.SPLE_TRAINER.SPLE_BASE_TRAIN", true);
-  c.define("SPLE.STACK.MODE", "void");       // the configs say "converse"; only that behaviour exists
-  c.define("SPLE.STACK.WEIGHT", 0.5);        // omega_b
+  c.define("SPLE.STACK.MODE", "void");         // the configs say "converse"; only that behaviour exists
+  c.define("SPLE.STACK.WEIGHT", 0.5);          // omega_b
   c.define("SPLE.STACK.WEIGHT_FOR_NEW", 0.2);  // omega_n
-  c.define("SPLE.STACK.LOOP_DEPTH", 0);      // discarded by the authors
+  c.define("SPLE.STACK.LOOP_DEPTH", 0);        // discarded by the authors
   // ---- DPC: clipt's keys ----------------------------------------------------------------------------------
-  c.define("DPC.BACKBONE", "CoOp");       // the stage-1 method DPC wraps (any method that declares its prompts)
-  c.define("DPC.BACK_CKPT_PATH", "");     // a finished clipt stage-1 run folder; "" = train stage 1 first
-  c.define("DPC.BACK_CKPT_EPOCH", -1);    // its checkpoint epoch; -1 = the last one
-  c.define("DPC.SEMANTICS", "code");      // code (released code's decoded M) | figure (train P' at lr, mix at test)
-  c.define("DPC.NEGATIVES", "fewshot");   // fewshot (base training subset) | library (SPLE.PIC_LIB JSON)
+  c.define("DPC.BACKBONE", "CoOp");      // the stage-1 method DPC wraps (any method that declares its prompts)
+  c.define("DPC.BACK_CKPT_PATH", "");    // a finished clipt stage-1 run folder; "" = train stage 1 first
+  c.define("DPC.BACK_CKPT_EPOCH", -1);   // its checkpoint epoch; -1 = the last one
+  c.define("DPC.SEMANTICS", "code");     // code (released code's decoded M) | figure (train P' at lr, mix at test)
+  c.define("DPC.NEGATIVES", "fewshot");  // fewshot (base training subset) | library (SPLE.PIC_LIB JSON)
   // Stage 1's recipe: a config file for DPC.BACKBONE ("" = its world recipe on the built-in world, else its
   // peers' base-to-new recipe; see methods/dpc/README.md).
   c.define("DPC.BACKBONE_CONFIG", "");

@@ -30,8 +30,8 @@ nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std
   a.target_domains = sel.targets;
   const auto target_index = std::find(domains.begin(), domains.end(), target) - domains.begin();
   // DATASET.ID is what MetaPrompt's *FS datasets read; the domain lists are what Dassl's read.
-  a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.ID", std::to_string(target_index),
-                               "DATASET.NUM_SHOTS", std::to_string(o.shots), "DATASET.SUBSAMPLE_CLASSES", "all"});
+  a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.ID", std::to_string(target_index), "DATASET.NUM_SHOTS",
+                               std::to_string(o.shots), "DATASET.SUBSAMPLE_CLASSES", "all"});
   const Config cfg = current_run_config(a, dir, false, log);
   if (auto j = read_finished_run(record, "rerun this target and seed", [&](const nlohmann::json& done) {
         CLIPT_CHECK(done.at("dataset").get<std::string>() == dataset && done.at("shots").get<int64_t>() == o.shots &&
@@ -66,7 +66,8 @@ nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std
 }
 
 std::string shots_text(int64_t shots) {
-  return shots < 1 ? std::string("all images") : fmt::format("{} shot{} per class per source domain", shots, shots == 1 ? "" : "s");
+  return shots < 1 ? std::string("all images")
+                   : fmt::format("{} shot{} per class per source domain", shots, shots == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -117,7 +118,10 @@ std::string DgTable::csv() const {
 }
 
 nlohmann::json DgTable::to_json() const {
-  nlohmann::json j = {{"method", method}, {"dataset", dataset}, {"shots", shots}, {"targets", nlohmann::json::array()},
+  nlohmann::json j = {{"method", method},
+                      {"dataset", dataset},
+                      {"shots", shots},
+                      {"targets", nlohmann::json::array()},
                       {"average", average}};
   for (const auto& r : rows)
     j["targets"].push_back({{"target", r.target},

@@ -6,10 +6,9 @@
 #pragma once
 #include <atomic>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/run_log.h"
@@ -24,7 +23,7 @@ struct DgOptions {
   int64_t shots = 5;                 // per class per source domain (MetaPrompt: 1 or 5); < 1: all images
   std::filesystem::path output_dir;  // runs go to <output>/<target>/seed<k>
   const std::atomic<bool>* stop = nullptr;
-  bool quiet_runs = false;           // keep per-run progress out of the console (still in log.txt)
+  bool quiet_runs = false;  // keep per-run progress out of the console (still in log.txt)
 };
 
 struct DgRow {

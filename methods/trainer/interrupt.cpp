@@ -1,8 +1,9 @@
 #include "methods/trainer/interrupt.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
-#include <unistd.h>
 
 namespace clipt::trainer {
 
@@ -14,7 +15,8 @@ std::atomic<bool>& interrupt_flag() {
 namespace {
 extern "C" void on_sigint(int) {
   if (interrupt_flag().exchange(true)) _exit(130);  // second Ctrl-C: stop now
-  const char msg[] = "\nclipt: interrupt received; finishing the step and saving a checkpoint (Ctrl-C again to abort)\n";
+  const char msg[] =
+      "\nclipt: interrupt received; finishing the step and saving a checkpoint (Ctrl-C again to abort)\n";
   (void)!write(2, msg, sizeof(msg) - 1);
 }
 }  // namespace

@@ -1,9 +1,9 @@
 #include "methods/trainer/protocol_runs.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
@@ -52,8 +52,7 @@ Config current_run_config(const TrainArgs& args, const std::filesystem::path& di
   return now;
 }
 
-ProtocolRun::ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet,
-                         const std::atomic<bool>* stop)
+ProtocolRun::ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet, const std::atomic<bool>* stop)
     : log(dir, quiet), trainer(cfg, log, stop) {}
 
 std::unique_ptr<ProtocolRun> start_protocol_run(const Config& cfg, const std::filesystem::path& dir, bool quiet,

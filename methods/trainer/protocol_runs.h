@@ -8,12 +8,11 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/run_log.h"

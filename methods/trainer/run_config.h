@@ -18,8 +18,8 @@ struct TrainArgs {
   std::optional<int64_t> seed;
   bool resume = false;
   std::vector<std::string> source_domains, target_domains, transforms;
-  std::string model;   // --model: a converted CLIP directory (CLIPT.MODEL_DIR)
-  std::string device;  // --device (CLIPT.DEVICE)
+  std::string model;              // --model: a converted CLIP directory (CLIPT.MODEL_DIR)
+  std::string device;             // --device (CLIPT.DEVICE)
   std::vector<std::string> opts;  // trailing KEY VALUE pairs
 };
 

@@ -1,14 +1,14 @@
 // What a run prints and records: every console line also goes to <output>/log.txt; structured records
 // (one JSON object per logged step and per epoch) go to <output>/metrics.jsonl.
 #pragma once
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <string>
-
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace clipt::trainer {
 
@@ -17,8 +17,7 @@ class RunLog {
   // An empty folder logs to the console only.
   explicit RunLog(const std::filesystem::path& output_dir = {}, bool quiet = false);
 
-  template <typename... Args>
-  void info(fmt::format_string<Args...> f, Args&&... args) {
+  template <typename... Args> void info(fmt::format_string<Args...> f, Args&&... args) {
     line(fmt::format(f, std::forward<Args>(args)...));
   }
   void line(const std::string& text);

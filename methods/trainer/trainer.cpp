@@ -4,8 +4,8 @@
 #include <cmath>
 #include <thread>
 
-#include "engine/data/domains.h"
 #include "engine/data/data_config.h"
+#include "engine/data/domains.h"
 #include "engine/data/fewshot.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/checkpoint.h"
@@ -32,8 +32,8 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Config& cfg, std::vector<
     return std::make_unique<optim::SGD>(std::move(params), o);
   }
   if (name == "adam" || name == "adamw") {
-    optim::AdamWOptions o{lr, cfg.get_float("OPTIM.ADAM_BETA1"), cfg.get_float("OPTIM.ADAM_BETA2"), 1e-8, wd,
-                          name == "adamw"};
+    optim::AdamWOptions o{
+        lr, cfg.get_float("OPTIM.ADAM_BETA1"), cfg.get_float("OPTIM.ADAM_BETA2"), 1e-8, wd, name == "adamw"};
     return std::make_unique<optim::AdamW>(std::move(params), o);
   }
   fail("OPTIM.NAME '{}' is not supported (sgd, adam, adamw; sam/gcsam select SGD for GCSCoOp)", name);
@@ -58,13 +58,15 @@ optim::LrScheduleOptions schedule_options(const Config& cfg) {
   return o;
 }
 
-std::filesystem::path resume_path(const std::filesystem::path& run) { return run / "checkpoints" / "resume.safetensors"; }
+std::filesystem::path resume_path(const std::filesystem::path& run) {
+  return run / "checkpoints" / "resume.safetensors";
+}
 
 }  // namespace
 
 nlohmann::json EvalResult::to_json() const {
-  return {{"split", split},     {"subsample", subsample}, {"num_classes", num_classes},      {"correct", correct},
-          {"total", total},     {"accuracy", accuracy},   {"macro_accuracy", macro_accuracy}};
+  return {{"split", split}, {"subsample", subsample}, {"num_classes", num_classes},      {"correct", correct},
+          {"total", total}, {"accuracy", accuracy},   {"macro_accuracy", macro_accuracy}};
 }
 
 std::filesystem::path Trainer::checkpoint_path(const std::filesystem::path& run, int64_t epoch) {
@@ -79,8 +81,7 @@ int64_t Trainer::latest_checkpoint(const std::filesystem::path& run) {
     if (n.starts_with("epoch-") && n.ends_with(".safetensors")) {
       try {
         best = std::max<int64_t>(best, std::stoll(n.substr(6, n.size() - 6 - 12)));
-      } catch (const std::exception&) {
-      }
+      } catch (const std::exception&) {}
     }
   }
   return best;
@@ -88,7 +89,8 @@ int64_t Trainer::latest_checkpoint(const std::filesystem::path& run) {
 
 Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop) : cfg_(cfg), log_(log), stop_(stop) {
   const std::string trainer = cfg_.get_string("TRAINER.NAME");
-  CLIPT_CHECK(!trainer.empty(), "no trainer: pass --trainer NAME (one of {})", fmt::join(methods::method_names(), ", "));
+  CLIPT_CHECK(!trainer.empty(), "no trainer: pass --trainer NAME (one of {})",
+              fmt::join(methods::method_names(), ", "));
   method_name_ = methods::canonical_method_name(trainer);
   output_dir_ = cfg_.get_string("OUTPUT_DIR");
   device_ = resolve_device(cfg_);
@@ -99,8 +101,8 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop) 
   tokenizer_ = std::make_unique<clip::Tokenizer>(clip::Tokenizer::from_hf_dir(model_dir));
   transforms_ = data::transform_config_from(cfg_);
   CLIPT_CHECK(transforms_.height == clip_->config().image_size && transforms_.width == clip_->config().image_size,
-              "INPUT.SIZE ({}, {}) does not match the model's resolution {} ({})", transforms_.height, transforms_.width,
-              clip_->config().image_size, model_dir.string());
+              "INPUT.SIZE ({}, {}) does not match the model's resolution {} ({})", transforms_.height,
+              transforms_.width, clip_->config().image_size, model_dir.string());
 
   const std::string dataset = cfg_.get_string("DATASET.NAME");
   CLIPT_CHECK(!dataset.empty(), "DATASET.NAME is empty: pass --dataset-config-file or DATASET.NAME <name>");
@@ -193,7 +195,8 @@ void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std:
   std::filesystem::remove(resume_path(output_dir_), ec);
   const int64_t freq = cfg_.get_int("TRAIN.CHECKPOINT_FREQ");
   const int64_t previous = epochs_done - 1;
-  if (previous > 0 && !(freq > 0 && previous % freq == 0)) std::filesystem::remove(checkpoint_path(output_dir_, previous), ec);
+  if (previous > 0 && !(freq > 0 && previous % freq == 0))
+    std::filesystem::remove(checkpoint_path(output_dir_, previous), ec);
 }
 
 void Trainer::restore(const std::filesystem::path& file, bool with_optimizer) {
@@ -206,16 +209,18 @@ void Trainer::restore(const std::filesystem::path& file, bool with_optimizer) {
   for (auto& [n, t] : method_->trainable_parameters()) {
     CLIPT_CHECK(ck.contains(kParamPrefix + n), "checkpoint {} has no parameter '{}'", file.string(), n);
     if (ck.shape(kParamPrefix + n) != t.shape())
-      fail("checkpoint {}: parameter '{}' has shape {}, this run expects {} (checkpoint trained on {} classes, this "
-           "run has {})",
-           file.string(), n, shape_str(ck.shape(kParamPrefix + n)), shape_str(t.shape()), saved_classes.size(),
-           train_classnames_.size());
+      fail(
+          "checkpoint {}: parameter '{}' has shape {}, this run expects {} (checkpoint trained on {} classes, this "
+          "run has {})",
+          file.string(), n, shape_str(ck.shape(kParamPrefix + n)), shape_str(t.shape()), saved_classes.size(),
+          train_classnames_.size());
     dst.push_back({kParamPrefix + n, t});
   }
   ck.load_into(dst);
   std::map<std::string, Tensor> extra, optim_state;
   for (const auto& name : ck.names()) {
-    if (name.starts_with(kStatePrefix)) extra[name.substr(std::string(kStatePrefix).size())] = ck.load(name, ck.get(name).dtype(), device_);
+    if (name.starts_with(kStatePrefix))
+      extra[name.substr(std::string(kStatePrefix).size())] = ck.load(name, ck.get(name).dtype(), device_);
     if (name.starts_with(kOptimPrefix)) optim_state[name.substr(std::string(kOptimPrefix).size())] = ck.get(name);
   }
   if (!extra.empty()) method_->load_extra_state(extra);
@@ -297,18 +302,16 @@ void Trainer::train() {
     auto interrupted = [&](const char* where) {
       if (iteration > 0) save_checkpoint(epoch, iteration, "interrupted");
       const auto saved = iteration > 0 ? resume_path(output_dir_) : checkpoint_path(output_dir_, epoch);
-      throw Interrupted(fmt::format("interrupted {} at epoch {} iteration {}; {}; run the same command again to "
-                                    "resume",
-                                    where, epoch + 1, iteration,
-                                    iteration > 0 || epoch > 0 ? "checkpoint saved to " + saved.string()
-                                                               : std::string("nothing trained yet")));
+      throw Interrupted(fmt::format(
+          "interrupted {} at epoch {} iteration {}; {}; run the same command again to "
+          "resume",
+          where, epoch + 1, iteration,
+          iteration > 0 || epoch > 0 ? "checkpoint saved to " + saved.string() : std::string("nothing trained yet")));
     };
     for (;;) {
       try {
         if (!loader->next(batch)) break;
-      } catch (const Interrupted&) {
-        interrupted("while loading data");
-      }
+      } catch (const Interrupted&) { interrupted("while loading data"); }
       if (iteration < resume_iteration_) {  // resuming inside this epoch: these batches were trained
         ++iteration;
         continue;
@@ -330,7 +333,8 @@ void Trainer::train() {
       }
       loss_sum += r.loss;
       if (r.logits.defined()) {
-        std::vector<int64_t> pred = argmax(r.logits, 1).to_vector<int64_t>(), labels = batch.labels.to_vector<int64_t>();
+        std::vector<int64_t> pred = argmax(r.logits, 1).to_vector<int64_t>(),
+                             labels = batch.labels.to_vector<int64_t>();
         for (size_t k = 0; k < pred.size(); ++k) correct += pred[k] == labels[k];
         seen += int64_t(pred.size());
       }
@@ -347,8 +351,9 @@ void Trainer::train() {
         log_.info("epoch [{}/{}] batch [{}/{}] loss {:.4f} acc {:.2f} lr {:.4e} images/s {:.1f} eta {}", epoch + 1,
                   max_epoch, iteration, batches, loss_sum / double(iteration - resume_iteration_), acc, lr, ips,
                   format_duration(eta));
-        nlohmann::json rec = {{"type", "step"},  {"epoch", epoch + 1},  {"iteration", iteration},
-                              {"step", tb.global_step + 1}, {"loss", r.loss}, {"lr", lr}, {"images_per_s", ips}};
+        nlohmann::json rec = {
+            {"type", "step"}, {"epoch", epoch + 1}, {"iteration", iteration}, {"step", tb.global_step + 1},
+            {"loss", r.loss}, {"lr", lr},           {"images_per_s", ips}};
         for (auto& [k, v] : r.metrics) rec[k] = v;
         log_.record(rec);
         images = 0;

@@ -4,14 +4,13 @@
 // log.txt, metrics.jsonl), evaluation (text features once per class set) and results.json.
 #pragma once
 #include <atomic>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/data/dataset.h"
 #include "engine/data/subsample.h"

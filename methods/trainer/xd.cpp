@@ -11,8 +11,8 @@ namespace {
 
 const std::vector<std::string> kImagenetVariants = {"imagenetv2", "imagenet_sketch", "imagenet_a", "imagenet_r"};
 // CoCoOp's cross-dataset table, in its column order.
-const std::vector<std::string> kCrossDatasets = {"caltech101", "oxford_pets", "stanford_cars", "oxford_flowers",
-                                                 "food101",    "fgvc_aircraft", "sun397",      "dtd",
+const std::vector<std::string> kCrossDatasets = {"caltech101", "oxford_pets",   "stanford_cars", "oxford_flowers",
+                                                 "food101",    "fgvc_aircraft", "sun397",        "dtd",
                                                  "eurosat",    "ucf101"};
 const std::vector<std::string> kWorldShifts = {"world_sketch", "world_cartoon", "world_texture", "world_noisy"};
 
@@ -40,8 +40,8 @@ nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t
         CLIPT_CHECK(done.value("shots", int64_t(-2)) == o.shots && done.value("role", "") == "source",
                     "{} was made with other settings (shots {}, role {}); use another --output-dir", record.string(),
                     done.value("shots", int64_t(-2)), done.value("role", ""));
-        log.info("{} seed {}: trained earlier (accuracy {:.2f}) — {}", source, seed,
-                 done.at("accuracy").get<double>(), record.string());
+        log.info("{} seed {}: trained earlier (accuracy {:.2f}) — {}", source, seed, done.at("accuracy").get<double>(),
+                 record.string());
       }))
     return *j;
   const auto run = start_protocol_run(cfg, dir, o.quiet_runs, o.stop);
@@ -49,9 +49,10 @@ nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t
   t.train();
   const EvalResult r = t.evaluate(data::Subsample::All);
   t.write_results({r}, dir / "results.json");
-  nlohmann::json j = {{"role", "source"}, {"dataset", source}, {"method", methods::canonical_method_name(o.base.trainer)},
-                      {"seed", seed},     {"shots", o.shots},  {"classes", r.num_classes},
-                      {"test_images", r.total}, {"accuracy", r.accuracy}};
+  nlohmann::json j = {
+      {"role", "source"},       {"dataset", source},     {"method", methods::canonical_method_name(o.base.trainer)},
+      {"seed", seed},           {"shots", o.shots},      {"classes", r.num_classes},
+      {"test_images", r.total}, {"accuracy", r.accuracy}};
   write_run_record(record, j);
   log.info("{} seed {}: source accuracy {:.2f}", source, seed, r.accuracy);
   return j;
@@ -89,17 +90,19 @@ nlohmann::json run_target(const XdOptions& o, const std::string& source, const s
   }
   const EvalResult r = t.evaluate(data::Subsample::All);
   t.write_results({r}, dir / "results.json");
-  nlohmann::json j = {{"role", "target"},   {"dataset", target},     {"source", source},
-                      {"method", methods::canonical_method_name(o.base.trainer)},
-                      {"seed", seed},       {"shots", o.shots},      {"checkpoint", loaded},
-                      {"classes", r.num_classes}, {"test_images", r.total}, {"accuracy", r.accuracy}};
+  nlohmann::json j = {{"role", "target"},       {"dataset", target},
+                      {"source", source},       {"method", methods::canonical_method_name(o.base.trainer)},
+                      {"seed", seed},           {"shots", o.shots},
+                      {"checkpoint", loaded},   {"classes", r.num_classes},
+                      {"test_images", r.total}, {"accuracy", r.accuracy}};
   write_run_record(record, j);
   log.info("{} seed {}: accuracy {:.2f} ({} classes, {} images)", target, seed, r.accuracy, r.num_classes, r.total);
   return j;
 }
 
 bool has_group(const XdTable& t, bool domain_shift) {
-  return std::any_of(t.targets.begin(), t.targets.end(), [&](const XdColumn& c) { return c.domain_shift == domain_shift; });
+  return std::any_of(t.targets.begin(), t.targets.end(),
+                     [&](const XdColumn& c) { return c.domain_shift == domain_shift; });
 }
 
 std::string group_table(const XdTable& t, bool domain_shift) {
@@ -151,7 +154,8 @@ void summarise(XdTable& t) {
 }
 
 std::string XdTable::markdown() const {
-  std::string s = fmt::format("{} trained on all classes of {}, evaluated unchanged (accuracy, %)\n", method, source.dataset);
+  std::string s =
+      fmt::format("{} trained on all classes of {}, evaluated unchanged (accuracy, %)\n", method, source.dataset);
   if (has_group(*this, true)) s += "\nDomain shift\n\n" + group_table(*this, true);
   if (has_group(*this, false)) s += "\nCross-dataset\n\n" + group_table(*this, false);
   return s;
@@ -165,7 +169,8 @@ std::string XdTable::csv() const {
   };
   line(source, "source");
   for (const auto& c : targets) line(c, c.domain_shift ? "domain_shift" : "cross_dataset");
-  if (has_group(*this, true)) s += fmt::format("{},Average (domain shift),average,{:.4f},,\n", method, domain_shift_average);
+  if (has_group(*this, true))
+    s += fmt::format("{},Average (domain shift),average,{:.4f},,\n", method, domain_shift_average);
   if (has_group(*this, false))
     s += fmt::format("{},Average (cross-dataset),average,{:.4f},,\n", method, cross_dataset_average);
   return s;
@@ -173,11 +178,16 @@ std::string XdTable::csv() const {
 
 nlohmann::json XdTable::to_json() const {
   auto col = [](const XdColumn& c) {
-    return nlohmann::json{{"dataset", c.dataset}, {"domain_shift", c.domain_shift}, {"accuracy", c.accuracy},
-                          {"seeds", c.seeds},     {"per_seed", c.per_seed}};
+    return nlohmann::json{{"dataset", c.dataset},
+                          {"domain_shift", c.domain_shift},
+                          {"accuracy", c.accuracy},
+                          {"seeds", c.seeds},
+                          {"per_seed", c.per_seed}};
   };
   // A group without targets has no average (null), not 0.
-  auto average = [this](bool group, double value) { return has_group(*this, group) ? nlohmann::json(value) : nlohmann::json(); };
+  auto average = [this](bool group, double value) {
+    return has_group(*this, group) ? nlohmann::json(value) : nlohmann::json();
+  };
   nlohmann::json j = {{"method", method},
                       {"source", col(source)},
                       {"targets", nlohmann::json::array()},

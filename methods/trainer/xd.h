@@ -13,10 +13,9 @@
 #pragma once
 #include <atomic>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/run_log.h"
@@ -28,8 +27,8 @@ struct XdOptions {
   std::string source = "imagenet";   // registry or Dassl name
   std::vector<std::string> targets;  // empty: default_xd_targets(source)
   std::vector<int64_t> seeds{1, 2, 3};
-  int64_t shots = 16;                // per class of the source's training split
-  std::filesystem::path output_dir;  // <output>/<dataset>/seed<k>
+  int64_t shots = 16;                        // per class of the source's training split
+  std::filesystem::path output_dir;          // <output>/<dataset>/seed<k>
   std::filesystem::path dataset_config_dir;  // configs/datasets: <source>.yaml used when present
   const std::atomic<bool>* stop = nullptr;
   bool quiet_runs = false;
@@ -47,7 +46,8 @@ struct XdTable {
   std::string method;
   XdColumn source;
   std::vector<XdColumn> targets;
-  double domain_shift_average = 0, cross_dataset_average = 0;  // over the targets of each group (0, and null in the JSON and absent from the CSV, when a group has none)
+  double domain_shift_average = 0, cross_dataset_average = 0;  // over the targets of each group (0, and null in the
+                                                               // JSON and absent from the CSV, when a group has none)
   std::string markdown() const;
   std::string csv() const;
   nlohmann::json to_json() const;

@@ -1,7 +1,5 @@
 #include "models/clip/bpe_vocab.h"
 
-#include "engine/io/atomic_file.h"
-
 #include <unistd.h>
 #include <zlib.h>
 
@@ -13,6 +11,7 @@
 #include <unordered_set>
 
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 #include "models/clip/unicode_text.h"
 
 namespace clipt::clip {
@@ -142,13 +141,13 @@ void validate_vocabulary(const BpeVocabulary& vocab, const std::string& source) 
   std::unordered_set<std::string_view> known(vocab.tokens.begin(), vocab.tokens.end());
   CLIPT_CHECK(known.size() == vocab.tokens.size(), "{}: the vocabulary has duplicate tokens", source);
   for (const std::string& sym : bytes_to_unicode()) {
-    CLIPT_CHECK(known.count(sym) && known.count(sym + kWordEnd), "{}: byte symbol \"{}\" (or \"{}{}\") missing",
-                source, sym, sym, kWordEnd);
+    CLIPT_CHECK(known.count(sym) && known.count(sym + kWordEnd), "{}: byte symbol \"{}\" (or \"{}{}\") missing", source,
+                sym, sym, kWordEnd);
   }
   for (size_t r = 0; r < vocab.merges.size(); ++r) {
     const auto& [a, b] = vocab.merges[r];
-    CLIPT_CHECK(known.count(a + b), "{}: merge {} (\"{} {}\") produces \"{}\", which is not in the vocabulary",
-                source, r, a, b, a + b);
+    CLIPT_CHECK(known.count(a + b), "{}: merge {} (\"{} {}\") produces \"{}\", which is not in the vocabulary", source,
+                r, a, b, a + b);
   }
   CLIPT_CHECK(known.count(kStartToken) && known.count(kEndToken), "{}: the vocabulary lacks {} or {}", source,
               kStartToken, kEndToken);
@@ -182,11 +181,8 @@ BpeVocabulary load_hf_vocab(const fs::path& vocab_json, const fs::path& merges_t
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception& e) {
-      fail("{} is not valid JSON: {}", vocab_json.string(), e.what());
-    }
-    CLIPT_CHECK(j.is_object() && !j.empty(), "{}: expected a JSON object mapping tokens to ids",
-                vocab_json.string());
+    } catch (const nlohmann::json::exception& e) { fail("{} is not valid JSON: {}", vocab_json.string(), e.what()); }
+    CLIPT_CHECK(j.is_object() && !j.empty(), "{}: expected a JSON object mapping tokens to ids", vocab_json.string());
     vocab.tokens.resize(j.size());
     std::vector<bool> seen(j.size(), false);
     for (const auto& [token, id] : j.items()) {

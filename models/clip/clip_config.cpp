@@ -8,8 +8,7 @@ namespace clipt::clip {
 
 namespace {
 
-template <typename T>
-T get_or(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
+template <typename T> T get_or(const nlohmann::json& j, const char* key, T fallback, const std::string& where) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
   try {
     return j[key].get<T>();
@@ -36,8 +35,9 @@ TowerConfig parse_tower(const nlohmann::json& j, TowerConfig d, const std::strin
 }
 
 nlohmann::json tower_to_json(const TowerConfig& t) {
-  return {{"hidden_size", t.width},          {"num_hidden_layers", t.layers}, {"num_attention_heads", t.heads},
-          {"intermediate_size", t.mlp_hidden}, {"hidden_act", t.activation},  {"layer_norm_eps", t.layer_norm_eps}};
+  return {{"hidden_size", t.width},         {"num_hidden_layers", t.layers},
+          {"num_attention_heads", t.heads}, {"intermediate_size", t.mlp_hidden},
+          {"hidden_act", t.activation},     {"layer_norm_eps", t.layer_norm_eps}};
 }
 
 }  // namespace
@@ -78,9 +78,7 @@ ClipConfig load_clip_config(const std::filesystem::path& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{}: not valid JSON ({})", path.string(), e.what());
-  }
+  } catch (const nlohmann::json::exception& e) { fail("{}: not valid JSON ({})", path.string(), e.what()); }
   return parse_clip_config(j, path.string());
 }
 
@@ -93,9 +91,12 @@ nlohmann::json clip_config_to_json(const ClipConfig& c, const std::string& torch
   vision["patch_size"] = c.patch_size;
   vision["num_channels"] = 3;
   vision["projection_dim"] = c.projection_dim;
-  return {{"architectures", {"CLIPModel"}}, {"model_type", "clip"},
-          {"projection_dim", c.projection_dim}, {"logit_scale_init_value", c.logit_scale_init},
-          {"torch_dtype", torch_dtype},       {"text_config", text},
+  return {{"architectures", {"CLIPModel"}},
+          {"model_type", "clip"},
+          {"projection_dim", c.projection_dim},
+          {"logit_scale_init_value", c.logit_scale_init},
+          {"torch_dtype", torch_dtype},
+          {"text_config", text},
           {"vision_config", vision}};
 }
 

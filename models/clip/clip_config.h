@@ -3,17 +3,16 @@
 // all come from the same code.
 #pragma once
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace clipt::clip {
 
 struct TowerConfig {
-  int64_t width = 512;         // hidden_size
-  int64_t layers = 12;         // num_hidden_layers
-  int64_t heads = 8;           // num_attention_heads
-  int64_t mlp_hidden = 2048;   // intermediate_size
+  int64_t width = 512;                    // hidden_size
+  int64_t layers = 12;                    // num_hidden_layers
+  int64_t heads = 8;                      // num_attention_heads
+  int64_t mlp_hidden = 2048;              // intermediate_size
   std::string activation = "quick_gelu";  // hidden_act
   double layer_norm_eps = 1e-5;
 };

@@ -50,9 +50,10 @@ void save_clip(const ClipModel& model, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   std::map<std::string, Tensor> state;
   for (auto& [name, t] : model.state_dict()) state[name] = t;
-  io::save_safetensors(dir / "model.safetensors", clipt_to_hf(state, model.config()),
-                       {{"format", "pt"}});
-  const std::string dtype = model.dtype() == DType::F16 ? "float16" : model.dtype() == DType::BF16 ? "bfloat16" : "float32";
+  io::save_safetensors(dir / "model.safetensors", clipt_to_hf(state, model.config()), {{"format", "pt"}});
+  const std::string dtype = model.dtype() == DType::F16    ? "float16"
+                            : model.dtype() == DType::BF16 ? "bfloat16"
+                                                           : "float32";
   io::write_file_atomic(dir / "config.json", clip_config_to_json(model.config(), dtype).dump(2) + "\n");
 }
 

@@ -27,7 +27,9 @@ void tower_rules(std::vector<Rule>& out, const std::string& hf_prefix, const std
       const std::string k = kind;
       const Shape s = k == "weight" ? Shape{w, w} : Shape{w};
       out.push_back({{a + "self_attn.q_proj." + k, a + "self_attn.k_proj." + k, a + "self_attn.v_proj." + k},
-                     b + "attn.in_proj_" + k, s, Kind::Concat});
+                     b + "attn.in_proj_" + k,
+                     s,
+                     Kind::Concat});
       out.push_back({{a + "self_attn.out_proj." + k}, b + "attn.out_proj." + k, s});
       out.push_back({{a + "layer_norm1." + k}, b + "ln_1." + k, {w}});
       out.push_back({{a + "layer_norm2." + k}, b + "ln_2." + k, {w}});

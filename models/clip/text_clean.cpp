@@ -13,15 +13,15 @@ using tables::NamedEntity;
 
 // Windows-1252 for 0x80..0x9F; the five undefined bytes stay as they are ("sloppy" windows-1252). Both
 // ftfy's fix_c1_controls and html.unescape's invalid numeric references use this table.
-constexpr char32_t kWindows1252C1[32] = {
-    0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
+constexpr char32_t kWindows1252C1[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                         0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,   0x017D, 0x8F,
+                                         0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                         0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
 
 const char* find_entity(const NamedEntity* table, size_t n, std::string_view name) {
   const NamedEntity* end = table + n;
-  const NamedEntity* it = std::lower_bound(table, end, name,
-                                           [](const NamedEntity& e, std::string_view k) { return e.name < k; });
+  const NamedEntity* it =
+      std::lower_bound(table, end, name, [](const NamedEntity& e, std::string_view k) { return e.name < k; });
   return (it != end && it->name == name) ? it->utf8 : nullptr;
 }
 const char* find_html5(std::string_view name) {
@@ -47,8 +47,8 @@ void append_numeric_reference(std::u32string& out, std::u32string_view digits, i
     out += kWindows1252C1[num - 0x80];
   } else if ((num >= 0xD800 && num <= 0xDFFF) || num > 0x10FFFF) {
     out += U'\uFFFD';
-  } else if ((num >= 0x1 && num <= 0x8) || num == 0xB || (num >= 0xE && num <= 0x1F) ||
-             (num >= 0x7F && num <= 0x9F) || (num >= 0xFDD0 && num <= 0xFDEF) || (num & 0xFFFE) == 0xFFFE) {
+  } else if ((num >= 0x1 && num <= 0x8) || num == 0xB || (num >= 0xE && num <= 0x1F) || (num >= 0x7F && num <= 0x9F) ||
+             (num >= 0xFDD0 && num <= 0xFDEF) || (num & 0xFFFE) == 0xFFFE) {
     // _invalid_codepoints: dropped
   } else {
     out += char32_t(num);
@@ -265,8 +265,7 @@ std::u32string html_unescape(std::u32string_view text) {
     }
     size_t k = j;
     const auto name_char = [](char32_t c) {
-      return c != U'\t' && c != U'\n' && c != U'\f' && c != U' ' && c != U'<' && c != U'&' && c != U'#' &&
-             c != U';';
+      return c != U'\t' && c != U'\n' && c != U'\f' && c != U' ' && c != U'<' && c != U'&' && c != U'#' && c != U';';
     };
     while (k < text.size() && k - j < 32 && name_char(text[k])) ++k;
     if (k == j) {

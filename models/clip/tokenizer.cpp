@@ -134,8 +134,7 @@ std::vector<int64_t> Tokenizer::tokenize(std::string_view text) const {
   return ids;
 }
 
-Tensor Tokenizer::tokenize_batch(const std::vector<std::string>& texts, int64_t context_length,
-                                 Truncate policy) const {
+Tensor Tokenizer::tokenize_batch(const std::vector<std::string>& texts, int64_t context_length, Truncate policy) const {
   CLIPT_CHECK(context_length >= 2, "tokenize_batch: context length {} leaves no room for start and end tokens",
               context_length);
   std::vector<int64_t> rows(texts.size() * size_t(context_length), 0);

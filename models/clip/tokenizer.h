@@ -21,9 +21,9 @@ namespace clipt::clip {
 
 // What tokenize_batch does with a text whose tokens (with start and end) exceed the context length.
 enum class Truncate {
-  kError,          // raise clipt::Error naming the text and its length (OpenAI's default)
-  kKeepEndToken,   // keep the first context_length tokens and overwrite the last with the end token
-                   // (OpenAI's truncate=True)
+  kError,         // raise clipt::Error naming the text and its length (OpenAI's default)
+  kKeepEndToken,  // keep the first context_length tokens and overwrite the last with the end token
+                  // (OpenAI's truncate=True)
 };
 
 class Tokenizer {
@@ -62,8 +62,8 @@ class Tokenizer {
   void bpe(const std::string& piece, std::vector<int64_t>& out) const;
 
   BpeVocabulary vocab_;
-  std::unordered_map<std::string, int64_t> ids_;     // token -> id
-  std::unordered_map<std::string, int32_t> ranks_;   // "left right" -> merge rank
+  std::unordered_map<std::string, int64_t> ids_;          // token -> id
+  std::unordered_map<std::string, int32_t> ranks_;        // "left right" -> merge rank
   std::unordered_map<std::string, uint8_t> symbol_byte_;  // byte symbol -> byte (for decode)
   int64_t sot_id_ = -1, eot_id_ = -1;
 

@@ -15,8 +15,8 @@ Tensor init_normal(const Shape& s, double std, Generator& gen, DType dtype) {
 }
 
 std::unique_ptr<nn::Transformer> make_transformer(const TowerConfig& t, Generator& gen, DType dtype) {
-  return std::make_unique<nn::Transformer>(t.width, t.layers, t.heads, t.mlp_hidden,
-                                           nn::parse_activation(t.activation), gen, dtype, t.layer_norm_eps);
+  return std::make_unique<nn::Transformer>(t.width, t.layers, t.heads, t.mlp_hidden, nn::parse_activation(t.activation),
+                                           gen, dtype, t.layer_norm_eps);
 }
 
 // The prompt for a batch of `batch`: shared [n, W] prompts are broadcast.
@@ -38,7 +38,8 @@ VisionTower::VisionTower(const ClipConfig& c, Generator& gen, DType dtype)
   register_parameter("positional_embedding", &positional_embedding,
                      init_normal({1 + c.num_patches(), w}, scale, gen, dtype));
   register_parameter("conv1.weight", &conv1_weight,
-                     init_normal({w, 3, c.patch_size, c.patch_size}, 1.0 / std::sqrt(3.0 * double(c.patch_size * c.patch_size)), gen, dtype));
+                     init_normal({w, 3, c.patch_size, c.patch_size},
+                                 1.0 / std::sqrt(3.0 * double(c.patch_size * c.patch_size)), gen, dtype));
   register_module("ln_pre", &ln_pre, std::make_unique<nn::LayerNorm>(w, c.vision.layer_norm_eps, dtype));
   register_module("transformer", &transformer, make_transformer(c.vision, gen, dtype));
   register_module("ln_post", &ln_post, std::make_unique<nn::LayerNorm>(w, c.vision.layer_norm_eps, dtype));
@@ -46,9 +47,9 @@ VisionTower::VisionTower(const ClipConfig& c, Generator& gen, DType dtype)
 }
 
 Tensor VisionTower::forward(const Tensor& images, const VisionPrompts* prompts) const {
-  CLIPT_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == image_size_ &&
-                  images.size(3) == image_size_,
-              "image tower: expected images [B, 3, {}, {}], got {}", image_size_, image_size_, describe(images));
+  CLIPT_CHECK(
+      images.dim() == 4 && images.size(1) == 3 && images.size(2) == image_size_ && images.size(3) == image_size_,
+      "image tower: expected images [B, 3, {}, {}], got {}", image_size_, image_size_, describe(images));
   const DType dt = proj.dtype();
   const int64_t b = images.size(0), w = class_embedding.size(0);
   Tensor x = patch_embed(images.to(dt), conv1_weight);  // [B, patches, W]

@@ -32,9 +32,9 @@ class VisionTower : public nn::Module {
   // images: [B, 3, R, R] (any float dtype; cast to the tower's) → features [B, projection_dim].
   Tensor forward(const Tensor& images, const VisionPrompts* prompts = nullptr) const;
 
-  Tensor class_embedding;      // [W]
+  Tensor class_embedding;       // [W]
   Tensor positional_embedding;  // [1 + patches, W]
-  Tensor conv1_weight;         // [W, 3, P, P]
+  Tensor conv1_weight;          // [W, 3, P, P]
   std::unique_ptr<nn::LayerNorm> ln_pre, ln_post;
   std::unique_ptr<nn::Transformer> transformer;
   Tensor proj;  // [W, projection_dim]

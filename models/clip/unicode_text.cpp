@@ -64,8 +64,7 @@ int combining_class(char32_t cp) {
 
 // Hangul syllables decompose and compose algorithmically (Unicode 3.12).
 constexpr char32_t kSBase = 0xAC00, kLBase = 0x1100, kVBase = 0x1161, kTBase = 0x11A7;
-constexpr char32_t kLCount = 19, kVCount = 21, kTCount = 28, kNCount = kVCount * kTCount,
-                   kSCount = kLCount * kNCount;
+constexpr char32_t kLCount = 19, kVCount = 21, kTCount = 28, kNCount = kVCount * kTCount, kSCount = kLCount * kNCount;
 
 void decompose_into(char32_t cp, std::u32string& out) {
   if (cp >= kSBase && cp < kSBase + kSCount) {

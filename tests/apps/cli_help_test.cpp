@@ -1,10 +1,10 @@
 // `clipt <command> --help`, `-h` and `clipt help <command>`: every command in the table prints its own
 // usage on stdout and exits 0 (before any option parsing, so no "option --help needs a value").
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "apps/cli.h"
 

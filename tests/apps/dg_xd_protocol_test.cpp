@@ -114,11 +114,26 @@ TrainArgs tiny_args(const std::string& trainer, const fs::path& root) {
   a.root = root.string();
   a.model = tiny_clip().string();
   a.device = "cpu";
-  a.opts = {"INPUT.SIZE",      "(32, 32)",     "INPUT.TRANSFORMS", "['random_resized_crop', 'random_flip', 'normalize']",
-            "OPTIM.MAX_EPOCH", "1",            "OPTIM.LR",         "0.002",
-            "DATALOADER.TRAIN_X.BATCH_SIZE", "4", "DATALOADER.TEST.BATCH_SIZE", "16",
-            "DATALOADER.NUM_WORKERS", "0",  "TRAINER.COOP.N_CTX", "2",
-            "TRAINER.COOP.PREC", "fp32",    "TRAIN.PRINT_FREQ", "1000"};
+  a.opts = {"INPUT.SIZE",
+            "(32, 32)",
+            "INPUT.TRANSFORMS",
+            "['random_resized_crop', 'random_flip', 'normalize']",
+            "OPTIM.MAX_EPOCH",
+            "1",
+            "OPTIM.LR",
+            "0.002",
+            "DATALOADER.TRAIN_X.BATCH_SIZE",
+            "4",
+            "DATALOADER.TEST.BATCH_SIZE",
+            "16",
+            "DATALOADER.NUM_WORKERS",
+            "0",
+            "TRAINER.COOP.N_CTX",
+            "2",
+            "TRAINER.COOP.PREC",
+            "fp32",
+            "TRAIN.PRINT_FREQ",
+            "1000"};
   return a;
 }
 
@@ -292,26 +307,28 @@ TEST_F(TinyWorld, DgAndXdCommands) {
   spec.test_per_class = 2;
   spec.image_size = 32;
   world::write_benchmark(root, spec);
-  const std::vector<std::string> common = {"--root", root.string(), "--model", tiny_clip().string(), "--device", "cpu",
-                                           "--seeds", "1", "INPUT.SIZE", "(32, 32)", "DATALOADER.NUM_WORKERS", "0"};
-  std::vector<std::string> dg = {"dg", "--trainer", "ZeroshotCLIP", "--dataset", "world_dg", "--shots", "1",
-                                 "--output-dir", (root / "dg").string()};
+  const std::vector<std::string> common = {
+      "--root", root.string(), "--model",  tiny_clip().string(),     "--device", "cpu", "--seeds",
+      "1",      "INPUT.SIZE",  "(32, 32)", "DATALOADER.NUM_WORKERS", "0"};
+  std::vector<std::string> dg = {"dg",      "--trainer", "ZeroshotCLIP", "--dataset",           "world_dg",
+                                 "--shots", "1",         "--output-dir", (root / "dg").string()};
   dg.insert(dg.end(), common.begin(), common.end());
   ASSERT_EQ(run_command(dg), 0);
   const auto table = read_json(root / "dg" / "dg.json");
   EXPECT_EQ(table["method"], "ZeroshotCLIP");
   EXPECT_EQ(table["targets"].size(), 3u);
 
-  std::vector<std::string> xd = {"xd", "--trainer", "ZeroshotCLIP", "--source", "world", "--targets", "world_cartoon",
-                                 "--output-dir", (root / "xd").string()};
+  std::vector<std::string> xd = {
+      "xd",           "--trainer",           "ZeroshotCLIP", "--source", "world", "--targets", "world_cartoon",
+      "--output-dir", (root / "xd").string()};
   xd.insert(xd.end(), common.begin(), common.end());
   ASSERT_EQ(run_command(xd), 0);
   EXPECT_TRUE(fs::exists(root / "world_cartoon" / "world_spec.json"));  // written on demand
   EXPECT_EQ(read_json(root / "xd" / "xd.json")["targets"][0]["dataset"], "world_cartoon");
 
   // Bad input: one error, non-zero exit, no table.
-  std::vector<std::string> bad = {"dg", "--trainer", "ZeroshotCLIP", "--dataset", "world", "--output-dir",
-                                  (root / "bad").string()};
+  std::vector<std::string> bad = {"dg",    "--trainer",    "ZeroshotCLIP",         "--dataset",
+                                  "world", "--output-dir", (root / "bad").string()};
   bad.insert(bad.end(), common.begin(), common.end());
   EXPECT_EQ(run_command(bad), 1);  // world is not a multi-domain dataset
   EXPECT_FALSE(fs::exists(root / "bad" / "dg.json"));

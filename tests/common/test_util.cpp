@@ -1,10 +1,10 @@
 #include "tests/common/test_util.h"
 
 #include <cmath>
-#include <fstream>
-#include <stdexcept>
 #include <cstring>
+#include <fstream>
 #include <mutex>
+#include <stdexcept>
 
 namespace clipt::test {
 
@@ -47,8 +47,7 @@ std::filesystem::path scratch_dir(const std::string& name) {
 
 ::testing::AssertionResult all_close(const std::vector<double>& a, const std::vector<double>& b, double rtol,
                                      double atol) {
-  if (a.size() != b.size())
-    return ::testing::AssertionFailure() << "sizes differ: " << a.size() << " vs " << b.size();
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << "sizes differ: " << a.size() << " vs " << b.size();
   double worst = -1;
   size_t worst_i = 0;
   size_t bad = 0;
@@ -67,8 +66,8 @@ std::filesystem::path scratch_dir(const std::string& name) {
   }
   if (bad == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << bad << " of " << a.size() << " elements differ; worst at " << worst_i
-                                       << ": actual " << a[worst_i] << " vs expected " << b[worst_i]
-                                       << " (rtol " << rtol << ", atol " << atol << ")";
+                                       << ": actual " << a[worst_i] << " vs expected " << b[worst_i] << " (rtol "
+                                       << rtol << ", atol " << atol << ")";
 }
 
 ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double rtol, double atol) {

@@ -12,9 +12,9 @@
 
 namespace clipt::test {
 
-std::filesystem::path source_dir();       // the repository root
-std::filesystem::path shared_data_dir();  // ../shared/data (CLIP vocabulary, class names)
-std::filesystem::path golden_dir();       // tests/golden
+std::filesystem::path source_dir();                   // the repository root
+std::filesystem::path shared_data_dir();              // ../shared/data (CLIP vocabulary, class names)
+std::filesystem::path golden_dir();                   // tests/golden
 nlohmann::json golden_json(const std::string& name);  // tests/golden/<name>, parsed
 // A fresh, empty folder under the build tree, removed at the end of the test program.
 std::filesystem::path scratch_dir(const std::string& name);
@@ -32,13 +32,13 @@ std::filesystem::path scratch_dir(const std::string& name);
 #define EXPECT_ALL_CLOSE(a, b, ...) EXPECT_TRUE(::clipt::test::all_close((a), (b), ##__VA_ARGS__))
 #define ASSERT_ALL_CLOSE(a, b, ...) ASSERT_TRUE(::clipt::test::all_close((a), (b), ##__VA_ARGS__))
 // Expects `stmt` to throw clipt::Error whose message contains `substring`.
-#define EXPECT_ERROR_CONTAINS(stmt, substring)                                                     \
-  do {                                                                                             \
-    try {                                                                                          \
-      stmt;                                                                                        \
-      ADD_FAILURE() << "expected clipt::Error containing \"" << (substring) << "\"";               \
-    } catch (const ::clipt::Error& e) {                                                            \
-      EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)                          \
-          << "error message \"" << e.what() << "\" lacks \"" << (substring) << "\"";              \
-    }                                                                                              \
+#define EXPECT_ERROR_CONTAINS(stmt, substring)                                       \
+  do {                                                                               \
+    try {                                                                            \
+      stmt;                                                                          \
+      ADD_FAILURE() << "expected clipt::Error containing \"" << (substring) << "\""; \
+    } catch (const ::clipt::Error& e) {                                              \
+      EXPECT_NE(std::string(e.what()).find(substring), std::string::npos)            \
+          << "error message \"" << e.what() << "\" lacks \"" << (substring) << "\""; \
+    }                                                                                \
   } while (0)

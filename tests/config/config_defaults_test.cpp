@@ -1,12 +1,13 @@
 // default_config() against the peers: Dassl's defaults, the peers' extend_cfg keys, their config files
 // (embedded verbatim below, as published) and their scripts' command-line overrides; plus every config
 // file shipped in configs/.
+#include "methods/trainer/config_defaults.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <map>
 
-#include "methods/trainer/config_defaults.h"
 #include "tests/common/test_util.h"
 
 namespace clipt {
@@ -189,8 +190,8 @@ TEST(DefaultConfig, AcceptsThePeersScriptOverrides) {
   Config c = default_config();
   // htyao89/KgCoOp scripts/base2new_train.sh
   c.merge_from_list({"TRAINER.COOP.N_CTX", "4", "TRAINER.COOP.CSC", "False", "TRAINER.COOP.W", "8.0",
-                     "TRAINER.COOP.CLASS_TOKEN_POSITION", "end", "DATASET.NUM_SHOTS", "16",
-                     "DATASET.SUBSAMPLE_CLASSES", "base"});
+                     "TRAINER.COOP.CLASS_TOKEN_POSITION", "end", "DATASET.NUM_SHOTS", "16", "DATASET.SUBSAMPLE_CLASSES",
+                     "base"});
   // llcllc1997/GCSCoOp scripts/base2new_train.sh (RHO is the script's $2)
   c.merge_from_list({"OPTIM.RHO", "0.05", "OPTIM.LOWBOUND", "0.5", "OPTIM.UPBOUND", "0.8"});
   // JREion/DPC README, and KaiyangZhou/CoOp scripts/coop/main.sh style
@@ -228,12 +229,21 @@ TEST(ShippedConfigs, EveryFileLoadsUnchanged) {
 }
 
 TEST(ShippedConfigs, DatasetNamesAreDasslClassNames) {
-  const std::map<std::string, std::string> expected = {
-      {"caltech101", "Caltech101"},       {"dtd", "DescribableTextures"},    {"eurosat", "EuroSAT"},
-      {"fgvc_aircraft", "FGVCAircraft"},  {"food101", "Food101"},            {"imagenet", "ImageNet"},
-      {"imagenet_a", "ImageNetA"},        {"imagenet_r", "ImageNetR"},       {"imagenet_sketch", "ImageNetSketch"},
-      {"imagenetv2", "ImageNetV2"},       {"oxford_flowers", "OxfordFlowers"}, {"oxford_pets", "OxfordPets"},
-      {"stanford_cars", "StanfordCars"},  {"sun397", "SUN397"},              {"ucf101", "UCF101"}};
+  const std::map<std::string, std::string> expected = {{"caltech101", "Caltech101"},
+                                                       {"dtd", "DescribableTextures"},
+                                                       {"eurosat", "EuroSAT"},
+                                                       {"fgvc_aircraft", "FGVCAircraft"},
+                                                       {"food101", "Food101"},
+                                                       {"imagenet", "ImageNet"},
+                                                       {"imagenet_a", "ImageNetA"},
+                                                       {"imagenet_r", "ImageNetR"},
+                                                       {"imagenet_sketch", "ImageNetSketch"},
+                                                       {"imagenetv2", "ImageNetV2"},
+                                                       {"oxford_flowers", "OxfordFlowers"},
+                                                       {"oxford_pets", "OxfordPets"},
+                                                       {"stanford_cars", "StanfordCars"},
+                                                       {"sun397", "SUN397"},
+                                                       {"ucf101", "UCF101"}};
   for (const auto& [file, name] : expected) {
     Config c = default_config();
     c.merge_from_file(test::source_dir() / "configs" / "datasets" / (file + ".yaml"));
@@ -282,7 +292,8 @@ TEST(ShippedConfigs, RecipesMatchTheSpecs) {
   EXPECT_EQ(dg.get_int("TRAINER.META.N_CTX"), 4);
   EXPECT_EQ(dg.get_int("DATALOADER.TRAIN_X.BATCH_SIZE"), 32);
   EXPECT_EQ(dg.get_int("OPTIM.MAX_EPOCH"), 6);
-  EXPECT_EQ(dg.get_list_string("DATASET.SOURCE_DOMAINS"), (std::vector<std::string>{"art_painting", "cartoon", "photo"}));
+  EXPECT_EQ(dg.get_list_string("DATASET.SOURCE_DOMAINS"),
+            (std::vector<std::string>{"art_painting", "cartoon", "photo"}));
   // MaPLe, issue 10: batch 4, lr 0.0035, 5 epochs, 2 ctx, depth 9.
   Config maple = load("eurosat", "MaPLe/vit_b16_c2_ep5_batch4_2ctx.yaml");
   EXPECT_EQ(maple.get_int("DATALOADER.TRAIN_X.BATCH_SIZE"), 4);

@@ -1,12 +1,13 @@
 // The generic yacs-compatible Config: value decoding, merges, errors, dump round trip, freeze.
 // Expected decodings are Python's: each literal case below was checked against ast.literal_eval and each
 // merge rule against yacs 0.1.8 (CfgNode.merge_from_list / load_cfg) and PyYAML.
+#include "engine/config/config.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
 
-#include "engine/config/config.h"
 #include "tests/common/test_util.h"
 
 namespace clipt {
@@ -64,8 +65,8 @@ TEST(PythonLiteral, ScalarsDecodeAsLiteralEval) {
 }
 
 TEST(PythonLiteral, NonLiteralsAreNotParsed) {
-  for (const char* text : {"a photo of a", "ViT-B/16", "bicubic", "true", "false", "none", "fp16", "007", "1.2.3",
-                           "", "[1, 2", "'open", "1 2", "inf", "-", "3j", "12abc"})
+  for (const char* text : {"a photo of a", "ViT-B/16", "bicubic", "true", "false", "none", "fp16", "007", "1.2.3", "",
+                           "[1, 2", "'open", "1 2", "inf", "-", "3j", "12abc"})
     EXPECT_FALSE(parse_python_literal(text).has_value()) << text;
 }
 
@@ -87,10 +88,28 @@ TEST(PythonLiteral, ListsAndTuples) {
 
 TEST(ConfigMergeList, ParsesEveryValueForm) {
   Config c = small_config();
-  c.merge_from_list({"SEED", "16", "OPTIM.LR", "0.002", "OPTIM.WARMUP_CONS_LR", "1e-5", "VERBOSE", "False",
-                     "TRAINER.COOP.CSC", "True", "TRAINER.COOP.CTX_INIT", "\"a photo of a\"", "OPTIM.NAME", "sgd",
-                     "INPUT.TRANSFORMS", "['random_resized_crop', 'random_flip']", "INPUT.PIXEL_MEAN",
-                     "(0.5, 0.5, 0.5)", "INPUT.SIZE", "[256, 256]", "MODEL.INIT_WEIGHTS", "None"});
+  c.merge_from_list({"SEED",
+                     "16",
+                     "OPTIM.LR",
+                     "0.002",
+                     "OPTIM.WARMUP_CONS_LR",
+                     "1e-5",
+                     "VERBOSE",
+                     "False",
+                     "TRAINER.COOP.CSC",
+                     "True",
+                     "TRAINER.COOP.CTX_INIT",
+                     "\"a photo of a\"",
+                     "OPTIM.NAME",
+                     "sgd",
+                     "INPUT.TRANSFORMS",
+                     "['random_resized_crop', 'random_flip']",
+                     "INPUT.PIXEL_MEAN",
+                     "(0.5, 0.5, 0.5)",
+                     "INPUT.SIZE",
+                     "[256, 256]",
+                     "MODEL.INIT_WEIGHTS",
+                     "None"});
   EXPECT_EQ(c.get_int("SEED"), 16);
   EXPECT_DOUBLE_EQ(c.get_float("OPTIM.LR"), 0.002);
   EXPECT_DOUBLE_EQ(c.get_float("OPTIM.WARMUP_CONS_LR"), 1e-5);
@@ -130,10 +149,13 @@ TEST(ConfigMergeList, TypeMismatchNamesKeyExpectedTypeAndValue) {
   Config c = small_config();
   EXPECT_ERROR_CONTAINS(c.merge_from_list({"OPTIM.MAX_EPOCH", "5.5"}),
                         "config key OPTIM.MAX_EPOCH on the command line: expected int, got float 5.5");
-  EXPECT_ERROR_CONTAINS(c.merge_from_list({"OPTIM.LR", "abc"}), "OPTIM.LR on the command line: expected float, got string 'abc'");
+  EXPECT_ERROR_CONTAINS(c.merge_from_list({"OPTIM.LR", "abc"}),
+                        "OPTIM.LR on the command line: expected float, got string 'abc'");
   EXPECT_ERROR_CONTAINS(c.merge_from_list({"VERBOSE", "maybe"}), "expected bool, got string 'maybe'");
-  EXPECT_ERROR_CONTAINS(c.merge_from_list({"INPUT.SIZE", "7"}), "INPUT.SIZE on the command line: expected list of int, got int 7");
-  EXPECT_ERROR_CONTAINS(c.merge_from_list({"INPUT.SIZE", "(224.5, 224)"}), "expected list of int, got list [224.5, 224]");
+  EXPECT_ERROR_CONTAINS(c.merge_from_list({"INPUT.SIZE", "7"}),
+                        "INPUT.SIZE on the command line: expected list of int, got int 7");
+  EXPECT_ERROR_CONTAINS(c.merge_from_list({"INPUT.SIZE", "(224.5, 224)"}),
+                        "expected list of int, got list [224.5, 224]");
   EXPECT_ERROR_CONTAINS(c.merge_from_list({"SEED", "'x'"}), "SEED on the command line: expected int, got string 'x'");
   EXPECT_ERROR_CONTAINS(c.merge_from_list({"TRAINER.COOP.CSC", "[1]"}), "expected bool, got list [1]");
   EXPECT_ERROR_CONTAINS(c.merge_from_list({"INPUT.SIZE", "[[1], [2]]"}), "nested lists");
@@ -147,7 +169,8 @@ TEST(ConfigMergeList, UnknownKeyNamesTheNearestKey) {
   EXPECT_ERROR_CONTAINS(c.merge_from_list({"optim.max_epoch", "5"}), "did you mean OPTIM.MAX_EPOCH?");
   EXPECT_ERROR_CONTAINS(c.merge_from_list({"DATALOADER.TRAIN_X.BATCHSIZE", "4"}),
                         "did you mean DATALOADER.TRAIN_X.BATCH_SIZE?");
-  EXPECT_ERROR_CONTAINS(c.merge_from_list({"OPTIM", "5"}), "OPTIM on the command line is a group of keys (e.g. OPTIM.NAME)");
+  EXPECT_ERROR_CONTAINS(c.merge_from_list({"OPTIM", "5"}),
+                        "OPTIM on the command line is a group of keys (e.g. OPTIM.NAME)");
   EXPECT_ERROR_CONTAINS(c.merge_from_list({"SEED", "1", "OPTIM.LR"}), "KEY VALUE pairs; 'OPTIM.LR' has no value");
   EXPECT_EQ(c.nearest_key("INPUT.PIXEL_STD"), "INPUT.PIXEL_MEAN");
 }
@@ -204,13 +227,15 @@ TEST(ConfigMergeFile, ErrorsNameTheFileLineKeyAndNearestKey) {
                         "unknown config key TRAINER.KGCOOP.CSC in k.yaml (line 2); did you mean TRAINER.COOP.CSC?");
   EXPECT_ERROR_CONTAINS(c.merge_from_yaml("OPTIM:\n  MAX_EPOCH: 2.5\n", "t.yaml"),
                         "config key OPTIM.MAX_EPOCH in t.yaml (line 2): expected int, got float 2.5");
-  EXPECT_ERROR_CONTAINS(c.merge_from_yaml("OPTIM: 0.1\n", "g.yaml"),
-                        "config key OPTIM in g.yaml (line 1): expected a mapping of keys under it (e.g. OPTIM.NAME), got '0.1'");
+  EXPECT_ERROR_CONTAINS(
+      c.merge_from_yaml("OPTIM: 0.1\n", "g.yaml"),
+      "config key OPTIM in g.yaml (line 1): expected a mapping of keys under it (e.g. OPTIM.NAME), got '0.1'");
   EXPECT_ERROR_CONTAINS(c.merge_from_yaml("OPTIM:\n  LR:\n    X: 1\n", "m.yaml"),
                         "config key OPTIM.LR in m.yaml (line 2): expected float, got a mapping");
   EXPECT_ERROR_CONTAINS(c.merge_from_yaml("_BASE_: base.yaml\n", "b.yaml"), "b.yaml (line 1): _BASE_ inheritance");
   EXPECT_ERROR_CONTAINS(c.merge_from_yaml("- 1\n- 2\n", "s.yaml"), "s.yaml: expected a mapping of config keys");
-  EXPECT_ERROR_CONTAINS(c.merge_from_file("/nonexistent/dir/cfg.yaml"), "cannot open config file /nonexistent/dir/cfg.yaml");
+  EXPECT_ERROR_CONTAINS(c.merge_from_file("/nonexistent/dir/cfg.yaml"),
+                        "cannot open config file /nonexistent/dir/cfg.yaml");
 }
 
 TEST(ConfigMergeFile, AFailedMergeChangesNothing) {
@@ -249,10 +274,10 @@ TEST(ConfigDump, NestsKeysInDefinitionOrder) {
 TEST(ConfigDump, RoundTripsEveryValueExactly) {
   Config c = small_config();
   c.set("OUTPUT_DIR", "output/base2new/train_base/caltech101/shots_16/CoOp/seed1");
-  c.set("OPTIM.NAME", "16");                   // would decode to an int
-  c.set("OPTIM.LR_SCHEDULER", "'quoted'");      // would be unquoted by literal_eval
+  c.set("OPTIM.NAME", "16");                // would decode to an int
+  c.set("OPTIM.LR_SCHEDULER", "'quoted'");  // would be unquoted by literal_eval
   c.set("TRAINER.COOP.CTX_INIT", "say \"hi\"\\ \n\tnow: # not a comment");
-  c.set("OPTIM.LR", 0.1 + 0.2);                 // needs all 17 digits
+  c.set("OPTIM.LR", 0.1 + 0.2);  // needs all 17 digits
   c.set("OPTIM.WARMUP_CONS_LR", 1e-5);
   c.set("INPUT.PIXEL_MEAN", V::list({5.0, 1e-7, -0.25}));
   c.set("INPUT.TRANSFORMS", V::list({"true", "16", "a b", "~"}));  // strings that look like other kinds

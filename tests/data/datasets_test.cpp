@@ -24,9 +24,7 @@ void expect_matches(const DatasetSplits& d, const replicas::Expected& e, const f
       ASSERT_EQ(s.classname, e.classnames[size_t(s.label)]) << d.name << ": " << s.path;
       ASSERT_EQ(s.domain, 0);
     }
-  if (!d.test.empty()) {
-    EXPECT_EQ(class_names(d.test), e.classnames) << d.name;
-  }
+  if (!d.test.empty()) { EXPECT_EQ(class_names(d.test), e.classnames) << d.name; }
 }
 
 struct SplitCase {

@@ -5,11 +5,11 @@
 // mixes domains up or drops images is caught. Each builder returns, per domain, what a correct reader
 // finds.
 #pragma once
+#include <fmt/format.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "tests/data/replicas.h"
 
@@ -23,9 +23,9 @@ struct DomainCounts {
 };
 
 struct ExpectedDomains {
-  std::vector<std::string> domains;       // the dataset's own order
-  std::vector<std::string> classnames;    // by label
-  std::vector<DomainCounts> counts;       // per domain, in `domains` order
+  std::vector<std::string> domains;              // the dataset's own order
+  std::vector<std::string> classnames;           // by label
+  std::vector<DomainCounts> counts;              // per domain, in `domains` order
   std::map<std::string, int64_t> label_of_path;  // absolute image path → label, for every listed image
 };
 
@@ -139,7 +139,8 @@ inline ExpectedDomains domainnet(const fs::path& root) {
       for (size_t c = 0; c < e.classnames.size(); ++c) {
         if (e.domains[d] == "painting" && s == 0 && c + 1 == e.classnames.size()) continue;
         for (int i = 0; i < images_for(c, d, s); ++i) {
-          const std::string rel = fmt::format("{}/{}/{}_{:03d}_{:06d}.jpg", e.domains[d], e.classnames[c], e.domains[d], c, i);
+          const std::string rel =
+              fmt::format("{}/{}/{}_{:03d}_{:06d}.jpg", e.domains[d], e.classnames[c], e.domains[d], c, i);
           image(dir / rel);
           files[s] += fmt::format("{} {}\n", rel, c);
           e.label_of_path[(dir / rel).string()] = int64_t(c);

@@ -1,10 +1,11 @@
 // Leave-one-domain-out selection and the per-domain few-shot protocol (engine/data/domains.h), on the
 // PACS replica: which samples go where, how domains are renumbered, DATASET.ID vs the domain lists, the
 // shot counts per class per source domain, determinism, caching and its checks.
+#include "engine/data/domains.h"
+
 #include <map>
 #include <set>
 
-#include "engine/data/domains.h"
 #include "engine/data/loader.h"
 #include "tests/data/dg_replicas.h"
 
@@ -76,7 +77,8 @@ TEST(Domains, SelectionFromConfig) {
   EXPECT_ERROR_CONTAINS(domain_selection_from(dg_config({}, {}), dassl), "DATASET.SOURCE_DOMAINS");
   // MetaPrompt's PACSFS: DATASET.ID picks the target; the lists (inconsistent in its YAML) are ignored.
   const DatasetSplits fs_variant = read_dataset("PACSFS", root);
-  const DomainSelection b = domain_selection_from(dg_config({"art_painting", "cartoon", "photo"}, {"sketch"}, 0), fs_variant);
+  const DomainSelection b =
+      domain_selection_from(dg_config({"art_painting", "cartoon", "photo"}, {"sketch"}, 0), fs_variant);
   EXPECT_EQ(b.targets, (std::vector<std::string>{"art_painting"}));
   EXPECT_EQ(b.sources, (std::vector<std::string>{"cartoon", "photo", "sketch"}));
   EXPECT_ERROR_CONTAINS(domain_selection_from(dg_config({}, {}, 4), fs_variant), "DATASET.ID 4");
@@ -91,7 +93,8 @@ TEST(Domains, FewShotPerClassPerSourceDomain) {
   FewShotOptions no_cache;
   no_cache.use_cache = false;
   for (int shots : {1, 2, 5}) {
-    const DatasetSplits s = prepare_domains(all, {{"art_painting", "cartoon", "photo"}, {"sketch"}}, shots, 1, no_cache);
+    const DatasetSplits s =
+        prepare_domains(all, {{"art_painting", "cartoon", "photo"}, {"sketch"}}, shots, 1, no_cache);
     // Exactly `shots` per (domain, class) in train (with replacement when a class has fewer, as CoOp), and
     // min(shots, 4) in val.
     std::map<std::pair<int64_t, int64_t>, int> train_count, val_count;

@@ -1,9 +1,10 @@
 // The few-shot protocol (sampling, determinism, the split_fewshot cache and its errors) and the
 // base/new class split, on generated replicas.
+#include "engine/data/fewshot.h"
+
 #include <map>
 #include <set>
 
-#include "engine/data/fewshot.h"
 #include "engine/data/sample_rng.h"
 #include "engine/data/subsample.h"
 #include "tests/data/replicas.h"
@@ -33,7 +34,7 @@ TEST(FewShot, CountsPerClassWithAndWithoutReplacement) {
   const DatasetSplits few = apply_fewshot(full, 8, 1, {false, {}});
   for (const auto& [label, n] : per_class(few.train)) EXPECT_EQ(n, 8) << "label " << label;
   for (const auto& [label, n] : per_class(few.val)) EXPECT_EQ(n, 4) << "label " << label;  // min(8, 4)
-  EXPECT_EQ(few.test.size(), full.test.size());                                           // test untouched
+  EXPECT_EQ(few.test.size(), full.test.size());                                            // test untouched
   // Classes with ≥ 8 images are sampled without replacement, smaller ones with.
   std::map<int64_t, std::set<std::string>> distinct;
   for (const auto& s : few.train) distinct[s.label].insert(s.path);

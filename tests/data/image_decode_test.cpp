@@ -50,8 +50,7 @@ TEST(ImageDecode, HeaderGivesSizeWithoutDecoding) {
 // Skipped rows and cropped columns must not change the pixels inside the region (fancy upsampling
 // reads neighbouring rows; libjpeg-turbo has to handle that when skipping).
 TEST(ImageDecode, JpegRegionEqualsFullDecode) {
-  std::vector<std::string> files = {"photo_500x375.jpg", "small_120x90.jpg", "progressive.jpg", "grey.jpg",
-                                    "cmyk.jpg"};
+  std::vector<std::string> files = {"photo_500x375.jpg", "small_120x90.jpg", "progressive.jpg", "grey.jpg", "cmyk.jpg"};
   std::mt19937 rng(7);
   for (const auto& file : files) {
     const auto encoded = EncodedImage::read(data_fixtures() / "inputs" / file);
@@ -79,8 +78,8 @@ TEST(ImageDecode, JpegRegionEqualsFullDecode) {
         for (int y = 0; y < r.height; ++y)
           for (int x = r.x; x < r.x + r.width; ++x)
             for (int c = 0; c < 3; ++c)
-              worst = std::max(worst, std::abs(int(part.image.at(x - part.origin_x, y, c)) -
-                                               int(full.image.at(x, r.y + y, c))));
+              worst = std::max(
+                  worst, std::abs(int(part.image.at(x - part.origin_x, y, c)) - int(full.image.at(x, r.y + y, c))));
         EXPECT_EQ(worst, 0) << file << " 1/" << denom << " region x=" << r.x << " y=" << r.y << " " << r.width << "x"
                             << r.height;
       }

@@ -1,10 +1,11 @@
 // The threaded loader: sampler semantics (order, shuffle, drop_last as Dassl), batches identical for any
 // number of workers, on-demand loads, errors, skipping, stopping and shutdown.
+#include "engine/data/loader.h"
+
 #include <atomic>
 #include <chrono>
 #include <set>
 
-#include "engine/data/loader.h"
 #include "engine/data/sample_rng.h"
 #include "tests/data/data_test_util.h"
 
@@ -176,7 +177,7 @@ TEST(Loader, WorkerErrorIsRethrownWithThePath) {
     Batch b;
     ASSERT_TRUE(loader.next(b));
     EXPECT_ERROR_CONTAINS(loader.next(b), "gone.jpg");
-    EXPECT_FALSE(loader.next(b));  // the failed epoch is over
+    EXPECT_FALSE(loader.next(b));                         // the failed epoch is over
     EXPECT_ERROR_CONTAINS(epoch(loader, 1), "gone.jpg");  // a new epoch can start; the bad file fails again
   }
 }
@@ -239,11 +240,8 @@ TEST(Loader, StopFlagInterruptsAndDestructionMidEpochJoins) {
     stop.store(true);  // what a SIGINT handler does
     bool interrupted = false;
     try {
-      for (int i = 0; i < 20 && loader.next(b); ++i) {
-      }
-    } catch (const Interrupted&) {
-      interrupted = true;
-    }
+      for (int i = 0; i < 20 && loader.next(b); ++i) {}
+    } catch (const Interrupted&) { interrupted = true; }
     EXPECT_TRUE(interrupted);
     EXPECT_THROW(loader.load_samples(std::vector<int64_t>{0}, 0, 1), Interrupted);
   }  // destroyed with the epoch unfinished: must join, not hang

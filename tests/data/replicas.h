@@ -2,11 +2,11 @@
 // and annotation formats, with tiny JPEGs (all the same bytes: readers do not decode) and tens of
 // classes. Each builder returns what a correct reader must find.
 #pragma once
+#include <fmt/format.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "engine/data/image.h"
 #include "tests/data/data_test_util.h"
@@ -34,10 +34,9 @@ struct SplitClass {
 
 // Writes images and a CoOp split JSON. `relpath(class_index, class, split, i)` gives each image's path
 // relative to the image folder; class c has n_train[c] / n_val[c] / n_test[c] images (defaults below).
-template <typename PathFn>
-Expected split_dataset(const fs::path& dataset_dir, const fs::path& image_dir, const std::string& split_file,
-                       const std::vector<SplitClass>& classes, PathFn relpath, int n_train = 4, int n_val = 2,
-                       int n_test = 3) {
+template <typename PathFn> Expected split_dataset(const fs::path& dataset_dir, const fs::path& image_dir,
+                                                  const std::string& split_file, const std::vector<SplitClass>& classes,
+                                                  PathFn relpath, int n_train = 4, int n_val = 2, int n_test = 3) {
   json split = {{"train", json::array()}, {"val", json::array()}, {"test", json::array()}};
   Expected e;
   const std::pair<const char*, int> splits[] = {{"train", n_train}, {"val", n_val}, {"test", n_test}};
@@ -66,10 +65,10 @@ inline std::string folder_file(size_t, const SplitClass& c, const std::string& s
 
 inline Expected caltech101(const fs::path& root) {
   const fs::path dir = root / "caltech-101", images = dir / "101_ObjectCategories";
-  std::vector<SplitClass> classes = {{"accordion", "accordion"}, {"airplanes", "airplane"}, {"anchor", "anchor"},
-                                     {"ant", "ant"},             {"barrel", "barrel"},     {"Faces", "face"},
-                                     {"Leopards", "leopard"},    {"Motorbikes", "motorbike"}, {"bass", "bass"},
-                                     {"beaver", "beaver"},       {"camera", "camera"},     {"wild_cat", "wild_cat"}};
+  std::vector<SplitClass> classes = {
+      {"accordion", "accordion"}, {"airplanes", "airplane"}, {"anchor", "anchor"},    {"ant", "ant"},
+      {"barrel", "barrel"},       {"Faces", "face"},         {"Leopards", "leopard"}, {"Motorbikes", "motorbike"},
+      {"bass", "bass"},           {"beaver", "beaver"},      {"camera", "camera"},    {"wild_cat", "wild_cat"}};
   // CoOp ignores these two folders; they exist on disk but not in the split.
   image(images / "BACKGROUND_Google" / "image_0001.jpg");
   image(images / "Faces_easy" / "image_0001.jpg");
@@ -110,9 +109,9 @@ inline Expected oxford_flowers(const fs::path& root) {
   const fs::path dir = root / "oxford_flowers";
   put_text(dir / "cat_to_name.json", "{\"1\": \"pink primrose\"}");
   std::vector<SplitClass> classes;
-  for (const char* n : {"pink primrose", "hard-leaved pocket orchid", "canterbury bells", "sweet pea",
-                        "english marigold", "tiger lily", "moon orchid", "bird of paradise", "monkshood",
-                        "globe thistle", "snapdragon", "colt's foot", "king protea"})
+  for (const char* n :
+       {"pink primrose", "hard-leaved pocket orchid", "canterbury bells", "sweet pea", "english marigold", "tiger lily",
+        "moon orchid", "bird of paradise", "monkshood", "globe thistle", "snapdragon", "colt's foot", "king protea"})
     classes.push_back({"", n});
   int counter = 0;
   return split_dataset(dir, dir / "jpg", "split_zhou_OxfordFlowers.json", classes,
@@ -183,9 +182,9 @@ inline Expected eurosat(const fs::path& root) {
 inline Expected ucf101(const fs::path& root) {
   const fs::path dir = root / "ucf101";
   std::vector<SplitClass> classes;
-  for (const char* n : {"Apply_Eye_Makeup", "Apply_Lipstick", "Archery", "Baby_Crawling", "Balance_Beam",
-                        "Band_Marching", "Baseball_Pitch", "Basketball", "Basketball_Dunk", "Bench_Press",
-                        "Biking", "Billiards", "Blow_Dry_Hair"})
+  for (const char* n :
+       {"Apply_Eye_Makeup", "Apply_Lipstick", "Archery", "Baby_Crawling", "Balance_Beam", "Band_Marching",
+        "Baseball_Pitch", "Basketball", "Basketball_Dunk", "Bench_Press", "Biking", "Billiards", "Blow_Dry_Hair"})
     classes.push_back({n, n});
   return split_dataset(dir, dir / "UCF-101-midframes", "split_zhou_UCF101.json", classes,
                        [](size_t, const SplitClass& c, const std::string& s, int i) {
@@ -199,15 +198,16 @@ inline Expected ucf101(const fs::path& root) {
 // FGVC-Aircraft: variants.txt and images_variant_*.txt; class names contain spaces and slashes.
 inline Expected fgvc_aircraft(const fs::path& root) {
   const fs::path dir = root / "fgvc_aircraft";
-  const std::vector<std::string> variants = {"707-320", "727-200", "737-200", "A300B4", "ATR-42", "Cessna 172",
-                                             "DC-10", "F-16A/B", "Falcon 2000", "Tu-134", "Yak-42", "Saab 340"};
+  const std::vector<std::string> variants = {"707-320", "727-200", "737-200",     "A300B4", "ATR-42", "Cessna 172",
+                                             "DC-10",   "F-16A/B", "Falcon 2000", "Tu-134", "Yak-42", "Saab 340"};
   std::string list;
   for (const auto& v : variants) list += v + "\n";
   put_text(dir / "variants.txt", list);
   Expected e;
   e.classnames = variants;
   int id = 1000000;
-  for (const auto& [split, per_class] : std::vector<std::pair<std::string, int>>{{"train", 3}, {"val", 3}, {"test", 2}}) {
+  for (const auto& [split, per_class] :
+       std::vector<std::pair<std::string, int>>{{"train", 3}, {"val", 3}, {"test", 2}}) {
     std::string lines;
     // CoOp's files are sorted by image id, not by class: interleave the classes.
     for (int i = 0; i < per_class; ++i)
@@ -227,13 +227,26 @@ struct Wnid {
   std::string wnid, name;
 };
 inline std::vector<Wnid> imagenet_classes() {
-  return {{"n01440764", "tench"},        {"n01443537", "goldfish"},        {"n01484850", "great white shark"},
-          {"n01491361", "tiger shark"},  {"n01494475", "hammerhead shark"}, {"n01496331", "electric ray"},
-          {"n01498041", "stingray"},     {"n01514668", "rooster"},         {"n01514859", "hen"},
-          {"n01518878", "ostrich"},      {"n01530575", "brambling"},       {"n01531178", "goldfinch"},
-          {"n01532829", "house finch"},  {"n01534433", "junco"},           {"n01537544", "indigo bunting"},
-          {"n01558993", "American robin"}, {"n01560419", "bulbul"},        {"n01580077", "jay"},
-          {"n01582220", "magpie"},       {"n01592084", "chickadee"}};
+  return {{"n01440764", "tench"},
+          {"n01443537", "goldfish"},
+          {"n01484850", "great white shark"},
+          {"n01491361", "tiger shark"},
+          {"n01494475", "hammerhead shark"},
+          {"n01496331", "electric ray"},
+          {"n01498041", "stingray"},
+          {"n01514668", "rooster"},
+          {"n01514859", "hen"},
+          {"n01518878", "ostrich"},
+          {"n01530575", "brambling"},
+          {"n01531178", "goldfinch"},
+          {"n01532829", "house finch"},
+          {"n01534433", "junco"},
+          {"n01537544", "indigo bunting"},
+          {"n01558993", "American robin"},
+          {"n01560419", "bulbul"},
+          {"n01580077", "jay"},
+          {"n01582220", "magpie"},
+          {"n01592084", "chickadee"}};
 }
 inline std::string classnames_txt() {
   std::string text;
@@ -269,7 +282,8 @@ inline Expected imagenetv2(const fs::path& root) {
   put_text(dir / "classnames.txt", text);
   for (size_t label = 0; label < imagenet_classes().size(); ++label) {
     e.classnames.push_back(imagenet_classes()[label].name);
-    for (int i = 0; i < 3; ++i) image(images / std::to_string(label) / fmt::format("{:040x}.jpeg", label * 10 + size_t(i)));
+    for (int i = 0; i < 3; ++i)
+      image(images / std::to_string(label) / fmt::format("{:040x}.jpeg", label * 10 + size_t(i)));
     e.test += 3;
   }
   e.train = e.test;

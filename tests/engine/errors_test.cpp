@@ -30,9 +30,7 @@ TEST(Errors, DtypeMismatches) {
 
 TEST(Errors, DeviceMismatchesAndUnavailableDevices) {
   EXPECT_ERROR_CONTAINS(parse_device("tpu"), "unknown device 'tpu'");
-  if (!cuda_available()) {
-    EXPECT_ERROR_CONTAINS(Tensor::ones({2}).to(Device::cuda(0)), "");
-  }
+  if (!cuda_available()) { EXPECT_ERROR_CONTAINS(Tensor::ones({2}).to(Device::cuda(0)), ""); }
 }
 
 TEST(Errors, OutOfRangeIndices) {

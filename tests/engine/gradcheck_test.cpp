@@ -1,6 +1,7 @@
 // Finite-difference gradchecks (f64) of every differentiable op, with broadcasting, awkward shapes and
 // non-contiguous inputs (transposed, sliced, expanded views built inside the checked function).
 #include "engine/autograd/gradcheck.h"
+
 #include "engine/ops/ops.h"
 #include "engine/ops/random.h"
 #include "tests/common/test_util.h"
@@ -19,10 +20,10 @@ Tensor positive(const Shape& s, uint64_t seed) {  // values in [0.5, 2.5)
   return t.requires_grad_();
 }
 
-#define EXPECT_GRADCHECK(fn, ...)                                  \
-  do {                                                             \
-    auto r = gradcheck(fn, TensorList{__VA_ARGS__});               \
-    EXPECT_TRUE(r.ok) << r.message;                                \
+#define EXPECT_GRADCHECK(fn, ...)                    \
+  do {                                               \
+    auto r = gradcheck(fn, TensorList{__VA_ARGS__}); \
+    EXPECT_TRUE(r.ok) << r.message;                  \
   } while (0)
 
 TEST(Gradcheck, BinaryWithBroadcasting) {
@@ -102,10 +103,12 @@ TEST(Gradcheck, ShapesAndViews) {
   EXPECT_GRADCHECK([](const TensorList& x) { return split(x[0], 3, 2)[1]; }, a);
   EXPECT_GRADCHECK([](const TensorList& x) { return mul(chunk(x[0], 2, 1)[0], 2.0); }, a);
   EXPECT_GRADCHECK([](const TensorList& x) { return repeat(x[0], {2, 1, 3}); }, c);
-  EXPECT_GRADCHECK([](const TensorList& x) {
-    TensorList parts = unbind(x[0], 1);
-    return add(mul(parts[0], parts[2]), parts[1]);  // parts[1] and [2] used, [0] too: all gradients meet
-  }, a);
+  EXPECT_GRADCHECK(
+      [](const TensorList& x) {
+        TensorList parts = unbind(x[0], 1);
+        return add(mul(parts[0], parts[2]), parts[1]);  // parts[1] and [2] used, [0] too: all gradients meet
+      },
+      a);
   EXPECT_GRADCHECK([](const TensorList& x) { return mul(unbind(x[0], 2)[3], 2.0); }, a);  // others get zeros
   EXPECT_GRADCHECK([](const TensorList& x) { return x[0].unsqueeze(1).squeeze(1).flatten(1); }, a);
 }
@@ -118,7 +121,8 @@ TEST(Gradcheck, Indexing) {
   EXPECT_GRADCHECK([ids](const TensorList& x) { return embedding(x[0], ids); }, w);
   EXPECT_GRADCHECK([idx](const TensorList& x) { return index_select(x[0], 1, idx); }, a);
   EXPECT_GRADCHECK([gidx](const TensorList& x) { return gather(x[0], 1, gidx); }, a);
-  Tensor mask = gt(Tensor::from_vector(std::vector<double>{1, -1, 2, -2, 0, 3, -3, 1, -1, 2, 0, 1, 1, -1, 5}, {3, 5}), 0.0);
+  Tensor mask =
+      gt(Tensor::from_vector(std::vector<double>{1, -1, 2, -2, 0, 3, -3, 1, -1, 2, 0, 1, 1, -1, 5}, {3, 5}), 0.0);
   EXPECT_GRADCHECK([mask](const TensorList& x) { return where(mask, x[0], x[1]); }, a, rnd({5}, 17));
   EXPECT_GRADCHECK([mask](const TensorList& x) { return masked_fill(x[0], mask, -2.0); }, a);
 }
@@ -153,14 +157,16 @@ TEST(Gradcheck, NeuralNetworkFunctions) {
                    rnd({3, 6}, 29));
   Tensor q = rnd({2, 5, 4}, 30), k = rnd({2, 5, 4}, 31), v = rnd({2, 5, 3}, 32);
   EXPECT_GRADCHECK([](const TensorList& x) { return scaled_dot_product_attention(x[0], x[1], x[2], true); }, q, k, v);
-  EXPECT_GRADCHECK([](const TensorList& x) { return scaled_dot_product_attention(x[0], x[1], x[2], false, 0.3); }, q,
-                   k, v);
+  EXPECT_GRADCHECK([](const TensorList& x) { return scaled_dot_product_attention(x[0], x[1], x[2], false, 0.3); }, q, k,
+                   v);
   Tensor img = rnd({1, 2, 4, 6}, 33), pw = rnd({3, 2, 2, 2}, 34), pb = rnd({3}, 35);
   EXPECT_GRADCHECK([](const TensorList& x) { return conv2d_patchify(x[0], x[1], x[2]); }, img, pw, pb);
-  EXPECT_GRADCHECK([](const TensorList& x) {
-    Generator g(77);  // the same mask on every evaluation
-    return dropout(x[0], 0.3, true, g);
-  }, a);
+  EXPECT_GRADCHECK(
+      [](const TensorList& x) {
+        Generator g(77);  // the same mask on every evaluation
+        return dropout(x[0], 0.3, true, g);
+      },
+      a);
 }
 
 }  // namespace

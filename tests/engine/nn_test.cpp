@@ -109,14 +109,22 @@ TEST(Training, TwoLayerTransformerLossFalls) {
 }
 
 TEST(LrSchedule, DasslCosineWithConstantWarmup) {
-  optim::LrSchedule s({.name = "cosine", .base_lr = 0.002, .max_steps = 10, .warmup_type = "constant",
-                       .warmup_steps = 1, .warmup_cons_lr = 1e-5});
+  optim::LrSchedule s({.name = "cosine",
+                       .base_lr = 0.002,
+                       .max_steps = 10,
+                       .warmup_type = "constant",
+                       .warmup_steps = 1,
+                       .warmup_cons_lr = 1e-5});
   EXPECT_DOUBLE_EQ(s.lr_at(0), 1e-5);
   EXPECT_DOUBLE_EQ(s.lr_at(1), 0.002);
   EXPECT_NEAR(s.lr_at(6), 0.002 * (1 + std::cos(M_PI * 5 / 10)) / 2, 1e-15);
   EXPECT_NEAR(s.lr_at(10), 0.002 * (1 + std::cos(M_PI * 9 / 10)) / 2, 1e-15);
-  optim::LrSchedule lin({.name = "cosine", .base_lr = 0.1, .max_steps = 4, .warmup_type = "linear",
-                         .warmup_steps = 2, .warmup_min_lr = 1e-4});
+  optim::LrSchedule lin({.name = "cosine",
+                         .base_lr = 0.1,
+                         .max_steps = 4,
+                         .warmup_type = "linear",
+                         .warmup_steps = 2,
+                         .warmup_min_lr = 1e-4});
   EXPECT_DOUBLE_EQ(lin.lr_at(0), 1e-4);
   EXPECT_DOUBLE_EQ(lin.lr_at(1), 0.05);
   EXPECT_DOUBLE_EQ(lin.lr_at(2), 0.1);

@@ -1,8 +1,8 @@
 // Storage formats and randomness: f16/bf16 conversion, Philox known answers, generator streams.
-#include <cmath>
-#include <cstring>
 #include <omp.h>
 
+#include <cmath>
+#include <cstring>
 #include <set>
 
 #include "engine/ops/ops.h"
@@ -28,10 +28,10 @@ TEST(Half, EveryFiniteHalfRoundTripsThroughFloat) {
 TEST(Half, RoundsToNearestEven) {
   EXPECT_EQ(float_to_half_bits(1.0f), 0x3c00);
   EXPECT_EQ(float_to_half_bits(65504.f), 0x7bff);
-  EXPECT_EQ(float_to_half_bits(65520.f), 0x7c00);  // overflows to +inf
-  EXPECT_EQ(float_to_half_bits(1.0f + 1.0f / 2048), 0x3c00);  // tie → even
-  EXPECT_EQ(float_to_half_bits(1.0f + 3.0f / 2048), 0x3c02);  // tie → even (up)
-  EXPECT_EQ(float_to_half_bits(5.9604644775390625e-08f), 0x0001);  // smallest subnormal
+  EXPECT_EQ(float_to_half_bits(65520.f), 0x7c00);                   // overflows to +inf
+  EXPECT_EQ(float_to_half_bits(1.0f + 1.0f / 2048), 0x3c00);        // tie → even
+  EXPECT_EQ(float_to_half_bits(1.0f + 3.0f / 2048), 0x3c02);        // tie → even (up)
+  EXPECT_EQ(float_to_half_bits(5.9604644775390625e-08f), 0x0001);   // smallest subnormal
   EXPECT_EQ(float_to_half_bits(2.98023223876953125e-08f), 0x0000);  // half of it: tie → 0
   EXPECT_EQ(float_to_half_bits(-0.0f), 0x8000);
   EXPECT_FLOAT_EQ(half_bits_to_float(0x3555), 0.333251953125f);

@@ -3,7 +3,6 @@
 #include <fstream>
 #include <functional>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/ops/ops.h"

@@ -52,12 +52,13 @@ TEST(CudaElementwise, UnaryOpsAllFloatDtypesContiguousAndStrided) {
     for (const auto& c : unary_cases()) {
       const Tensor x = c.positive ? random_cpu({3, 5, 7}, dt, 11, 0.25, 3.0) : random_cpu({3, 5, 7}, dt, 11);
       const auto fn = c.fn;
-      expect_cpu_cuda_match(std::string(c.name) + " " + std::string(dtype_name(dt)), {x},
-                            [fn](const TensorList& in) { return fn(in[0]); }, tol_for(dt));
+      expect_cpu_cuda_match(
+          std::string(c.name) + " " + std::string(dtype_name(dt)), {x},
+          [fn](const TensorList& in) { return fn(in[0]); }, tol_for(dt));
       // A transposed, narrowed view exercises the strided kernel path.
-      expect_cpu_cuda_match(std::string(c.name) + " strided " + std::string(dtype_name(dt)), {x},
-                            [fn](const TensorList& in) { return fn(in[0].transpose(0, 2).narrow(1, 1, 3)); },
-                            tol_for(dt));
+      expect_cpu_cuda_match(
+          std::string(c.name) + " strided " + std::string(dtype_name(dt)), {x},
+          [fn](const TensorList& in) { return fn(in[0].transpose(0, 2).narrow(1, 1, 3)); }, tol_for(dt));
     }
   }
 }
@@ -67,10 +68,11 @@ TEST(CudaElementwise, LargeContiguousUnaryUsesVectorPathAndTail) {
   // 2^20 + 3 elements: vectorised body plus a scalar tail; an offset view is misaligned for 128-bit loads.
   for (DType dt : {DType::F32, DType::F16}) {
     const Tensor x = random_cpu({(1 << 20) + 3}, dt, 5);
-    expect_cpu_cuda_match("quick_gelu large", {x}, [](const TensorList& in) { return quick_gelu(in[0]); },
-                          tol_for(dt));
-    expect_cpu_cuda_match("exp misaligned", {x},
-                          [](const TensorList& in) { return exp(in[0].narrow(0, 1, (1 << 20) + 1)); }, tol_for(dt));
+    expect_cpu_cuda_match(
+        "quick_gelu large", {x}, [](const TensorList& in) { return quick_gelu(in[0]); }, tol_for(dt));
+    expect_cpu_cuda_match(
+        "exp misaligned", {x}, [](const TensorList& in) { return exp(in[0].narrow(0, 1, (1 << 20) + 1)); },
+        tol_for(dt));
   }
 }
 
@@ -90,19 +92,21 @@ TEST(CudaElementwise, BinaryOpsWithBroadcastAndPromotion) {
     const Tensor a = random_cpu({5, 1, 7}, dt, 1), b = random_cpu({1, 6, 1}, dt, 2);
     const Tensor full = random_cpu({5, 6, 7}, dt, 3);
     for (const auto& [name, fn] : ops) {
-      expect_cpu_cuda_match(std::string(name) + " broadcast " + std::string(dtype_name(dt)), {a, b},
-                            [fn](const TensorList& in) { return fn(in[0], in[1]); }, tol_for(dt));
-      expect_cpu_cuda_match(std::string(name) + " transposed " + std::string(dtype_name(dt)), {full, a},
-                            [fn](const TensorList& in) { return fn(in[0].transpose(0, 2), in[1].transpose(0, 2)); },
-                            tol_for(dt));
-      expect_cpu_cuda_match(std::string(name) + " contiguous " + std::string(dtype_name(dt)), {full, full * 0.5},
-                            [fn](const TensorList& in) { return fn(in[0], in[1]); }, tol_for(dt));
+      expect_cpu_cuda_match(
+          std::string(name) + " broadcast " + std::string(dtype_name(dt)), {a, b},
+          [fn](const TensorList& in) { return fn(in[0], in[1]); }, tol_for(dt));
+      expect_cpu_cuda_match(
+          std::string(name) + " transposed " + std::string(dtype_name(dt)), {full, a},
+          [fn](const TensorList& in) { return fn(in[0].transpose(0, 2), in[1].transpose(0, 2)); }, tol_for(dt));
+      expect_cpu_cuda_match(
+          std::string(name) + " contiguous " + std::string(dtype_name(dt)), {full, full * 0.5},
+          [fn](const TensorList& in) { return fn(in[0], in[1]); }, tol_for(dt));
     }
   }
   // f16 + f32 promotes to f32; the f16 input's gradient comes back in f16.
-  expect_cpu_cuda_match("mixed f16 f32", {random_cpu({4, 9}, DType::F16, 7), random_cpu({9}, DType::F32, 8)},
-                        [](const TensorList& in) { return add(in[0], in[1]); }, tol_for(DType::F32), true,
-                        test::gpu::Tol{4e-3, 4e-3});
+  expect_cpu_cuda_match(
+      "mixed f16 f32", {random_cpu({4, 9}, DType::F16, 7), random_cpu({9}, DType::F32, 8)},
+      [](const TensorList& in) { return add(in[0], in[1]); }, tol_for(DType::F32), true, test::gpu::Tol{4e-3, 4e-3});
 }
 
 TEST(CudaElementwise, ComparisonsWhereAndMaskedFill) {
@@ -111,26 +115,28 @@ TEST(CudaElementwise, ComparisonsWhereAndMaskedFill) {
     const Tensor a = random_cpu({4, 1, 9}, dt, 21), b = random_cpu({3, 1}, dt, 22);
     const Tensor ab = random_cpu({4, 3, 9}, dt, 23);
     for (auto fn : std::vector<std::function<Tensor(const Tensor&, const Tensor&)>>{
-             [](const Tensor& x, const Tensor& y) { return eq(x, y); },
-             [](const Tensor& x, const Tensor& y) { return ne(x, y); },
-             [](const Tensor& x, const Tensor& y) { return lt(x, y); },
-             [](const Tensor& x, const Tensor& y) { return le(x, y); },
-             [](const Tensor& x, const Tensor& y) { return gt(x, y); },
-             [](const Tensor& x, const Tensor& y) { return ge(x, y); }}) {
-      expect_cpu_cuda_match("compare", {a, b}, [fn](const TensorList& in) { return fn(in[0], in[1]); }, {0, 0}, false);
+             [](const Tensor&x, const Tensor&y) { return eq(x, y); },
+             [](const Tensor&x, const Tensor&y) { return ne(x, y); },
+             [](const Tensor&x, const Tensor&y) { return lt(x, y); },
+             [](const Tensor&x, const Tensor&y) { return le(x, y); },
+             [](const Tensor&x, const Tensor&y) { return gt(x, y); },
+             [](const Tensor&x, const Tensor&y) { return ge(x, y); }}) {
+      expect_cpu_cuda_match(
+          "compare", {a, b}, [fn](const TensorList& in) { return fn(in[0], in[1]); }, {0, 0}, false);
     }
-    expect_cpu_cuda_match("scalar compares", {ab},
-                          [](const TensorList& in) {
-                            return cat({gt(in[0], 0.1), ge(in[0], -0.3), lt(in[0], 0.7), le(in[0], 0.0),
-                                        eq(in[0], 0.0), logical_not(gt(in[0], 0.2))},
-                                       0);
-                          },
-                          {0, 0}, false);
-    expect_cpu_cuda_match("where", {a, b, ab},
-                          [](const TensorList& in) { return where(gt(in[2], 0.0), in[0], in[1]); }, tol_for(dt));
-    expect_cpu_cuda_match("masked_fill", {ab},
-                          [](const TensorList& in) { return masked_fill(in[0], lt(in[0], -1.0), -1e4); },
-                          tol_for(dt));
+    expect_cpu_cuda_match(
+        "scalar compares", {ab},
+        [](const TensorList& in) {
+          return cat({gt(in[0], 0.1), ge(in[0], -0.3), lt(in[0], 0.7), le(in[0], 0.0), eq(in[0], 0.0),
+                      logical_not(gt(in[0], 0.2))},
+                     0);
+        },
+        {0, 0}, false);
+    expect_cpu_cuda_match(
+        "where", {a, b, ab}, [](const TensorList& in) { return where(gt(in[2], 0.0), in[0], in[1]); }, tol_for(dt));
+    expect_cpu_cuda_match(
+        "masked_fill", {ab}, [](const TensorList& in) { return masked_fill(in[0], lt(in[0], -1.0), -1e4); },
+        tol_for(dt));
   }
 }
 
@@ -140,22 +146,25 @@ TEST(CudaElementwise, IntegerArithmeticAndComparisons) {
   for (DType dt : {DType::I64, DType::I32}) {
     const Tensor a = Tensor::from_vector(v, {3, 4}).to(dt);
     const Tensor b = Tensor::from_vector(std::vector<int64_t>{1, 2, 3, 4}, {4}).to(dt);
-    expect_cpu_cuda_match("int ops", {a, b},
-                          [](const TensorList& in) {
-                            return cat({add(in[0], in[1]), sub(in[0], in[1]), mul(in[0], in[1]),
-                                        maximum(in[0], in[1]), minimum(in[0].t().contiguous().t(), in[1]),
-                                        add(in[0], 3.0), mul(in[0], 2.0), rsub(1.0, in[0]), clamp(in[0], -2, 10)},
-                                       0);
-                          },
-                          {0, 0}, false);
-    expect_cpu_cuda_match("int compares", {a, b},
-                          [](const TensorList& in) {
-                            return cat({eq(in[0], in[1]), lt(in[0], in[1]), ge(in[0], 0.0), eq(in[0], 3.0)}, 0);
-                          },
-                          {0, 0}, false);
+    expect_cpu_cuda_match(
+        "int ops", {a, b},
+        [](const TensorList& in) {
+          return cat({add(in[0], in[1]), sub(in[0], in[1]), mul(in[0], in[1]), maximum(in[0], in[1]),
+                      minimum(in[0].t().contiguous().t(), in[1]), add(in[0], 3.0), mul(in[0], 2.0), rsub(1.0, in[0]),
+                      clamp(in[0], -2, 10)},
+                     0);
+        },
+        {0, 0}, false);
+    expect_cpu_cuda_match(
+        "int compares", {a, b},
+        [](const TensorList& in) {
+          return cat({eq(in[0], in[1]), lt(in[0], in[1]), ge(in[0], 0.0), eq(in[0], 3.0)}, 0);
+        },
+        {0, 0}, false);
   }
   const Tensor mask = Tensor::from_vector(std::vector<uint8_t>{1, 0, 1, 1, 0, 0}, {2, 3}).to(DType::Bool);
-  expect_cpu_cuda_match("bool not", {mask}, [](const TensorList& in) { return logical_not(in[0]); }, {0, 0}, false);
+  expect_cpu_cuda_match(
+      "bool not", {mask}, [](const TensorList& in) { return logical_not(in[0]); }, {0, 0}, false);
 }
 
 TEST(CudaElementwise, CopyAndCastBetweenEveryDtypePair) {
@@ -168,20 +177,24 @@ TEST(CudaElementwise, CopyAndCastBetweenEveryDtypePair) {
     const Tensor x = base.to(from);
     for (DType to : all) {
       const std::string what = std::string(dtype_name(from)) + " -> " + std::string(dtype_name(to));
-      expect_cpu_cuda_match(what + " contiguous", {x}, [to](const TensorList& in) { return in[0].to(to); }, {0, 0},
-                            false);
-      expect_cpu_cuda_match(what + " strided", {x},
-                            [to](const TensorList& in) { return in[0].permute({2, 0, 1}).narrow(1, 1, 4).to(to); },
-                            {0, 0}, false);
+      expect_cpu_cuda_match(
+          what + " contiguous", {x}, [to](const TensorList& in) { return in[0].to(to); }, {0, 0}, false);
+      expect_cpu_cuda_match(
+          what + " strided", {x},
+          [to](const TensorList& in) {
+            return in[0].permute({2, 0, 1}).narrow(1, 1, 4).to(to);
+          },
+          {0, 0}, false);
       // Writing into a strided destination of another dtype (a cast through a temporary).
-      expect_cpu_cuda_match(what + " into strided", {x},
-                            [to](const TensorList& in) {
-                              Tensor dst = Tensor::zeros({5, 6, 3}, to, in[0].device());
-                              Tensor window = dst.transpose(0, 1);
-                              window.copy_(in[0]);
-                              return dst;
-                            },
-                            {0, 0}, false);
+      expect_cpu_cuda_match(
+          what + " into strided", {x},
+          [to](const TensorList& in) {
+            Tensor dst = Tensor::zeros({5, 6, 3}, to, in[0].device());
+            Tensor window = dst.transpose(0, 1);
+            window.copy_(in[0]);
+            return dst;
+          },
+          {0, 0}, false);
     }
   }
 }
@@ -208,26 +221,51 @@ TEST(CudaElementwise, ViewAndCopyOpsForwardAndBackward) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   for (DType dt : {DType::F32, DType::F16}) {
     const Tensor a = random_cpu({3, 4, 5}, dt, 41), b = random_cpu({3, 2, 5}, dt, 42);
-    expect_cpu_cuda_match("cat", {a, b}, [](const TensorList& in) { return cat({in[0], in[1], in[0]}, 1); },
-                          tol_for(dt));
-    expect_cpu_cuda_match("stack", {a, a}, [](const TensorList& in) { return stack({in[0], in[1] * 2.0}, 2); },
-                          tol_for(dt));
-    expect_cpu_cuda_match("split", {a},
-                          [](const TensorList& in) {
-                            auto parts = split(in[0], 2, 1);
-                            return cat({parts[1], parts[0]}, 1);
-                          },
-                          tol_for(dt));
-    expect_cpu_cuda_match("slice step", {a}, [](const TensorList& in) { return slice(in[0], 2, 0, 5, 2) * 3.0; },
-                          tol_for(dt));
-    expect_cpu_cuda_match("permute contiguous", {a},
-                          [](const TensorList& in) { return in[0].permute({2, 0, 1}).contiguous(); }, tol_for(dt));
-    expect_cpu_cuda_match("expand", {b},
-                          [](const TensorList& in) { return in[0].narrow(1, 0, 1).expand({3, 7, 5}).contiguous(); },
-                          tol_for(dt));
-    expect_cpu_cuda_match("repeat", {b}, [](const TensorList& in) { return repeat(in[0], {2, 1, 3}); }, tol_for(dt));
-    expect_cpu_cuda_match("reshape of transpose", {a},
-                          [](const TensorList& in) { return in[0].transpose(1, 2).reshape({3, 20}); }, tol_for(dt));
+    expect_cpu_cuda_match(
+        "cat", {a, b},
+        [](const TensorList& in) {
+          return cat({in[0], in[1], in[0]}, 1);
+        },
+        tol_for(dt));
+    expect_cpu_cuda_match(
+        "stack", {a, a},
+        [](const TensorList& in) {
+          return stack({in[0], in[1] * 2.0}, 2);
+        },
+        tol_for(dt));
+    expect_cpu_cuda_match(
+        "split", {a},
+        [](const TensorList& in) {
+          auto parts = split(in[0], 2, 1);
+          return cat({parts[1], parts[0]}, 1);
+        },
+        tol_for(dt));
+    expect_cpu_cuda_match(
+        "slice step", {a}, [](const TensorList& in) { return slice(in[0], 2, 0, 5, 2) * 3.0; }, tol_for(dt));
+    expect_cpu_cuda_match(
+        "permute contiguous", {a},
+        [](const TensorList& in) {
+          return in[0].permute({2, 0, 1}).contiguous();
+        },
+        tol_for(dt));
+    expect_cpu_cuda_match(
+        "expand", {b},
+        [](const TensorList& in) {
+          return in[0].narrow(1, 0, 1).expand({3, 7, 5}).contiguous();
+        },
+        tol_for(dt));
+    expect_cpu_cuda_match(
+        "repeat", {b},
+        [](const TensorList& in) {
+          return repeat(in[0], {2, 1, 3});
+        },
+        tol_for(dt));
+    expect_cpu_cuda_match(
+        "reshape of transpose", {a},
+        [](const TensorList& in) {
+          return in[0].transpose(1, 2).reshape({3, 20});
+        },
+        tol_for(dt));
   }
 }
 

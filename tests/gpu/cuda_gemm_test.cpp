@@ -35,18 +35,18 @@ TEST(CudaGemm, MatmulShapesTransposesAndBatches) {
     const Tensor at = random_cpu({13, 7}, dt, 205), bt = random_cpu({5, 13}, dt, 206);
     auto mm = [](const TensorList& in) { return matmul(in[0], in[1]); };
     expect_cpu_cuda_match("2d", {a, b}, mm, t, true, gt);
-    expect_cpu_cuda_match("a transposed", {at, b}, [](const TensorList& in) { return matmul(in[0].t(), in[1]); }, t,
-                          true, gt);
-    expect_cpu_cuda_match("b transposed", {a, bt}, [](const TensorList& in) { return matmul(in[0], in[1].t()); }, t,
-                          true, gt);
-    expect_cpu_cuda_match("both transposed", {at, bt},
-                          [](const TensorList& in) { return matmul(in[0].t(), in[1].t()); }, t, true, gt);
+    expect_cpu_cuda_match(
+        "a transposed", {at, b}, [](const TensorList& in) { return matmul(in[0].t(), in[1]); }, t, true, gt);
+    expect_cpu_cuda_match(
+        "b transposed", {a, bt}, [](const TensorList& in) { return matmul(in[0], in[1].t()); }, t, true, gt);
+    expect_cpu_cuda_match(
+        "both transposed", {at, bt}, [](const TensorList& in) { return matmul(in[0].t(), in[1].t()); }, t, true, gt);
     expect_cpu_cuda_match("batched", {a3, b3}, mm, t, true, gt);
     expect_cpu_cuda_match("batch folded into rows", {a3, b}, mm, t, true, gt);
     expect_cpu_cuda_match("broadcast first operand", {a, b3}, mm, t, true, gt);
-    expect_cpu_cuda_match("batched transposed", {a3, b3},
-                          [](const TensorList& in) { return matmul(in[1].transpose(1, 2), in[0].transpose(1, 2)); }, t,
-                          true, gt);
+    expect_cpu_cuda_match(
+        "batched transposed", {a3, b3},
+        [](const TensorList& in) { return matmul(in[1].transpose(1, 2), in[0].transpose(1, 2)); }, t, true, gt);
     expect_cpu_cuda_match("vector matrix", {random_cpu({13}, dt, 207), b}, mm, t, true, gt);
     expect_cpu_cuda_match("matrix vector", {a, random_cpu({13}, dt, 208)}, mm, t, true, gt);
     expect_cpu_cuda_match("4d attention-like", {random_cpu({2, 3, 9, 16}, dt, 209), random_cpu({2, 3, 16, 9}, dt, 210)},
@@ -59,15 +59,16 @@ TEST(CudaGemm, LinearBiasEpilogueAndMisalignedBias) {
   for (DType dt : test::gpu::float_dtypes()) {
     const Tol t = gemm_tol(dt, 96);
     const Tensor x = random_cpu({4, 11, 96}, dt, 211), w = random_cpu({40, 96}, dt, 212), b = random_cpu({40}, dt, 213);
-    expect_cpu_cuda_match("linear bias", {x, w, b},
-                          [](const TensorList& in) { return linear(in[0], in[1], in[2]); }, t, true, gemm_tol(dt, 64));
-    expect_cpu_cuda_match("linear no bias", {x, w}, [](const TensorList& in) { return linear(in[0], in[1]); }, t, true,
-                          gemm_tol(dt, 64));
+    expect_cpu_cuda_match(
+        "linear bias", {x, w, b}, [](const TensorList& in) { return linear(in[0], in[1], in[2]); }, t, true,
+        gemm_tol(dt, 64));
+    expect_cpu_cuda_match(
+        "linear no bias", {x, w}, [](const TensorList& in) { return linear(in[0], in[1]); }, t, true, gemm_tol(dt, 64));
     // A bias starting one element into its buffer is not 16-byte aligned: the epilogue is skipped.
     const Tensor big_b = random_cpu({41}, dt, 214);
-    expect_cpu_cuda_match("linear misaligned bias", {x, w, big_b},
-                          [](const TensorList& in) { return linear(in[0], in[1], in[2].narrow(0, 1, 40)); }, t, true,
-                          gemm_tol(dt, 64));
+    expect_cpu_cuda_match(
+        "linear misaligned bias", {x, w, big_b},
+        [](const TensorList& in) { return linear(in[0], in[1], in[2].narrow(0, 1, 40)); }, t, true, gemm_tol(dt, 64));
   }
 }
 
@@ -76,8 +77,9 @@ TEST(CudaGemm, LargerF32MatchesOpenBlasAndCountsCalls) {
   const Tensor a = random_cpu({300, 700}, DType::F32, 215), b = random_cpu({700, 257}, DType::F32, 216);
   const int64_t before = cuda_backend().gemm_calls;
   for (int rep = 0; rep < 3; ++rep)  // repeated shapes go through the cached plan
-    expect_cpu_cuda_match("300x700x257", {a, b}, [](const TensorList& in) { return matmul(in[0], in[1]); },
-                          gemm_tol(DType::F32, 700), false);
+    expect_cpu_cuda_match(
+        "300x700x257", {a, b}, [](const TensorList& in) { return matmul(in[0], in[1]); }, gemm_tol(DType::F32, 700),
+        false);
   EXPECT_EQ(cuda_backend().gemm_calls - before, 3);
 }
 

@@ -20,9 +20,9 @@ TEST(CudaIndex, IndexSelectAndBackwardWithRepeats) {
     for (const Shape& s : {Shape{5, 64}, Shape{5, 3}, Shape{2, 5, 7}}) {
       const Tensor x = random_cpu(s, dt, 101);
       const int64_t dim = s.size() == 3 ? 1 : 0;
-      expect_cpu_cuda_match("index_select " + shape_str(s), {x, idx},
-                            [dim](const TensorList& in) { return index_select(in[0], dim, in[1]); }, {0, 0}, true,
-                            tol_for(dt));
+      expect_cpu_cuda_match(
+          "index_select " + shape_str(s), {x, idx},
+          [dim](const TensorList& in) { return index_select(in[0], dim, in[1]); }, {0, 0}, true, tol_for(dt));
     }
   }
   const Tensor x = random_cpu({3, 5}, DType::F32, 102);
@@ -38,8 +38,9 @@ TEST(CudaIndex, EmbeddingWithManyRepeatedTokens) {
   const Tensor t = ids(tokens, {3, 77});
   for (DType dt : {DType::F32, DType::F16, DType::BF16}) {
     const Tensor w = random_cpu({50, 40}, dt, 103);
-    expect_cpu_cuda_match("embedding", {w, t}, [](const TensorList& in) { return embedding(in[0], in[1]); }, {0, 0},
-                          true, dt == DType::F32 ? test::gpu::Tol{1e-5, 1e-5} : tol_for(dt));
+    expect_cpu_cuda_match(
+        "embedding", {w, t}, [](const TensorList& in) { return embedding(in[0], in[1]); }, {0, 0}, true,
+        dt == DType::F32 ? test::gpu::Tol{1e-5, 1e-5} : tol_for(dt));
   }
 }
 
@@ -54,11 +55,13 @@ TEST(CudaIndex, GatherScatterAddOneHot) {
     const Tensor base = random_cpu({3, 4}, DType::F32, 105, -3, 3).to(dt);
     const Tensor src = random_cpu({3, 6}, DType::F32, 106, -3, 3).to(dt);
     const Tensor where_to = ids({0, 1, 1, 1, 3, 0, 2, 2, 2, 2, 2, 2, 3, 0, 1, 3, 0, 1}, {3, 6});
-    expect_cpu_cuda_match("scatter_add", {base, where_to, src},
-                          [](const TensorList& in) { return scatter_add(in[0], 1, in[1], in[2]); }, tol_for(dt), false);
+    expect_cpu_cuda_match(
+        "scatter_add", {base, where_to, src}, [](const TensorList& in) { return scatter_add(in[0], 1, in[1], in[2]); },
+        tol_for(dt), false);
   }
   const Tensor labels = ids({3, 0, 2, 2, 1}, {5});
-  expect_cpu_cuda_match("one_hot", {labels}, [](const TensorList& in) { return one_hot(in[0], 4); }, {0, 0}, false);
+  expect_cpu_cuda_match(
+      "one_hot", {labels}, [](const TensorList& in) { return one_hot(in[0], 4); }, {0, 0}, false);
 }
 
 TEST(CudaIndex, OutOfRangeIndexRaisesAtNextSynchronisation) {

@@ -55,8 +55,9 @@ TEST(CudaRandom, NormalMatchesCpuToRounding) {
 TEST(CudaOptim, SgdUpdateMatchesCpu) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   for (DType gdt : {DType::F32, DType::F16, DType::BF16}) {
-    for (const SgdArgs& args : {SgdArgs{0.1f, 0.9f, 0.0f, 5e-4f, false, true}, SgdArgs{0.05f, 0.9f, 0.1f, 0.0f, true, false},
-                                SgdArgs{0.02f, 0.0f, 0.0f, 1e-2f, false, false}}) {
+    for (const SgdArgs& args :
+         {SgdArgs{0.1f, 0.9f, 0.0f, 5e-4f, false, true}, SgdArgs{0.05f, 0.9f, 0.1f, 0.0f, true, false},
+          SgdArgs{0.02f, 0.0f, 0.0f, 1e-2f, false, false}}) {
       Tensor pc = random_cpu({1003}, DType::F32, 301), mc = random_cpu({1003}, DType::F32, 302);
       Tensor pg = pc.to(cuda0()), mg = mc.to(cuda0());
       for (int step = 0; step < 3; ++step) {

@@ -3,8 +3,8 @@
 // host-side pieces of a CUDA build: error messages, stride coalescing, the no-device path).
 #include <cstring>
 
-#include "tests/gpu/gpu_test_util.h"
 #include "engine/runtime/pinned_host.h"
+#include "tests/gpu/gpu_test_util.h"
 
 #ifdef CLIPT_WITH_CUDA
 #include "engine/cuda/strided_layout.h"

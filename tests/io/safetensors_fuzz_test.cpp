@@ -133,9 +133,7 @@ TEST(SafetensorsFuzz, MutatedFilesParseOrRaiseCleanly) {
         exercise(SafetensorsFile::from_bytes(bytes, "case"));
       }
       ++parsed;
-    } catch (const Error&) {
-      ++rejected;
-    } catch (const std::exception& e) {
+    } catch (const Error&) { ++rejected; } catch (const std::exception& e) {
       ADD_FAILURE() << "iteration " << it << ": non-clipt exception " << typeid(e).name() << ": " << e.what();
     }
   }

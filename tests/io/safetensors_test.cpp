@@ -24,8 +24,7 @@ std::string read_all(const fs::path& p) {
   return ss.str();
 }
 
-template <typename T>
-std::vector<T> raw_values(const Tensor& t) {  // the stored bit patterns, whatever the dtype
+template <typename T> std::vector<T> raw_values(const Tensor& t) {  // the stored bit patterns, whatever the dtype
   Tensor c = t.contiguous();
   std::vector<T> out(size_t(c.nbytes() / sizeof(T)));
   if (!out.empty()) std::memcpy(out.data(), c.data_ptr(), c.nbytes());

@@ -3,7 +3,6 @@
 // trainers/cocoop.py on the transformers tiny CLIP): 5 SGD steps from a fixed context and meta-net on
 // coop_steps.json's batch; every loss and every parameter after every step must agree in fp32.
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/ops/ops.h"

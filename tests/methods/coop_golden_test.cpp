@@ -2,7 +2,6 @@
 // CoOp's PromptLearner/TextEncoder and KgCoOp's loss on the transformers tiny CLIP): 5 SGD steps from a
 // fixed context on a fixed batch; every loss and context must agree in fp32.
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/ops/ops.h"

@@ -26,13 +26,12 @@ Tensor grid_images(const json& g) {
   for (int64_t i = 0; i < n * c; ++i)
     for (int64_t y = 0; y < h * up; ++y)
       for (int64_t x = 0; x < w * up; ++x)
-        out[size_t((i * h * up + y) * w * up + x)] = float(double(data[size_t((i * h + y / up) * w + x / up)]) / divisor);
+        out[size_t((i * h * up + y) * w * up + x)] =
+            float(double(data[size_t((i * h + y / up) * w + x / up)]) / divisor);
   return Tensor::from_vector(out, {n, c, h * up, w * up});
 }
 
-Tensor flat(const json& j) {
-  return Tensor::from_vector(j["data"].get<std::vector<float>>(), j["shape"].get<Shape>());
-}
+Tensor flat(const json& j) { return Tensor::from_vector(j["data"].get<std::vector<float>>(), j["shape"].get<Shape>()); }
 
 TEST(DpcGolden, FiveStageTwoStepsMatchTheSpecReimplementation) {
   std::ifstream in(test::golden_dir() / "dpc_steps.json");

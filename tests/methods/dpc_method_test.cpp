@@ -102,9 +102,7 @@ struct Fixture {
                    test::dpc::backbone_with(backbone, ctx, test::dpc::tiny_classes(), P));
   }
   // A built batch: 4 anchors (labels 0, 3, 5, 1) with fixed negatives.
-  BuiltBatch batch() const {
-    return assemble_batch(images(11, 4), {0, 3, 5, 1}, {{2, 4}, {}, {1}, {}}, images(12, 3));
-  }
+  BuiltBatch batch() const { return assemble_batch(images(11, 4), {0, 3, 5, 1}, {{2, 4}, {}, {1}, {}}, images(12, 3)); }
   double step(optim::Optimizer& opt) {
     opt.zero_grad();
     LossResult r = dpc.contrastive_loss(batch());
@@ -154,8 +152,7 @@ TEST(DpcMethod, NewClassesGetTheBackbonesLogitsBitForBitAndBaseClassesThePrompt)
   EXPECT_TRUE(test::bit_equal(f.dpc.eval_logits(x), backbone->eval_logits(x)));
 
   // Base classes: the backbone with P′ in place of P.
-  auto with_pprime =
-      test::dpc::backbone_with("CoOp", ctx, test::dpc::tiny_classes(), f.dpc.parallel_prompts()[0]);
+  auto with_pprime = test::dpc::backbone_with("CoOp", ctx, test::dpc::tiny_classes(), f.dpc.parallel_prompts()[0]);
   with_pprime->prepare_eval(test::dpc::tiny_classes(), ClassSplit::Base);
   f.dpc.prepare_eval(test::dpc::tiny_classes(), ClassSplit::Base);
   const Tensor base = f.dpc.eval_logits(x);

@@ -96,7 +96,7 @@ TEST(DpcMining, FiveBaseClassesWithKEightAsEuroSat) {
   std::vector<V> cand;
   for (size_t i = 0; i < labels.size(); ++i) cand.push_back(hard_negative_candidates(top[i], labels[i]));
   const auto s = select_hard_negatives(cand, labels, 5, generator_draw(g, 5));
-  EXPECT_EQ(s.negatives[0], (V{2, 4}));  // 1 and 3 are batch labels
+  EXPECT_EQ(s.negatives[0], (V{2, 4}));                                          // 1 and 3 are batch labels
   for (int i = 1; i < 4; ++i) EXPECT_TRUE(s.negatives[size_t(i)].empty()) << i;  // every class is used by now
   EXPECT_EQ(s.fallback_draws, 9);  // three attempts for each of samples 1-3, all failing
   EXPECT_EQ(s.short_samples, 3);

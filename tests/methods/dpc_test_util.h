@@ -3,10 +3,9 @@
 #pragma once
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/io/checkpoint.h"
 #include "engine/ops/random.h"
@@ -66,7 +65,7 @@ inline std::unique_ptr<methods::Method> backbone_with(const std::string& method,
 // A finished stage-1 run of `method` at `dir` (checkpoints/epoch-1.safetensors) whose prompt is `prompt`.
 inline void write_stage1_run(const std::filesystem::path& dir, const std::string& method, const Config& cfg,
                              const std::vector<std::string>& classes, const Tensor& prompt, uint64_t seed = 1) {
-  nlohmann::json meta = {{"method", method},     {"dataset", cfg.get_string("DATASET.NAME")},
+  nlohmann::json meta = {{"method", method},      {"dataset", cfg.get_string("DATASET.NAME")},
                          {"classnames", classes}, {"epochs_done", 1},
                          {"iteration", 0},        {"seed", seed},
                          {"config", cfg.dump()}};

@@ -4,7 +4,6 @@
 // DPC's, and with ω_n = 0 gets the backbone's new-class accuracy exactly. Then stage 2 alone over the
 // existing stage-1 run (DPC.BACK_CKPT_PATH), and the peers' PyTorch path rejected with a clear error.
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/data/world/world_datasets.h"
@@ -39,9 +38,9 @@ struct SmallWorld {
         dpc_yaml(root / "dpc.yaml"),
         coop_yaml(root / "coop.yaml") {
     world::WorldParams p;
-    p.benchmark.classes = {{world::Colour::Red, world::Colour::Blue},
-                           {world::Shape::Circle, world::Shape::Square, world::Shape::Triangle, world::Shape::Star,
-                            world::Shape::Heart}};
+    p.benchmark.classes = {
+        {world::Colour::Red, world::Colour::Blue},
+        {world::Shape::Circle, world::Shape::Square, world::Shape::Triangle, world::Shape::Star, world::Shape::Heart}};
     p.benchmark.train_per_class = 4;
     p.benchmark.val_per_class = 1;
     p.benchmark.test_per_class = 4;
@@ -74,11 +73,12 @@ TRAINER:
     N_CTX: 4
     PREC: "fp32"
 )");
-    write(dpc_yaml, "OPTIM:\n  NAME: \"sgd\"\n  LR: 0.002\n  MAX_EPOCH: 2\n  LR_SCHEDULER: \"cosine\"\n"
-                    "TRAINER:\n  COOP:\n    PREC: \"fp32\"\n"
-                    "SPLE:\n  INFER_TOPK: 8\n  STACK:\n    MODE: \"converse\"\n    WEIGHT: 0.2\n    WEIGHT_FOR_NEW: 0.0\n"
-                    "DPC:\n  BACKBONE: \"CoOp\"\n  BACKBONE_CONFIG: \"" +
-                        coop_yaml.string() + "\"\n");
+    write(dpc_yaml,
+          "OPTIM:\n  NAME: \"sgd\"\n  LR: 0.002\n  MAX_EPOCH: 2\n  LR_SCHEDULER: \"cosine\"\n"
+          "TRAINER:\n  COOP:\n    PREC: \"fp32\"\n"
+          "SPLE:\n  INFER_TOPK: 8\n  STACK:\n    MODE: \"converse\"\n    WEIGHT: 0.2\n    WEIGHT_FOR_NEW: 0.0\n"
+          "DPC:\n  BACKBONE: \"CoOp\"\n  BACKBONE_CONFIG: \"" +
+              coop_yaml.string() + "\"\n");
   }
   trainer::B2nOptions options(const fs::path& out, std::vector<std::string> opts = {}) const {
     trainer::B2nOptions o;
@@ -146,8 +146,8 @@ TEST(DpcWorld, OneBaseToNewCommandRunsBothStagesAndKeepsTheBackbonesNewAccuracy)
 
   // The released configs' PyTorch stage-1 path is refused, naming the key.
   EXPECT_ERROR_CONTAINS(
-      trainer::run_b2n(w.options(w.root / "b2n_peer", {"SPLE.BACK_CKPT_PATH", "output/x/prompt_learner/model.pth.tar-50"}),
-                       log),
+      trainer::run_b2n(
+          w.options(w.root / "b2n_peer", {"SPLE.BACK_CKPT_PATH", "output/x/prompt_learner/model.pth.tar-50"}), log),
       "SPLE.BACK_CKPT_PATH");
   // A stage-1 run of another method than DPC.BACKBONE is refused too.
   EXPECT_ERROR_CONTAINS(trainer::run_b2n(w.options(w.root / "b2n_kg", {"DPC.BACK_CKPT_PATH", (run / "stage1").string(),
@@ -171,8 +171,8 @@ TEST(DpcWorld, ResumingBetweenEpochsDrawsTheSameNegativesAsAStraightRun) {
     a.seed = 1;
     a.output_dir = out.string();
     // single_step with STEPSIZE −1 keeps the rate of epochs 1 and 2 the same whatever MAX_EPOCH is.
-    a.opts = {"OPTIM.MAX_EPOCH", std::to_string(epochs), "OPTIM.LR_SCHEDULER", "single_step",
-              "DATASET.SUBSAMPLE_CLASSES", "base"};
+    a.opts = {"OPTIM.MAX_EPOCH", std::to_string(epochs),      "OPTIM.LR_SCHEDULER",
+              "single_step",     "DATASET.SUBSAMPLE_CLASSES", "base"};
     if (!stage1.empty()) a.opts.insert(a.opts.end(), {"DPC.BACK_CKPT_PATH", stage1});
     return trainer::build_run_config(a);
   };

@@ -3,7 +3,6 @@
 // CLIP): 5 SGD steps from a fixed context on a fixed batch; every loss, the loss at the ascent point,
 // the GCSAM region (or ProGrad's projection) of every step and the context after it must agree.
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/ops/ops.h"

@@ -3,7 +3,6 @@
 // `clipt eval` on the run reports its training loss, sharpness and accuracies. Checks plumbing, not
 // accuracy (the CLIP is random).
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
@@ -52,12 +51,34 @@ TEST(GcscoopWorld, BaseToNewThenSharpnessReport) {
 
   const fs::path out = root / "b2n";
   const std::string configs = (test::source_dir() / "configs" / "world").string();
-  const apps::CommandArgs b2n{"--trainer", "GCSCoOp", "--config-file", configs + "/GCSCoOp.yaml",
-                              "--dataset-config-file", configs + "/dataset.yaml", "--datasets", "world",
-                              "--seeds", "1", "--root", root.string(), "--model", model_dir.string(),
-                              "--output-dir", out.string(), "--device", "cpu",
-                              "INPUT.SIZE", "(32, 32)", "OPTIM.MAX_EPOCH", "2", "DATASET.NUM_SHOTS", "2",
-                              "DATALOADER.TRAIN_X.BATCH_SIZE", "16", "DATALOADER.NUM_WORKERS", "0"};
+  const apps::CommandArgs b2n{"--trainer",
+                              "GCSCoOp",
+                              "--config-file",
+                              configs + "/GCSCoOp.yaml",
+                              "--dataset-config-file",
+                              configs + "/dataset.yaml",
+                              "--datasets",
+                              "world",
+                              "--seeds",
+                              "1",
+                              "--root",
+                              root.string(),
+                              "--model",
+                              model_dir.string(),
+                              "--output-dir",
+                              out.string(),
+                              "--device",
+                              "cpu",
+                              "INPUT.SIZE",
+                              "(32, 32)",
+                              "OPTIM.MAX_EPOCH",
+                              "2",
+                              "DATASET.NUM_SHOTS",
+                              "2",
+                              "DATALOADER.TRAIN_X.BATCH_SIZE",
+                              "16",
+                              "DATALOADER.NUM_WORKERS",
+                              "0"};
   ASSERT_EQ(apps::cmd_b2n(b2n), 0);
   const nlohmann::json table = read_json(out / "b2n.json");
   EXPECT_EQ(table.at("method"), "GCSCoOp");
@@ -75,9 +96,9 @@ TEST(GcscoopWorld, BaseToNewThenSharpnessReport) {
     if (j.at("type") != "step") continue;
     saw_step = true;
     EXPECT_TRUE(j.contains("loss_perturbed"));
-    EXPECT_EQ(j.at("gcsam_sam").get<double>() + j.at("gcsam_projected").get<double>() +
-                  j.at("gcsam_plain").get<double>(),
-              1.0);
+    EXPECT_EQ(
+        j.at("gcsam_sam").get<double>() + j.at("gcsam_projected").get<double>() + j.at("gcsam_plain").get<double>(),
+        1.0);
   }
   EXPECT_TRUE(saw_step);
 
@@ -90,7 +111,8 @@ TEST(GcscoopWorld, BaseToNewThenSharpnessReport) {
   EXPECT_GE(report.at("sharpness").at("sharpness").get<double>(), 0.0);
   ASSERT_EQ(report.at("evaluations").size(), 2u);  // base and new
   // Deterministic: a second report gives the same numbers.
-  ASSERT_EQ(apps::cmd_eval({"--model-dir", run.string(), "--rho", "0.05", "--output-dir", (root / "eval2").string()}), 0);
+  ASSERT_EQ(apps::cmd_eval({"--model-dir", run.string(), "--rho", "0.05", "--output-dir", (root / "eval2").string()}),
+            0);
   const nlohmann::json again = read_json(root / "eval2" / "sharpness.json");
   EXPECT_EQ(again.at("sharpness"), report.at("sharpness"));
 }

@@ -2,13 +2,13 @@
 // two-pass step on a quadratic whose tensors land in different regions (against a plain-double
 // re-computation of the spec), and the equivalences GCSAM(β1 = β2 = −1) ≡ SAM and GCSAM(ρ = 0) ≡ SGD
 // through the method plugins on the tiny CLIP fixture.
+#include "methods/common/gradient_shaping.h"
+
 #include <cmath>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/ops/ops.h"
-#include "methods/common/gradient_shaping.h"
 #include "methods/coop/coop.h"
 #include "methods/trainer/config_defaults.h"
 #include "tests/common/test_util.h"
@@ -50,8 +50,8 @@ TEST(GcsamConstraint, ConflictingGradientsFallBackToThePlainGradient) {
 TEST(GcsamConstraint, ThresholdsBelongToTheOuterRegions) {
   const Tensor gs = vec({0.6f, 0.8f}), gv = vec({1, 0});
   const double c = methods::gcsam_constrain(gs, gv, 0.5, 0.8).cosine;
-  EXPECT_EQ(methods::gcsam_constrain(gs, gv, 0.1, c).region, GcsamRegion::Sam);     // c ≥ β2
-  EXPECT_EQ(methods::gcsam_constrain(gs, gv, c, 0.9).region, GcsamRegion::Plain);   // c ≤ β1
+  EXPECT_EQ(methods::gcsam_constrain(gs, gv, 0.1, c).region, GcsamRegion::Sam);    // c ≥ β2
+  EXPECT_EQ(methods::gcsam_constrain(gs, gv, c, 0.9).region, GcsamRegion::Plain);  // c ≤ β1
 }
 
 TEST(GcsamConstraint, OppositeGradientsAreFiniteInEveryRule) {
@@ -77,7 +77,7 @@ TEST(GcsamConstraint, ZeroGradientsAreFinite) {
   EXPECT_ALL_CLOSE(c.grad, g);
   c = methods::gcsam_constrain(g, zero, 0.5, 0.8);  // no plain gradient (a minimum): the plain one, zero
   EXPECT_ALL_CLOSE(c.grad, zero);
-  c = methods::gcsam_constrain(g, zero, -1, -1);    // SAM-equivalent rule: the SAM gradient
+  c = methods::gcsam_constrain(g, zero, -1, -1);  // SAM-equivalent rule: the SAM gradient
   EXPECT_EQ(c.region, GcsamRegion::Sam);
   EXPECT_ALL_CLOSE(c.grad, g);
   for (float v : values(methods::gcsam_constrain(zero, zero, -1, 0.8).grad)) EXPECT_TRUE(std::isfinite(v));
@@ -184,8 +184,10 @@ TEST(SharpnessAwareStep, GcsamOnAQuadraticMatchesTheSpecPerTensor) {
       }
       for (size_t j = 0; j < 2; ++j) {
         const double d = gt[j] + wd * w[t][j];
-        if (buf[t].size() < 2) buf[t].push_back(d);
-        else buf[t][j] = momentum * buf[t][j] + d;
+        if (buf[t].size() < 2)
+          buf[t].push_back(d);
+        else
+          buf[t][j] = momentum * buf[t][j] + d;
         w[t][j] -= lr * buf[t][j];
       }
     }
@@ -228,7 +230,8 @@ struct TinyRun {
     f = nlohmann::json::parse(in);
     clip = clip::load_clip(test::golden_dir() / "clip_tiny");
     tok = std::make_unique<clip::Tokenizer>(clip::Tokenizer::from_hf_dir(test::golden_dir() / "clip_tiny"));
-    batch.images = Tensor::from_vector(f["images"]["data"].get<std::vector<float>>(), f["images"]["shape"].get<Shape>());
+    batch.images =
+        Tensor::from_vector(f["images"]["data"].get<std::vector<float>>(), f["images"]["shape"].get<Shape>());
     batch.labels = Tensor::from_vector(f["labels"].get<std::vector<int64_t>>(), {int64_t(f["labels"].size())});
   }
   // Trains `trainer` for `steps` SGD steps from the fixture's context under `overrides`; the context after.
@@ -256,8 +259,8 @@ struct TinyRun {
 
 TEST(GcsamEquivalence, BoundsOfMinusOneAreSam) {
   TinyRun run;
-  const Tensor gcsam = run.train("GCSCoOp", {"OPTIM.NAME", "gcsam", "OPTIM.RHO", "0.13", "OPTIM.LOWBOUND", "-1",
-                                             "OPTIM.UPBOUND", "-1"}, 3);
+  const Tensor gcsam = run.train(
+      "GCSCoOp", {"OPTIM.NAME", "gcsam", "OPTIM.RHO", "0.13", "OPTIM.LOWBOUND", "-1", "OPTIM.UPBOUND", "-1"}, 3);
   const Tensor sam = run.train("SCoOp", {"OPTIM.NAME", "sam", "OPTIM.RHO", "0.13"}, 3);
   const Tensor sam_alias = run.train("SharpCoOp", {"OPTIM.NAME", "sam", "OPTIM.RHO", "0.13"}, 3);
   EXPECT_TRUE(test::bit_equal(gcsam, sam));
@@ -274,7 +277,8 @@ TEST(GcsamEquivalence, ZeroRadiusIsPlainSgd) {
   // Any base method: GCSCoOp over KgCoOp with ρ = 0 is KgCoOp.
   const Tensor kg = run.train("KgCoOp", {}, 3);
   EXPECT_TRUE(test::bit_equal(
-      run.train("GCSCoOp", {"OPTIM.NAME", "gcsam", "OPTIM.RHO", "0", "TRAINER.GCSCOOP.BASE_TRAINER", "KgCoOp"}, 3), kg));
+      run.train("GCSCoOp", {"OPTIM.NAME", "gcsam", "OPTIM.RHO", "0", "TRAINER.GCSCOOP.BASE_TRAINER", "KgCoOp"}, 3),
+      kg));
   EXPECT_FALSE(test::all_close(kg, coop, 1e-4, 1e-6));
 }
 

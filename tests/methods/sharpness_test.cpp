@@ -2,13 +2,13 @@
 // must equal the same quantities computed directly on one batch holding every image (loss, gradient
 // norm, the loss at w + ρ·g/‖g‖ set by hand), restore the parameters bit-exactly, and behave as a
 // first-order quantity (sharpness/ρ → ‖g‖ as ρ → 0).
-#include <fstream>
+#include "methods/common/sharpness.h"
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "engine/autograd/node.h"
 #include "engine/ops/ops.h"
-#include "methods/common/sharpness.h"
 #include "methods/trainer/config_defaults.h"
 #include "tests/common/test_util.h"
 

@@ -1,14 +1,14 @@
 // The trainer end to end on a generated dataset and the tiny golden CLIP: checkpoints, resume after an
 // interruption (bit-identical to an uninterrupted run), epoch-boundary resume, evaluation, and the
 // clear errors for bad input (unknown trainer/dataset/key, missing weights, class-count mismatch, NaN).
-#include <fstream>
+#include "methods/trainer/trainer.h"
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "engine/data/image.h"
 #include "engine/io/checkpoint.h"
 #include "methods/trainer/config_defaults.h"
-#include "methods/trainer/trainer.h"
 #include "tests/common/test_util.h"
 
 namespace clipt {
@@ -21,15 +21,16 @@ fs::path make_dataset(const std::string& name) {
   const fs::path root = test::scratch_dir(name);
   const std::vector<std::string> classes{"red circle", "blue square", "green triangle", "small star"};
   const uint8_t colours[4][3] = {{220, 30, 30}, {30, 30, 220}, {30, 200, 40}, {230, 230, 40}};
-  nlohmann::json split = {{"train", nlohmann::json::array()}, {"val", nlohmann::json::array()},
-                          {"test", nlohmann::json::array()}};
+  nlohmann::json split = {
+      {"train", nlohmann::json::array()}, {"val", nlohmann::json::array()}, {"test", nlohmann::json::array()}};
   for (int c = 0; c < 4; ++c) {
     fs::create_directories(root / "images" / std::to_string(c));
     for (int i = 0; i < 10; ++i) {
       data::Image img(32, 32);
       for (int y = 0; y < 32; ++y)
         for (int x = 0; x < 32; ++x)
-          for (int k = 0; k < 3; ++k) img.at(x, y, k) = uint8_t(std::clamp(colours[c][k] + (x * 7 + y * 3 + i * 11) % 41 - 20, 0, 255));
+          for (int k = 0; k < 3; ++k)
+            img.at(x, y, k) = uint8_t(std::clamp(colours[c][k] + (x * 7 + y * 3 + i * 11) % 41 - 20, 0, 255));
       const std::string rel = std::to_string(c) + "/" + std::to_string(i) + ".png";
       data::write_png(root / "images" / rel, img);
       split[i < 6 ? "train" : i < 8 ? "val" : "test"].push_back({rel, c, classes[size_t(c)]});
@@ -41,16 +42,56 @@ fs::path make_dataset(const std::string& name) {
 
 Config run_config(const fs::path& data, const fs::path& out, std::vector<std::string> overrides = {}) {
   Config cfg = default_config();
-  std::vector<std::string> base = {
-      "TRAINER.NAME", "CoOp", "TRAINER.COOP.N_CTX", "4", "TRAINER.COOP.PREC", "fp32",
-      "DATASET.NAME", "split_json", "DATASET.ROOT", data.string(), "DATASET.NUM_SHOTS", "4",
-      "DATASET.SUBSAMPLE_CLASSES", "base", "INPUT.SIZE", "(32, 32)", "INPUT.INTERPOLATION", "bicubic",
-      "INPUT.TRANSFORMS", "['random_resized_crop', 'random_flip', 'normalize']",
-      "INPUT.PIXEL_MEAN", "[0.48145466, 0.4578275, 0.40821073]", "INPUT.PIXEL_STD", "[0.26862954, 0.26130258, 0.27577711]",
-      "OPTIM.NAME", "sgd", "OPTIM.LR", "0.05", "OPTIM.MAX_EPOCH", "3", "OPTIM.LR_SCHEDULER", "cosine",
-      "OPTIM.WARMUP_EPOCH", "1", "OPTIM.WARMUP_TYPE", "constant", "DATALOADER.TRAIN_X.BATCH_SIZE", "2",
-      "DATALOADER.NUM_WORKERS", "2", "OUTPUT_DIR", out.string(), "SEED", "1", "TRAIN.PRINT_FREQ", "100",
-      "CLIPT.MODEL_DIR", (test::golden_dir() / "clip_tiny").string(), "CLIPT.DEVICE", "cpu"};
+  std::vector<std::string> base = {"TRAINER.NAME",
+                                   "CoOp",
+                                   "TRAINER.COOP.N_CTX",
+                                   "4",
+                                   "TRAINER.COOP.PREC",
+                                   "fp32",
+                                   "DATASET.NAME",
+                                   "split_json",
+                                   "DATASET.ROOT",
+                                   data.string(),
+                                   "DATASET.NUM_SHOTS",
+                                   "4",
+                                   "DATASET.SUBSAMPLE_CLASSES",
+                                   "base",
+                                   "INPUT.SIZE",
+                                   "(32, 32)",
+                                   "INPUT.INTERPOLATION",
+                                   "bicubic",
+                                   "INPUT.TRANSFORMS",
+                                   "['random_resized_crop', 'random_flip', 'normalize']",
+                                   "INPUT.PIXEL_MEAN",
+                                   "[0.48145466, 0.4578275, 0.40821073]",
+                                   "INPUT.PIXEL_STD",
+                                   "[0.26862954, 0.26130258, 0.27577711]",
+                                   "OPTIM.NAME",
+                                   "sgd",
+                                   "OPTIM.LR",
+                                   "0.05",
+                                   "OPTIM.MAX_EPOCH",
+                                   "3",
+                                   "OPTIM.LR_SCHEDULER",
+                                   "cosine",
+                                   "OPTIM.WARMUP_EPOCH",
+                                   "1",
+                                   "OPTIM.WARMUP_TYPE",
+                                   "constant",
+                                   "DATALOADER.TRAIN_X.BATCH_SIZE",
+                                   "2",
+                                   "DATALOADER.NUM_WORKERS",
+                                   "2",
+                                   "OUTPUT_DIR",
+                                   out.string(),
+                                   "SEED",
+                                   "1",
+                                   "TRAIN.PRINT_FREQ",
+                                   "100",
+                                   "CLIPT.MODEL_DIR",
+                                   (test::golden_dir() / "clip_tiny").string(),
+                                   "CLIPT.DEVICE",
+                                   "cpu"};
   base.insert(base.end(), overrides.begin(), overrides.end());
   cfg.merge_from_list(base);
   cfg.freeze();
@@ -147,8 +188,9 @@ TEST(Trainer, ClassCountMismatchWhenLoadingIsNamed) {
   trainer::RunLog log({}, true);
   trainer::Trainer t(run_config(data, out, {"TRAINER.COOP.CSC", "True", "OPTIM.MAX_EPOCH", "1"}), log);
   t.train();
-  trainer::Trainer all(run_config(data, test::scratch_dir("eval"),
-                                  {"TRAINER.COOP.CSC", "True", "DATASET.SUBSAMPLE_CLASSES", "all"}), log);
+  trainer::Trainer all(
+      run_config(data, test::scratch_dir("eval"), {"TRAINER.COOP.CSC", "True", "DATASET.SUBSAMPLE_CLASSES", "all"}),
+      log);
   EXPECT_ERROR_CONTAINS(all.load(out), "checkpoint trained on 2 classes, this run has 4");
 }
 

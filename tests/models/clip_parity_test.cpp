@@ -1,7 +1,6 @@
 // CLIP on the engine against Hugging Face transformers: a tiny random CLIPModel with non-trivial
 // LayerNorms (tests/golden/make_clip_fixture.py) loaded from the HF directory layout.
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/ops/ops.h"
@@ -114,7 +113,8 @@ TEST(ClipModel, BadCheckpointsAreClearErrors) {
   cfg["text_config"]["hidden_size"] = 64;
   std::ofstream(dir / "config.json") << cfg.dump();
   std::filesystem::copy(test::golden_dir() / "clip_tiny" / "model.safetensors", dir / "model.safetensors");
-  EXPECT_ERROR_CONTAINS(clip::load_clip(dir), "tensor 'text_model.embeddings.token_embedding.weight' has shape [672, 32]");
+  EXPECT_ERROR_CONTAINS(clip::load_clip(dir),
+                        "tensor 'text_model.embeddings.token_embedding.weight' has shape [672, 32]");
   // A truncated weights file.
   cfg["text_config"]["hidden_size"] = 32;
   std::ofstream(dir / "config.json") << cfg.dump();

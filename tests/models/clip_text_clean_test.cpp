@@ -22,15 +22,19 @@ TEST(ClipUnicode, Utf8RoundTripAndErrors) {
   EXPECT_ERROR_CONTAINS(utf8_to_u32("\xF4\x90\x80\x80"), "offset 0");  // > U+10FFFF
   EXPECT_ERROR_CONTAINS(utf8_to_u32("\xE2\x82"), "offset 0");          // truncated
   // Replacement like Python's errors="replace": one U+FFFD per maximal ill-formed subpart.
-  EXPECT_EQ(utf8_to_u32_replace("a\xE2\x82" "b"), (std::u32string{U'a', 0xFFFD, U'b'}));
+  EXPECT_EQ(utf8_to_u32_replace("a\xE2\x82"
+                                "b"),
+            (std::u32string{U'a', 0xFFFD, U'b'}));
   EXPECT_EQ(utf8_to_u32_replace("\xED\xA0\x80"), (std::u32string{0xFFFD, 0xFFFD, 0xFFFD}));
-  EXPECT_EQ(utf8_to_u32_replace("\xFF" "a"), (std::u32string{0xFFFD, U'a'}));
+  EXPECT_EQ(utf8_to_u32_replace("\xFF"
+                                "a"),
+            (std::u32string{0xFFFD, U'a'}));
 }
 
 TEST(ClipUnicode, LettersNumbersSpaces) {
-  for (char32_t c : {U'a', U'Z', char32_t(0xE9), char32_t(0xDF), char32_t(0x3A9), char32_t(0x436), char32_t(0x5E9),
-                     char32_t(0x627), char32_t(0x928), char32_t(0x4E2D), char32_t(0x30AB), char32_t(0xAC00),
-                     char32_t(0x2C6)})
+  for (char32_t c :
+       {U'a', U'Z', char32_t(0xE9), char32_t(0xDF), char32_t(0x3A9), char32_t(0x436), char32_t(0x5E9), char32_t(0x627),
+        char32_t(0x928), char32_t(0x4E2D), char32_t(0x30AB), char32_t(0xAC00), char32_t(0x2C6)})
     EXPECT_TRUE(is_letter(c)) << std::hex << uint32_t(c);
   for (char32_t c : {U'1', U'_', U' ', U'\'', char32_t(0x94D) /* virama, Mn */, char32_t(0x301), char32_t(0x1F600)})
     EXPECT_FALSE(is_letter(c)) << std::hex << uint32_t(c);
@@ -65,13 +69,16 @@ TEST(ClipUnicode, PythonLower) {
 TEST(ClipUnicode, Nfc) {
   EXPECT_EQ(nfc8("cafe\xCC\x81"), "café");
   EXPECT_EQ(nfc8("A\xCC\x8A"), "Å");
-  EXPECT_EQ(nfc8("\xE2\x84\xAB"), "Å");  // U+212B ANGSTROM SIGN: singleton decomposition
+  EXPECT_EQ(nfc8("\xE2\x84\xAB"), "Å");                           // U+212B ANGSTROM SIGN: singleton decomposition
   EXPECT_EQ(nfc8("\xE1\x84\x80\xE1\x85\xA1"), "가");              // Hangul L + V
   EXPECT_EQ(nfc8("\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8"), "각");  // L + V + T
   // Canonical ordering: U+0302 (class 230) after U+0323 (class 220), then both compose.
   EXPECT_EQ(nfc8("e\xCC\x82\xCC\xA3"), "\xE1\xBB\x87");  // ệ U+1EC7
-  EXPECT_EQ(nfc8("a\xCC\x81\xCC\x81"), "á\xCC\x81");      // the second acute is blocked
-  EXPECT_EQ(nfc8("\xCC\x81" "a"), "\xCC\x81" "a");        // a leading combining mark stays
+  EXPECT_EQ(nfc8("a\xCC\x81\xCC\x81"), "á\xCC\x81");     // the second acute is blocked
+  EXPECT_EQ(nfc8("\xCC\x81"
+                 "a"),
+            "\xCC\x81"
+            "a");  // a leading combining mark stays
   EXPECT_EQ(nfc8("plain ascii é"), "plain ascii é");
 }
 
@@ -79,7 +86,8 @@ TEST(ClipTextClean, HtmlUnescapeLikePython) {
   EXPECT_EQ(unescape("&amp; &lt;&gt; &quot;"), "& <> \"");
   EXPECT_EQ(unescape("&amp &ampfoo &notit; &copy2"), "& &foo ¬it; ©2");  // legacy names without ';'
   EXPECT_EQ(unescape("&#65;&#x42;&#X43;&#68"), "ABCD");
-  EXPECT_EQ(unescape("&#0;|&#128;|&#150;|&#xD800;|&#99999999;|&#1;|&#13;"), "\xEF\xBF\xBD|€|–|\xEF\xBF\xBD|\xEF\xBF\xBD||\r");
+  EXPECT_EQ(unescape("&#0;|&#128;|&#150;|&#xD800;|&#99999999;|&#1;|&#13;"),
+            "\xEF\xBF\xBD|€|–|\xEF\xBF\xBD|\xEF\xBF\xBD||\r");
   EXPECT_EQ(unescape("&unknown; &; &#; &#x; & amp; &"), "&unknown; &; &#; &#x; & amp; &");
   EXPECT_EQ(unescape("&NotNestedGreaterGreater;"), "\xE2\xAA\xA2\xCC\xB8");  // a two-code-point entity
 }
@@ -89,13 +97,17 @@ TEST(ClipTextClean, FtfyWithoutMojibakeRepair) {
   EXPECT_EQ(ftfy("ＬＯＵＤ　ＮＯＩＳＥＳ"), "LOUD NOISES");
   EXPECT_EQ(ftfy("ｶﾞ"), "ガ");  // widened, then NFC composes the voiced mark
   EXPECT_EQ(ftfy("it’s “x” ‘y’"), "it's \"x\" 'y'");
-  EXPECT_EQ(ftfy("&amp;amp;amp; &EACUTE;"), "& É");  // repeated until stable; ftfy's upper-case entities
+  EXPECT_EQ(ftfy("&amp;amp;amp; &EACUTE;"), "& É");   // repeated until stable; ftfy's upper-case entities
   EXPECT_EQ(ftfy("a < b &amp; c"), "a < b &amp; c");  // "auto": a line with '<' keeps its entities...
   EXPECT_EQ(ftfy("x &amp; y\n<p>\nz &amp; w"), "x & y\n<p>\nz &amp; w");  // ...and so do all later lines
   EXPECT_EQ(ftfy("\x1b[31mred\x1b[0m"), "red");
   EXPECT_EQ(ftfy("c1\xC2\x85 \xC2\x81"), "c1… \xC2\x81");  // C1 as Windows-1252; 0x81 is undefined there
-  EXPECT_EQ(ftfy("a\r\nb\rc\xE2\x80\xA8" "d"), "a\nb\nc\nd");
-  EXPECT_EQ(ftfy("\xEF\xBB\xBF" "bom\x07\x7f"), "bom");
+  EXPECT_EQ(ftfy("a\r\nb\rc\xE2\x80\xA8"
+                 "d"),
+            "a\nb\nc\nd");
+  EXPECT_EQ(ftfy("\xEF\xBB\xBF"
+                 "bom\x07\x7f"),
+            "bom");
   EXPECT_EQ(ftfy("cafe\xCC\x81"), "café");
 }
 

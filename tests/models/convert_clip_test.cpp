@@ -37,8 +37,7 @@ std::string read_text(const fs::path& p) {
 
 // Runs a Python script; returns its exit status and leaves stdout+stderr in `log`.
 int run_python(const fs::path& script, const std::string& args, const fs::path& log) {
-  const std::string cmd =
-      std::string(kPython) + " " + quote(script) + " " + args + " > " + quote(log) + " 2>&1";
+  const std::string cmd = std::string(kPython) + " " + quote(script) + " " + args + " > " + quote(log) + " 2>&1";
   const int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
@@ -51,15 +50,15 @@ const fs::path& checkpoint_dir() {
     const fs::path d =
         fs::path(CLIPT_BINARY_DIR) / "test_scratch" / std::to_string(::getpid()) / "random_openai_checkpoint";
     fs::create_directories(d);
-    const int rc = run_python(test::source_dir() / "tests/models/make_random_openai_checkpoint.py", quote(d),
-                              d / "make.log");
+    const int rc =
+        run_python(test::source_dir() / "tests/models/make_random_openai_checkpoint.py", quote(d), d / "make.log");
     if (rc != 0) ADD_FAILURE() << "make_random_openai_checkpoint.py failed:\n" << read_text(d / "make.log");
     return d;
   }();
   return dir;
 }
 
-#define REQUIRE_TORCH_AND_VOCAB()                                                                    \
+#define REQUIRE_TORCH_AND_VOCAB()                                                                      \
   if (!python_has_torch()) GTEST_SKIP() << kPython << " cannot import torch: skipping converter test"; \
   if (!fs::exists(vocab_gz())) GTEST_SKIP() << "CLIP vocabulary " << vocab_gz() << " missing: skipping"
 
@@ -67,13 +66,20 @@ fs::path converter() { return test::source_dir() / "models/clip/convert_clip.py"
 
 // The HF tensor names the converter must produce for `text_layers` + `vision_layers` blocks.
 std::set<std::string> expected_names(int text_layers, int vision_layers) {
-  std::set<std::string> names = {
-      "logit_scale", "text_projection.weight", "visual_projection.weight",
-      "text_model.embeddings.token_embedding.weight", "text_model.embeddings.position_embedding.weight",
-      "text_model.final_layer_norm.weight", "text_model.final_layer_norm.bias",
-      "vision_model.embeddings.class_embedding", "vision_model.embeddings.patch_embedding.weight",
-      "vision_model.embeddings.position_embedding.weight", "vision_model.pre_layrnorm.weight",
-      "vision_model.pre_layrnorm.bias", "vision_model.post_layernorm.weight", "vision_model.post_layernorm.bias"};
+  std::set<std::string> names = {"logit_scale",
+                                 "text_projection.weight",
+                                 "visual_projection.weight",
+                                 "text_model.embeddings.token_embedding.weight",
+                                 "text_model.embeddings.position_embedding.weight",
+                                 "text_model.final_layer_norm.weight",
+                                 "text_model.final_layer_norm.bias",
+                                 "vision_model.embeddings.class_embedding",
+                                 "vision_model.embeddings.patch_embedding.weight",
+                                 "vision_model.embeddings.position_embedding.weight",
+                                 "vision_model.pre_layrnorm.weight",
+                                 "vision_model.pre_layrnorm.bias",
+                                 "vision_model.post_layernorm.weight",
+                                 "vision_model.post_layernorm.bias"};
   for (const auto& [tower, layers] : {std::pair{"text_model", text_layers}, {"vision_model", vision_layers}})
     for (int i = 0; i < layers; ++i)
       for (const char* p : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj",
@@ -125,11 +131,11 @@ TEST(ConvertClip, ConvertsAllCheckpointFormats) {
                         Case{"open_clip.pt", "--dtype fp16", "fp16", "F16"}}) {
     SCOPED_TRACE(std::string(c.checkpoint) + " " + c.dtype_flag);
     const fs::path out = test::scratch_dir(fs::path(c.checkpoint).stem().string() + "_" + c.dtype);
-    ASSERT_EQ(run_python(converter(),
-                         quote(ckpt / c.checkpoint) + " " + quote(out) + " --vocab " + quote(vocab_gz()) + " " +
-                             c.dtype_flag,
-                         out / "convert.log"),
-              0)
+    ASSERT_EQ(
+        run_python(converter(),
+                   quote(ckpt / c.checkpoint) + " " + quote(out) + " --vocab " + quote(vocab_gz()) + " " + c.dtype_flag,
+                   out / "convert.log"),
+        0)
         << read_text(out / "convert.log");
     check_args += " " + quote(ckpt / c.checkpoint) + " " + quote(out) + " " + c.dtype;
 
@@ -179,12 +185,16 @@ TEST(ConvertClip, BadInputFailsWithOneClearMessage) {
     const std::string bytes = read_text(ckpt / "openai_jit.pt");
     std::ofstream(dir / "truncated.pt", std::ios::binary) << bytes.substr(0, bytes.size() / 3);
   }
-  const std::string make_broken =
-      "import torch; sd = torch.load('" + (ckpt / "openai_state_dict.pt").string() + "')\n"
-      "a = dict(sd); del a['visual.proj']; torch.save(a, '" + (dir / "no_proj.pt").string() + "')\n"
-      "b = dict(sd); b['text_projection'] = torch.zeros(3, 3); torch.save(b, '" + (dir / "bad_shape.pt").string() +
-      "')\n"
-      "c = dict(sd); c['visual.extra'] = torch.zeros(2); torch.save(c, '" + (dir / "extra.pt").string() + "')\n";
+  const std::string make_broken = "import torch; sd = torch.load('" + (ckpt / "openai_state_dict.pt").string() +
+                                  "')\n"
+                                  "a = dict(sd); del a['visual.proj']; torch.save(a, '" +
+                                  (dir / "no_proj.pt").string() +
+                                  "')\n"
+                                  "b = dict(sd); b['text_projection'] = torch.zeros(3, 3); torch.save(b, '" +
+                                  (dir / "bad_shape.pt").string() +
+                                  "')\n"
+                                  "c = dict(sd); c['visual.extra'] = torch.zeros(2); torch.save(c, '" +
+                                  (dir / "extra.pt").string() + "')\n";
   std::ofstream(dir / "make_broken.py") << make_broken;
   ASSERT_EQ(run_python(dir / "make_broken.py", "", dir / "make_broken.log"), 0) << read_text(dir / "make_broken.log");
 
@@ -207,7 +217,7 @@ TEST(ConvertClip, BadInputFailsWithOneClearMessage) {
     const fs::path log = dir / "convert.log";
     EXPECT_EQ(run_python(converter(), c.args, log), 1);
     const std::string out = read_text(log);
-    EXPECT_NE(out.find("convert_clip.py: error: " ), std::string::npos) << out;
+    EXPECT_NE(out.find("convert_clip.py: error: "), std::string::npos) << out;
     EXPECT_NE(out.find(c.message), std::string::npos) << out;
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << "expected one line:\n" << out;
   }

@@ -1,11 +1,12 @@
 // CLIP tokenizer: golden parity with OpenAI's SimpleTokenizer (tests/golden/tokenizer_ids.json, made by
 // tests/golden/make_tokenizer_fixture.py), context-length policies, decode, vocabulary files.
+#include "models/clip/tokenizer.h"
+
 #include <zlib.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "models/clip/tokenizer.h"
 #include "tests/common/test_util.h"
 
 namespace clipt::clip {
@@ -30,7 +31,7 @@ const json& fixture() {
   return doc;
 }
 
-#define REQUIRE_CLIP_VOCAB()                                                                      \
+#define REQUIRE_CLIP_VOCAB()                                                                       \
   if (!clip_tokenizer()) GTEST_SKIP() << "CLIP vocabulary " << vocab_gz() << " missing: skipping"; \
   const Tokenizer& tok = *clip_tokenizer()
 
@@ -74,8 +75,8 @@ TEST(ClipTokenizer, MatchesOpenAIOnEveryFixtureText) {
     const auto expected = e[1].get<std::vector<int64_t>>();
     const auto actual = tok.encode(text);
     if (actual != expected && ++mismatches <= 10)
-      ADD_FAILURE() << "text \"" << text << "\"\n  expected " << ::testing::PrintToString(expected)
-                    << "\n  actual   " << ::testing::PrintToString(actual);
+      ADD_FAILURE() << "text \"" << text << "\"\n  expected " << ::testing::PrintToString(expected) << "\n  actual   "
+                    << ::testing::PrintToString(actual);
   }
   EXPECT_EQ(mismatches, 0u) << "of " << entries.size() << " texts";
 }
@@ -91,7 +92,7 @@ TEST(ClipTokenizer, DecodeMatchesOpenAI) {
   // A token that ends inside a UTF-8 sequence decodes to U+FFFD, as Python's errors="replace".
   const auto& tokens = tok.vocabulary().tokens;
   const int64_t lead_byte = std::find(tokens.begin(), tokens.end(), bytes_to_unicode()[0xC3]) - tokens.begin();
-  EXPECT_EQ(tok.decode({lead_byte}), "\xEF\xBF\xBD");   // 0xC3 alone: a truncated sequence
+  EXPECT_EQ(tok.decode({lead_byte}), "\xEF\xBF\xBD");  // 0xC3 alone: a truncated sequence
   EXPECT_EQ(tok.decode(tok.encode("é")), "é ");
   EXPECT_ERROR_CONTAINS(tok.decode({49408}), "outside the vocabulary");
 }
@@ -175,8 +176,8 @@ TEST(ClipTokenizer, TinyVocabularyHandComputed) {
   for (const std::string& s : bytes_to_unicode()) v.tokens.push_back(s + "</w>");
   v.merges = {{"l", "l"}, {"h", "e"}, {"he", "ll"}, {"hell", "o</w>"}, {"l", "o</w>"}};
   for (const auto& [a, b] : v.merges) v.tokens.push_back(a + b);  // ids 512..516
-  v.tokens.push_back("<|endoftext|>");                              // 517 (order differs from CLIP's)
-  v.tokens.push_back("<|startoftext|>");                            // 518
+  v.tokens.push_back("<|endoftext|>");                            // 517 (order differs from CLIP's)
+  v.tokens.push_back("<|startoftext|>");                          // 518
   const Tokenizer tok(v, "tiny");
   EXPECT_EQ(tok.sot_id(), 518);
   EXPECT_EQ(tok.eot_id(), 517);

@@ -1,7 +1,6 @@
 // World benchmark writers: CoOp split-JSON layout, the base/new compositional property, Dassl's PACS layout,
 // idempotent and atomic writes.
 #include "engine/data/world/benchmark.h"
-#include "engine/data/world/studio_light.h"
 
 #include <filesystem>
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "engine/data/world/png_io.h"
 #include "engine/data/world/pretrain_stream.h"
 #include "engine/data/world/render.h"
+#include "engine/data/world/studio_light.h"
 #include "tests/common/test_util.h"
 
 namespace clipt::world {
@@ -284,7 +284,6 @@ TEST(WorldPng, RoundTripsThroughLibpng) {
   EXPECT_ERROR_CONTAINS(read_png(dir / "bad.png"), "bad.png");
 }
 
-
 // The cast against a hand computation of its matrix: strength 0 is the identity, 1 the full cast, and
 // values in between blend the matrix (and the offset) linearly with the identity, clamped to bytes.
 TEST(StudioLight, BlendsTheWarmCastWithTheIdentity) {
@@ -294,7 +293,8 @@ TEST(StudioLight, BlendsTheWarmCastWithTheIdentity) {
   EXPECT_EQ(px, original);
   px = original;
   apply_studio_light(px.data(), 3, 1.0f);
-  // red pixel: r = .85·200 + .25·40 + 20 = 200; g = .10·200 + .75·40 + .10·30 + 8 = 61; b = .05·200 + .20·40 + .55·30 = 34.5
+  // red pixel: r = .85·200 + .25·40 + 20 = 200; g = .10·200 + .75·40 + .10·30 + 8 = 61; b = .05·200 + .20·40 + .55·30
+  // = 34.5
   EXPECT_EQ(px[0], 200);
   EXPECT_EQ(px[1], 61);
   EXPECT_EQ(px[2], 35);

@@ -64,21 +64,15 @@ TEST(WorldCaptions, MentionedAttributesAreTrue) {
     const auto words = words_of(c);
     auto has = [&](std::string_view w) { return std::find(words.begin(), words.end(), w) != words.end(); };
     for (const auto& [w, size] : size_words)
-      if (has(w)) {
-        EXPECT_EQ(s.object.size, size) << c;
-      }
+      if (has(w)) { EXPECT_EQ(s.object.size, size) << c; }
     if (has("striped") || (has("stripes") && !has("wavy"))) {
       EXPECT_TRUE(s.object.pattern == Pattern::Striped || s.background.pattern == Pattern::Striped) << c;
     }
     if (has("dots") || has("dotted")) {
       EXPECT_TRUE(s.object.pattern == Pattern::Dotted || s.background.pattern == Pattern::Dotted) << c;
     }
-    if (has("sketch") || has("drawing")) {
-      EXPECT_TRUE(s.style == Style::Sketch || s.style == Style::Cartoon) << c;
-    }
-    if (has("noisy") || has("blurry") || has("grainy")) {
-      EXPECT_EQ(s.style, Style::Noisy) << c;
-    }
+    if (has("sketch") || has("drawing")) { EXPECT_TRUE(s.style == Style::Sketch || s.style == Style::Cartoon) << c; }
+    if (has("noisy") || has("blurry") || has("grainy")) { EXPECT_EQ(s.style, Style::Noisy) << c; }
     for (int p = 0; p < kNumPositions; ++p)
       if (contains(c, std::string(position_phrase(p)) + " ") || c.ends_with(position_phrase(p)) ||
           contains(c, std::string(position_phrase(p)) + ",") || contains(c, std::string(position_phrase(p)) + ".")) {

@@ -171,9 +171,7 @@ TEST(WorldRender, EdgesAreAntiAliased) {
     for (int x = 0; x < kSize; ++x) {
       const double cov = disc_coverage(x, y, c, c, r);
       const double v = signal[size_t(y * kSize + x)] / interior;
-      if (cov == 0.0) {
-        EXPECT_LT(v, 0.03) << x << "," << y;
-      }
+      if (cov == 0.0) { EXPECT_LT(v, 0.03) << x << "," << y; }
       if (cov <= 0.0 || cov >= 1.0) continue;
       if (cov > 0.2 && cov < 0.8) {
         ++partial;
@@ -344,21 +342,11 @@ TEST(WorldScene, PositionsAndAttributesCoverTheirRanges) {
     kinds.insert(int(s.background.kind));
     // The coarse position named in captions agrees with where the object is.
     const int col = o.position % 3, row = o.position / 3;
-    if (col == 0) {
-      EXPECT_LT(o.cx, 0.45f);
-    }
-    if (col == 1) {
-      EXPECT_NEAR(o.cx, 0.5f, 0.04f);
-    }
-    if (col == 2) {
-      EXPECT_GT(o.cx, 0.55f);
-    }
-    if (row == 0) {
-      EXPECT_LT(o.cy, 0.45f);
-    }
-    if (row == 2) {
-      EXPECT_GT(o.cy, 0.55f);
-    }
+    if (col == 0) { EXPECT_LT(o.cx, 0.45f); }
+    if (col == 1) { EXPECT_NEAR(o.cx, 0.5f, 0.04f); }
+    if (col == 2) { EXPECT_GT(o.cx, 0.55f); }
+    if (row == 0) { EXPECT_LT(o.cy, 0.45f); }
+    if (row == 2) { EXPECT_GT(o.cy, 0.55f); }
   }
   EXPECT_EQ(positions.size(), size_t(kNumPositions));
   EXPECT_EQ(sizes.size(), size_t(kNumSizes));

@@ -57,8 +57,8 @@ TEST_F(WorldBehaviour, ZeroShotIsFarAboveChanceOnNewClassesAndCoOpRaisesBase) {
   const double chance = 100.0 / double(classes_ / 2);  // each half is classified among its own classes
   // Measured with the committed model: see assets/world-clip/README.md. The bounds leave room for
   // numerical differences across machines, not for a model that stopped transferring.
-  EXPECT_GT(zeroshot.average.novel, 5.0 * chance) << "zero-shot new-class accuracy " << zeroshot.average.novel
-                                                   << "% against chance " << chance << "%";
+  EXPECT_GT(zeroshot.average.novel, 5.0 * chance)
+      << "zero-shot new-class accuracy " << zeroshot.average.novel << "% against chance " << chance << "%";
   EXPECT_GT(zeroshot.average.base, 5.0 * chance);
 
   const trainer::B2nTable coop = run("CoOp");

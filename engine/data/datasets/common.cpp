@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "engine/core/error.h"
 
@@ -134,15 +133,15 @@ std::vector<std::pair<std::string, std::string>> read_imagenet_classnames(const 
     const size_t space = line.find(' ');
     const std::string folder = line.substr(0, space);
     const std::string name = space == std::string::npos ? "" : line.substr(space + 1);
-    CLIPT_CHECK(!name.empty(), "{} line {}: expected \"<folder> <class name>\", got \"{}\"", path.string(), i + 1, line);
+    CLIPT_CHECK(!name.empty(), "{} line {}: expected \"<folder> <class name>\", got \"{}\"", path.string(), i + 1,
+                line);
     out.emplace_back(folder, name);
   }
   CLIPT_CHECK(!out.empty(), "{} lists no classes", path.string());
   return out;
 }
 
-void append_folder_samples(const fs::path& dir, int64_t label, const std::string& classname,
-                           std::vector<Sample>& out) {
+void append_folder_samples(const fs::path& dir, int64_t label, const std::string& classname, std::vector<Sample>& out) {
   for (const auto& file : list_files(dir)) {
     Sample s;
     s.path = (dir / file).string();

@@ -38,7 +38,6 @@ SplitLists read_split_json(const fs::path& split_file, const fs::path& image_dir
 std::vector<std::pair<std::string, std::string>> read_imagenet_classnames(const fs::path& path);
 
 // Samples of one class folder: every file in `dir`, label and class name as given.
-void append_folder_samples(const fs::path& dir, int64_t label, const std::string& classname,
-                           std::vector<Sample>& out);
+void append_folder_samples(const fs::path& dir, int64_t label, const std::string& classname, std::vector<Sample>& out);
 
 }  // namespace clipt::data::datasets

@@ -26,8 +26,8 @@ DatasetSplits read_split_dataset(const SplitDatasetLayout& layout, const Dataset
   const fs::path image_dir = std::string(layout.image_dir).empty() ? dataset_dir : dataset_dir / layout.image_dir;
   require_dir(image_dir, fmt::format("the {} images folder \"{}\"", layout.name, layout.image_dir));
   const fs::path split_file = dataset_dir / layout.split_file;
-  require_file(split_file, fmt::format("CoOp's fixed split file {} (download it as DATASETS.md describes)",
-                                       layout.split_file));
+  require_file(split_file,
+               fmt::format("CoOp's fixed split file {} (download it as DATASETS.md describes)", layout.split_file));
   SplitLists lists = read_split_json(split_file, image_dir);
   DatasetSplits out;
   out.name = layout.name;

@@ -53,15 +53,15 @@ std::vector<std::string> split_on(const std::string& s, char sep) {
 std::string parent_folder_name(const std::string& rel, const fs::path& file, size_t line) {
   const auto parts = split_on(rel, '/');
   CLIPT_CHECK(parts.size() >= 2 && !parts[parts.size() - 2].empty(),
-              "{} line {}: image path \"{}\" has no class folder (expected <domain>/<class>/<file>)", file.string(), line,
-              rel);
+              "{} line {}: image path \"{}\" has no class folder (expected <domain>/<class>/<file>)", file.string(),
+              line, rel);
   return parts[parts.size() - 2];
 }
 
 std::string second_component(const std::string& rel, const fs::path& file, size_t line) {
   const auto parts = split_on(rel, '/');
-  CLIPT_CHECK(parts.size() >= 3 && !parts[1].empty(),
-              "{} line {}: image path \"{}\" is not <domain>/<class>/<file>", file.string(), line, rel);
+  CLIPT_CHECK(parts.size() >= 3 && !parts[1].empty(), "{} line {}: image path \"{}\" is not <domain>/<class>/<file>",
+              file.string(), line, rel);
   return parts[1];
 }
 

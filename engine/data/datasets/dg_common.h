@@ -48,7 +48,7 @@ std::vector<Sample> read_path_label_file(const fs::path& file, const fs::path& b
 // `dir` sorted by name are labels 0, 1, ...; each holds the images matching `*.jpg` (glob: case-sensitive,
 // hidden files excluded; sorted here, glob's order is the filesystem's). `classname(label, folder)`
 // names the class.
-std::vector<Sample> read_jpg_class_folders(const fs::path& dir,
-                                           const std::function<std::string(size_t label, const std::string& folder)>& classname);
+std::vector<Sample> read_jpg_class_folders(
+    const fs::path& dir, const std::function<std::string(size_t label, const std::string& folder)>& classname);
 
 }  // namespace clipt::data::datasets

@@ -2,7 +2,6 @@
 // in PACS' layout. Class names are the class folder of each image path (impath.split('/')[-2]), as in
 // MetaPrompt's PACSFS and later Dassl; labels come from the split files (1-based there).
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/data/datasets/dg_common.h"

@@ -1,9 +1,9 @@
 // FGVC-Aircraft as CoOp's FGVCAircraft reads it: the class list is `variants.txt` (label = line index),
 // and `images_variant_{train,val,test}.txt` hold lines "<image id> <variant name>" → images/<id>.jpg.
+#include <unordered_map>
+
 #include "engine/data/datasets/common.h"
 #include "engine/data/datasets/readers.h"
-
-#include <unordered_map>
 
 namespace clipt::data::datasets {
 namespace {

@@ -25,9 +25,10 @@ ClassNames classnames_for(const fs::path& dataset_dir, const fs::path& root) {
   if (fs::is_regular_file(own, ec)) return read_imagenet_classnames(own);
   const fs::path shared = root / "imagenet" / "classnames.txt";
   if (fs::is_regular_file(shared, ec)) return read_imagenet_classnames(shared);
-  fail("missing file {} (expected a copy of ImageNet's classnames.txt, as CoOp's DATASETS.md asks; {} was not found "
-       "either)",
-       own.string(), shared.string());
+  fail(
+      "missing file {} (expected a copy of ImageNet's classnames.txt, as CoOp's DATASETS.md asks; {} was not found "
+      "either)",
+      own.string(), shared.string());
 }
 
 std::unordered_map<std::string, std::string> by_folder(const ClassNames& names) {
@@ -37,7 +38,8 @@ std::unordered_map<std::string, std::string> by_folder(const ClassNames& names) 
 }
 
 // Every sorted class folder of `split_dir` becomes label 0, 1, ... with its name from `names`.
-std::vector<Sample> read_wnid_folders(const fs::path& split_dir, const std::unordered_map<std::string, std::string>& names,
+std::vector<Sample> read_wnid_folders(const fs::path& split_dir,
+                                      const std::unordered_map<std::string, std::string>& names,
                                       const fs::path& names_file_hint) {
   std::vector<Sample> out;
   const auto folders = list_subdirs(split_dir);

@@ -40,14 +40,12 @@ constexpr std::array<std::string_view, kNumPositions> kPositionPhrases = {
     "in the top left", "at the top",         "in the top right", "on the left",        "in the center",
     "on the right",    "in the bottom left", "at the bottom",    "in the bottom right"};
 
-template <typename Array>
-std::string_view at(const Array& names, int i, const char* what) {
+template <typename Array> std::string_view at(const Array& names, int i, const char* what) {
   CLIPT_CHECK(i >= 0 && i < int(names.size()), "world: {} index {} out of range [0, {})", what, i, names.size());
   return names[size_t(i)];
 }
 
-template <typename Enum, typename Array>
-Enum parse(const Array& names, std::string_view name, const char* what) {
+template <typename Enum, typename Array> Enum parse(const Array& names, std::string_view name, const char* what) {
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return Enum(i);
   fail("world: unknown {} '{}' (known: {})", what, name, fmt::join(names, ", "));

@@ -26,58 +26,42 @@ std::string with_article(std::string_view phrase) {
 
 Words size_words(Size s) {
   switch (s) {
-    case Size::Small:
-      return {"small", "little"};
-    case Size::Medium:
-      return {"medium", "medium-sized", "mid-sized"};
-    case Size::Large:
-      return {"large", "big"};
+    case Size::Small: return {"small", "little"};
+    case Size::Medium: return {"medium", "medium-sized", "mid-sized"};
+    case Size::Large: return {"large", "big"};
   }
   return {""};
 }
 
 Words pattern_adjectives(Pattern p) {
   switch (p) {
-    case Pattern::Plain:
-      return {"plain", "solid"};
-    case Pattern::Striped:
-      return {"striped"};
-    case Pattern::Dotted:
-      return {"dotted", "polka-dot", "spotted"};
-    case Pattern::Checkered:
-      return {"checkered", "chequered"};
-    case Pattern::Wavy:
-      return {"wavy"};
+    case Pattern::Plain: return {"plain", "solid"};
+    case Pattern::Striped: return {"striped"};
+    case Pattern::Dotted: return {"dotted", "polka-dot", "spotted"};
+    case Pattern::Checkered: return {"checkered", "chequered"};
+    case Pattern::Wavy: return {"wavy"};
   }
   return {""};
 }
 
 Words pattern_with(Pattern p) {
   switch (p) {
-    case Pattern::Plain:
-      return {"with no pattern", "in a single colour"};
-    case Pattern::Striped:
-      return {"with stripes", "with straight stripes"};
-    case Pattern::Dotted:
-      return {"with dots", "with polka dots", "with spots"};
-    case Pattern::Checkered:
-      return {"with a checkered pattern", "with checks"};
-    case Pattern::Wavy:
-      return {"with wavy stripes", "with wavy lines"};
+    case Pattern::Plain: return {"with no pattern", "in a single colour"};
+    case Pattern::Striped: return {"with stripes", "with straight stripes"};
+    case Pattern::Dotted: return {"with dots", "with polka dots", "with spots"};
+    case Pattern::Checkered: return {"with a checkered pattern", "with checks"};
+    case Pattern::Wavy: return {"with wavy stripes", "with wavy lines"};
   }
   return {""};
 }
 
 Words style_prefixes(Style s) {
   switch (s) {
-    case Style::Photo:
-      return {"a photo of", "a picture of", "an image of", "a close-up photo of", "a good photo of"};
-    case Style::Sketch:
-      return {"a sketch of", "a drawing of", "a pencil sketch of", "a line drawing of"};
+    case Style::Photo: return {"a photo of", "a picture of", "an image of", "a close-up photo of", "a good photo of"};
+    case Style::Sketch: return {"a sketch of", "a drawing of", "a pencil sketch of", "a line drawing of"};
     case Style::Cartoon:
       return {"a cartoon of", "a cartoon drawing of", "an illustration of", "a flat illustration of"};
-    case Style::Texture:
-      return {"a textured photo of", "a photo of", "a busy picture of"};
+    case Style::Texture: return {"a textured photo of", "a photo of", "a busy picture of"};
     case Style::Noisy:
       return {"a noisy photo of", "a blurry photo of", "a grainy picture of", "a low quality photo of"};
   }
@@ -91,12 +75,10 @@ std::string background_phrase(const Scene& scene, Generator& gen) {
   if (scene.style == Style::Texture)
     return "on a busy " + std::string(choose(pattern_adjectives(bg.pattern), gen)) + " background";
   switch (bg.kind) {
-    case BackgroundKind::Plain:
-      return "on " + with_article(name) + " background";
+    case BackgroundKind::Plain: return "on " + with_article(name) + " background";
     case BackgroundKind::Gradient:
       return chance(gen, 0.5) ? "on " + with_article(name) + " gradient background" : "on a gradient background";
-    case BackgroundKind::Mottled:
-      return "on a mottled " + name + " background";
+    case BackgroundKind::Mottled: return "on a mottled " + name + " background";
     case BackgroundKind::Table:
       return chance(gen, 0.5) ? "on a table" : "on a table in front of " + with_article(name) + " wall";
   }

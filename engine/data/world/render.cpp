@@ -70,10 +70,8 @@ class ValueNoise {
 // checks. u is the pattern's own frame (rotated, image units).
 float pattern_distance(Pattern pattern, V2 u, float period) {
   switch (pattern) {
-    case Pattern::Plain:
-      return 1.0f;
-    case Pattern::Striped:
-      return (std::abs(fract(u.x / period) - 0.5f) - 0.25f) * period;
+    case Pattern::Plain: return 1.0f;
+    case Pattern::Striped: return (std::abs(fract(u.x / period) - 0.5f) - 0.25f) * period;
     case Pattern::Dotted: {
       const float fx = fract(u.x / period) - 0.5f, fy = fract(u.y / period) - 0.5f;
       return (std::sqrt(fx * fx + fy * fy) - 0.27f) * period;
@@ -130,8 +128,7 @@ void draw_background(Canvas& cv, const Scene& scene, uint32_t seed) {
       Rgb c = bg.base;
       switch (bg.kind) {
         case BackgroundKind::Plain:
-        case BackgroundKind::Mottled:
-          break;
+        case BackgroundKind::Mottled: break;
         case BackgroundKind::Gradient:
           c = mix(bg.base, bg.second, saturate(0.5f + 0.85f * sdf::dot(p - V2{0.5f, 0.5f}, dir)));
           break;
@@ -316,11 +313,8 @@ void finish(const Canvas& cv, const Scene& scene, uint32_t seed, uint8_t* out) {
       sigma = 20.0f;
       vignette = 0.1f;
       break;
-    case Style::Sketch:
-      sigma = 1.5f;
-      break;
-    case Style::Cartoon:
-      break;
+    case Style::Sketch: sigma = 1.5f; break;
+    case Style::Cartoon: break;
   }
   const size_t n = size_t(cv.width) * size_t(cv.height);
   for (size_t i = 0; i < n; ++i) {
@@ -367,18 +361,10 @@ void render(const Scene& scene, int width, int height, uint8_t* out) {
     const uint32_t object_seed = hash32(seed + uint32_t(i + 1) * 0x68bc21ebu);
     switch (scene.style) {
       case Style::Photo:
-      case Style::Noisy:
-        draw_solid(cv, *objects[i], light, 0.0f, object_seed);
-        break;
-      case Style::Texture:
-        draw_solid(cv, *objects[i], light, 0.07f, object_seed);
-        break;
-      case Style::Cartoon:
-        draw_cartoon(cv, *objects[i], light);
-        break;
-      case Style::Sketch:
-        draw_sketch(cv, *objects[i], object_seed);
-        break;
+      case Style::Noisy: draw_solid(cv, *objects[i], light, 0.0f, object_seed); break;
+      case Style::Texture: draw_solid(cv, *objects[i], light, 0.07f, object_seed); break;
+      case Style::Cartoon: draw_cartoon(cv, *objects[i], light); break;
+      case Style::Sketch: draw_sketch(cv, *objects[i], object_seed); break;
     }
   }
   if (scene.style == Style::Noisy) {

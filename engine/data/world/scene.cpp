@@ -13,13 +13,11 @@ namespace {
 
 constexpr float kPi = 3.14159265f;
 
-template <typename T>
-T pick(const std::vector<T>& pool, Generator& gen) {
+template <typename T> T pick(const std::vector<T>& pool, Generator& gen) {
   return pool[size_t(gen.randint(0, int64_t(pool.size())))];
 }
 
-template <typename Enum>
-std::vector<Enum> all_of(int n) {
+template <typename Enum> std::vector<Enum> all_of(int n) {
   std::vector<Enum> v;
   for (int i = 0; i < n; ++i) v.push_back(Enum(i));
   return v;
@@ -59,12 +57,9 @@ bool excluded(const SceneOptions& o, Colour c, Shape s) {
 
 float radius_for(Size size, Generator& gen) {
   switch (size) {
-    case Size::Small:
-      return uniform(gen, 0.13f, 0.155f);
-    case Size::Medium:
-      return uniform(gen, 0.185f, 0.215f);
-    case Size::Large:
-      return uniform(gen, 0.255f, 0.285f);
+    case Size::Small: return uniform(gen, 0.13f, 0.155f);
+    case Size::Medium: return uniform(gen, 0.185f, 0.215f);
+    case Size::Large: return uniform(gen, 0.255f, 0.285f);
   }
   return 0.2f;
 }
@@ -159,16 +154,10 @@ Background sample_background(const Scene& scene, Generator& gen) {
       bg.base = Rgb{246, 244, 236};
       bg.second = bg.base;
       return bg;
-    case Style::Cartoon:
-      bg.kind = gen.uniform() < 0.75 ? BackgroundKind::Plain : BackgroundKind::Gradient;
-      break;
-    case Style::Texture:
-      bg.kind = BackgroundKind::Mottled;
-      break;
+    case Style::Cartoon: bg.kind = gen.uniform() < 0.75 ? BackgroundKind::Plain : BackgroundKind::Gradient; break;
+    case Style::Texture: bg.kind = BackgroundKind::Mottled; break;
     case Style::Photo:
-    case Style::Noisy:
-      bg.kind = BackgroundKind(gen.randint(0, kNumBackgroundKinds));
-      break;
+    case Style::Noisy: bg.kind = BackgroundKind(gen.randint(0, kNumBackgroundKinds)); break;
   }
   bg.colour = sample_background_colour(scene, gen, scene.style != Style::Cartoon);
   bg.base = jitter_colour(background_rgb(bg.colour), gen);
@@ -177,9 +166,7 @@ Background sample_background(const Scene& scene, Generator& gen) {
   const float lum = luminance(bg.base);
   switch (bg.kind) {
     case BackgroundKind::Plain:
-    case BackgroundKind::Mottled:
-      bg.second = bg.base;
-      break;
+    case BackgroundKind::Mottled: bg.second = bg.base; break;
     case BackgroundKind::Gradient:
       bg.second = lum > 128 ? mix(bg.base, Rgb{30, 30, 35}, uniform(gen, 0.25f, 0.45f))
                             : mix(bg.base, Rgb{235, 235, 235}, uniform(gen, 0.25f, 0.45f));

@@ -95,26 +95,16 @@ inline float rhombus(V2 p, V2 b) {
 // Distance to `shape` in the normalised frame (units of the object's radius).
 inline float shape_distance(Shape shape, V2 p) {
   switch (shape) {
-    case Shape::Circle:
-      return circle(p, 0.92f);
-    case Shape::Square:
-      return rounded_box(p, {0.78f, 0.78f}, 0.06f);
-    case Shape::Triangle:
-      return triangle(p + V2{0.0f, -0.12f}, 0.93f);  // lowered so the triangle's box is centred
-    case Shape::Star:
-      return star5(p + V2{0.0f, -0.08f}, 1.02f, 0.48f);
-    case Shape::Hexagon:
-      return hexagon(p, 0.83f);
-    case Shape::Cross:
-      return cross(p, {0.9f, 0.3f});
-    case Shape::Heart:
-      return heart_raw(V2{p.x * 0.6f, -p.y * 0.6f + 0.55f}) / 0.6f;
-    case Shape::Diamond:
-      return rhombus(p, {0.68f, 1.0f});
-    case Shape::Crescent:
-      return std::max(circle(p, 0.95f), -circle(p - V2{0.42f, -0.22f}, 0.78f));
-    case Shape::Ring:
-      return std::abs(length(p) - 0.68f) - 0.27f;
+    case Shape::Circle: return circle(p, 0.92f);
+    case Shape::Square: return rounded_box(p, {0.78f, 0.78f}, 0.06f);
+    case Shape::Triangle: return triangle(p + V2{0.0f, -0.12f}, 0.93f);  // lowered so the triangle's box is centred
+    case Shape::Star: return star5(p + V2{0.0f, -0.08f}, 1.02f, 0.48f);
+    case Shape::Hexagon: return hexagon(p, 0.83f);
+    case Shape::Cross: return cross(p, {0.9f, 0.3f});
+    case Shape::Heart: return heart_raw(V2{p.x * 0.6f, -p.y * 0.6f + 0.55f}) / 0.6f;
+    case Shape::Diamond: return rhombus(p, {0.68f, 1.0f});
+    case Shape::Crescent: return std::max(circle(p, 0.95f), -circle(p - V2{0.42f, -0.22f}, 0.78f));
+    case Shape::Ring: return std::abs(length(p) - 0.68f) - 0.27f;
   }
   return 1.0f;
 }

@@ -28,11 +28,13 @@ data::DatasetSplits read_world(const std::string& name, const data::DatasetSourc
 void register_world_datasets() {
   static std::once_flag once;
   std::call_once(once, [] {
-    data::register_dataset({"world", "World", "world", [](const data::DatasetSource& s) { return read_world("world", s, false); }});
+    data::register_dataset(
+        {"world", "World", "world", [](const data::DatasetSource& s) { return read_world("world", s, false); }});
     for (int i = 0; i < kNumStyles; ++i) {
       const std::string style(style_name(Style(i)));
       const std::string name = "world_" + style;
-      data::register_dataset({name, name, name, [name](const data::DatasetSource& s) { return read_world(name, s, true); }});
+      data::register_dataset(
+          {name, name, name, [name](const data::DatasetSource& s) { return read_world(name, s, true); }});
     }
   });
 }
