@@ -12,7 +12,7 @@ export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"
 BUILD_PACKAGES=(cmake g++ make pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libopenblas-dev
                 libjpeg-dev libpng-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # The converter (models/clip/convert_clip.py) runs with Debian's PyTorch; its tests need it.
-TEST_PACKAGES=(python3 python3-torch python3-numpy)
+TEST_PACKAGES=(python3 python3-torch python3-numpy clang-format)
 
 install_missing() {
   if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then

@@ -8,8 +8,8 @@
 #include <sstream>
 
 #include "apps/train_args.h"
+#include "data/world/world_datasets.h"
 #include "engine/core/error.h"
-#include "engine/data/world/world_datasets.h"
 #include "methods/trainer/interrupt.h"
 
 namespace clipt::apps {

@@ -8,7 +8,7 @@
 
 #include "apps/args.h"
 #include "apps/commands.h"
-#include "engine/data/templates.h"
+#include "data/templates.h"
 #include "engine/ops/ops.h"
 #include "models/clip/clip_model.h"
 #include "models/clip/preprocess.h"

@@ -10,8 +10,8 @@
 #include "apps/args.h"
 #include "apps/commands.h"
 #include "apps/train_args.h"
+#include "data/world/world_datasets.h"
 #include "engine/core/backend.h"
-#include "engine/data/world/world_datasets.h"
 #include "methods/method.h"
 #include "methods/pretrain/clip_pretrain.h"
 #include "methods/trainer/b2n.h"
@@ -69,7 +69,7 @@ int cmd_demo(const CommandArgs& argv) {
 
   world::register_world_datasets();
   fmt::print("clipt demo: preparing the built-in world in {}\n", world_root.string());
-  const auto world = world::ensure_world(world_root);
+  const auto world = world_setup::ensure_world(world_root);
   const auto model = world_model(world_root, world.tokenizer_dir, device, &stop);
   fmt::print("world benchmark: {} classes ({} base / {} new) | CLIP: {} | device {}\n", world.benchmark.classes.size(),
              (world.benchmark.classes.size() + 1) / 2, world.benchmark.classes.size() / 2, model.string(),

@@ -10,8 +10,8 @@
 
 #include "apps/list_option.h"
 #include "apps/train_args.h"
+#include "data/world/world_datasets.h"
 #include "engine/core/error.h"
-#include "engine/data/world/world_datasets.h"
 #include "methods/method.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"

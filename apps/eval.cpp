@@ -10,10 +10,10 @@
 #include <thread>
 
 #include "apps/train_args.h"
+#include "data/data_config.h"
+#include "data/subsample.h"
+#include "data/world/world_datasets.h"
 #include "engine/core/error.h"
-#include "engine/data/data_config.h"
-#include "engine/data/subsample.h"
-#include "engine/data/world/world_datasets.h"
 #include "engine/io/atomic_file.h"
 #include "methods/common/sharpness.h"
 #include "methods/trainer/b2n.h"

@@ -33,7 +33,7 @@ int cmd_pretrain(const CommandArgs& argv) {
   o.device = parse_device(args.get_or("device", "cpu"));
   o.out_dir = args.get_or("out", (world_root / "clip").string());
   o.stop = &trainer::install_interrupt_handler();
-  const auto world = world::ensure_world(world_root);
+  const auto world = world_setup::ensure_world(world_root);
   o.tokenizer_dir = world.tokenizer_dir;
   fmt::print("clipt pretrain: {} on {} ({} steps of {} images)\n", o.model.summary(), o.device.str(), o.steps, o.batch);
   pretrain::pretrain_world_clip(o, [](const std::string& line) {

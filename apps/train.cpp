@@ -6,8 +6,8 @@
 #include <fmt/core.h>
 
 #include "apps/train_args.h"
+#include "data/world/world_datasets.h"
 #include "engine/core/error.h"
-#include "engine/data/world/world_datasets.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/trainer.h"

@@ -3,8 +3,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "data/world/benchmark.h"
 #include "engine/core/error.h"
-#include "engine/data/world/benchmark.h"
 #include "models/world/ensure_world.h"
 
 namespace clipt::apps {
@@ -50,9 +50,9 @@ std::vector<std::string> ensure_world_style_copies(const std::filesystem::path& 
   std::vector<std::string> written;
   if (styles.empty()) return written;
   if (!std::filesystem::exists(root / "world")) {
-    world::WorldParams params;
+    world_setup::WorldParams params;
     params.xd_styles = styles;
-    for (const auto& b : world::ensure_world(root, params).xd)
+    for (const auto& b : world_setup::ensure_world(root, params).xd)
       if (b.written) written.push_back(b.dir.filename().string());
     return written;
   }

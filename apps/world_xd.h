@@ -1,5 +1,5 @@
 // The built-in world as a cross-dataset test bed: `clipt xd --source world` evaluates on single-style
-// copies of the world benchmark (world_sketch, world_cartoon, ...; engine/data/world/world_datasets.h),
+// copies of the world benchmark (world_sketch, world_cartoon, ...; data/world/world_datasets.h),
 // which this makes exist on demand.
 #pragma once
 #include <filesystem>

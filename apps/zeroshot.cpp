@@ -5,7 +5,7 @@
 
 #include "apps/args.h"
 #include "apps/commands.h"
-#include "engine/data/world/world_datasets.h"
+#include "data/world/world_datasets.h"
 #include "methods/trainer/config_defaults.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/trainer.h"

@@ -19,10 +19,10 @@
 #include <thread>
 #include <vector>
 
-#include "engine/data/image.h"
-#include "engine/data/loader.h"
-#include "engine/data/sample_rng.h"
-#include "engine/data/transforms.h"
+#include "data/image.h"
+#include "data/loader.h"
+#include "data/sample_rng.h"
+#include "data/transforms.h"
 
 namespace fs = std::filesystem;
 using namespace clipt;

@@ -28,9 +28,9 @@
 #include <vector>
 
 #include "bench/method_step_common.h"
-#include "engine/data/image.h"
-#include "engine/data/loader.h"
-#include "engine/data/sample_rng.h"
+#include "data/image.h"
+#include "data/loader.h"
+#include "data/sample_rng.h"
 #include "engine/ops/ops.h"
 #include "methods/dpc/dpc.h"
 #include "methods/trainer/config_defaults.h"

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/world/png_io.h"
-#include "engine/data/world/render.h"
-#include "engine/data/world/scene.h"
+#include "data/world/png_io.h"
+#include "data/world/render.h"
+#include "data/world/scene.h"
 
 using namespace clipt::world;
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "data/loader.h"
 #include "engine/config/config.h"
-#include "engine/data/loader.h"
 #include "engine/nn/module.h"
 #include "engine/optim/optimizer.h"
 #include "models/clip/clip_model.h"

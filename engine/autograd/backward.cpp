@@ -4,7 +4,7 @@
 #include <unordered_set>
 
 #include "engine/autograd/node.h"
-#include "engine/ops/ops.h"
+#include "engine/core/backend.h"
 
 namespace clipt {
 
@@ -50,9 +50,30 @@ void record(const char* name, const TensorList& inputs, const std::vector<Tensor
 
 namespace {
 
+// Gradients are summed with the backend's Add directly, so the tape needs no op layer above it.
+Tensor sum_of(const Tensor& a, const Tensor& b) {
+  const Tensor bc = b.dtype() == a.dtype() ? b : b.to(a.dtype());
+  Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
+  backend_for(a.device()).binary(BinaryOp::Add, a, bc, out);
+  return out;
+}
+
 Tensor accumulate(const Tensor& existing, const Tensor& g) {
   if (!existing.defined()) return g;
-  return add(existing, g);
+  return sum_of(existing, g);
+}
+
+// existing += g in place when nothing else holds the .grad buffer (PyTorch's rule): the leaf's grad and
+// the caller's `existing` are its only handles, and no view shares its storage. Otherwise a new tensor,
+// so a gradient a method kept (SAM's first-pass gradient, say) never changes under it.
+bool owned_by_leaf(const Tensor& existing, const Tensor& g) {
+  return existing.is_contiguous() && existing.impl_ptr().use_count() <= 2 && existing.storage().use_count() == 1 &&
+         !existing.shares_storage(g);
+}
+
+void accumulate_in_place(Tensor& existing, const Tensor& g) {
+  const Tensor gc = g.dtype() == existing.dtype() ? g : g.to(existing.dtype());
+  backend_for(existing.device()).binary(BinaryOp::Add, existing, gc, existing);
 }
 
 void check_grad_shape(const Tensor& g, const Shape& expected, const Node& node, size_t input) {
@@ -78,7 +99,11 @@ struct BackwardPass {
     Tensor leaf_tensor(leaf);
     Tensor existing = leaf_tensor.grad();
     // A fresh copy on first arrival: g may alias a gradient delivered elsewhere too.
-    leaf_tensor.set_grad(existing.defined() ? add(existing, g) : g.to(leaf->dtype).clone());
+    if (existing.defined() && owned_by_leaf(existing, g)) {
+      accumulate_in_place(existing, g);
+    } else {
+      leaf_tensor.set_grad(existing.defined() ? sum_of(existing, g) : g.to(leaf->dtype).clone());
+    }
   }
 
   void run(const Tensor& root, const Tensor& root_grad) {
@@ -193,5 +218,8 @@ TensorList grad_of(const Tensor& root, const TensorList& inputs, bool retain_gra
       pass.captured[i] = Tensor::zeros(inputs[i].shape(), inputs[i].dtype(), inputs[i].device());
   return pass.captured;
 }
+
+// Declared with the Tensor type (engine/core) and defined here, with the tape it runs.
+void Tensor::backward(const Tensor& grad, bool retain_graph) const { run_backward(*this, grad, retain_graph); }
 
 }  // namespace clipt

@@ -1,14 +1,9 @@
 #include "engine/core/backend.h"
 
-#include "engine/cpu/cpu_backend.h"
-
 namespace clipt {
 
-Backend& cpu_backend() {
-  static cpu::CpuBackend backend;
-  return backend;
-}
-
+// cpu_backend() is defined by the CPU backend (engine/cpu/cpu_backend.cpp) and cuda_backend() by the CUDA
+// glue, so that core names the interface and the backends depend on core, not the other way round.
 Backend& backend_for(Device device) { return device.is_cpu() ? cpu_backend() : cuda_backend(); }
 
 }  // namespace clipt

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <ostream>
 
-#include "engine/autograd/node.h"
 #include "engine/core/backend.h"
 
 namespace clipt {
@@ -115,8 +114,6 @@ Tensor Tensor::detach() const {
   const TensorImpl* i = checked();
   return make_view(i->storage, i->shape, i->strides, i->offset, i->dtype);
 }
-
-void Tensor::backward(const Tensor& grad, bool retain_graph) const { run_backward(*this, grad, retain_graph); }
 
 double Tensor::item() const {
   CLIPT_CHECK(numel() == 1, "item: tensor has {} elements, expected 1 ({})", numel(), describe(*this));

@@ -1,6 +1,6 @@
 #include "methods/common/clip_features.h"
 
-#include "engine/data/templates.h"
+#include "data/templates.h"
 #include "engine/ops/ops.h"
 
 namespace clipt::methods {

@@ -3,7 +3,7 @@
 #include <map>
 #include <sstream>
 
-#include "engine/data/templates.h"
+#include "data/templates.h"
 #include "engine/ops/ops.h"
 #include "engine/ops/random.h"
 

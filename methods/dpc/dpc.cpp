@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "engine/data/sample_rng.h"
+#include "data/sample_rng.h"
 #include "engine/ops/ops.h"
 #include "methods/builtin.h"
 #include "methods/dpc/stage1.h"

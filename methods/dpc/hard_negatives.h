@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/dataset.h"
+#include "data/dataset.h"
 #include "engine/ops/random.h"
 
 namespace clipt::methods::dpc {

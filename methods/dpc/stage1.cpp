@@ -4,7 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "engine/data/subsample.h"
+#include "data/subsample.h"
 #include "engine/io/checkpoint.h"
 #include "methods/trainer/config_defaults.h"
 #include "methods/trainer/protocol_runs.h"

@@ -1,6 +1,6 @@
 #include "methods/metaprompt/metaprompt.h"
 
-#include "engine/data/templates.h"
+#include "data/templates.h"
 #include "engine/ops/ops.h"
 #include "engine/ops/random.h"
 #include "methods/builtin.h"

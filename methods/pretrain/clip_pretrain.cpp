@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cmath>
 
-#include "engine/data/transforms.h"
-#include "engine/data/world/pretrain_stream.h"
+#include "data/transforms.h"
+#include "data/world/pretrain_stream.h"
 #include "engine/ops/ops.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/optimizer.h"

@@ -1,7 +1,7 @@
 #include "methods/trainer/dg.h"
 
-#include "engine/data/dataset.h"
-#include "engine/data/domains.h"
+#include "data/dataset.h"
+#include "data/domains.h"
 #include "methods/method.h"
 #include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"

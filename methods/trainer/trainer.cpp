@@ -4,9 +4,9 @@
 #include <cmath>
 #include <thread>
 
-#include "engine/data/data_config.h"
-#include "engine/data/domains.h"
-#include "engine/data/fewshot.h"
+#include "data/data_config.h"
+#include "data/domains.h"
+#include "data/fewshot.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/checkpoint.h"
 #include "engine/ops/ops.h"

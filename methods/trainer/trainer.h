@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/dataset.h"
-#include "engine/data/subsample.h"
-#include "engine/data/transforms.h"
+#include "data/dataset.h"
+#include "data/subsample.h"
+#include "data/transforms.h"
 #include "engine/optim/lr_schedule.h"
 #include "methods/method.h"
 #include "methods/trainer/run_log.h"

@@ -1,6 +1,6 @@
 #include "methods/trainer/xd.h"
 
-#include "engine/data/dataset.h"
+#include "data/dataset.h"
 #include "methods/method.h"
 #include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"

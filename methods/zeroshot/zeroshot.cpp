@@ -1,6 +1,6 @@
 // Zero-shot CLIP with CoOp's hand-made per-dataset template (trainer ZeroshotCLIP), or the ensemble of
 // ImageNet's 7 select templates plus the dataset's (trainer ZeroshotCLIP2). Nothing to train.
-#include "engine/data/templates.h"
+#include "data/templates.h"
 #include "methods/builtin.h"
 #include "methods/common/clip_features.h"
 

@@ -1,6 +1,6 @@
 #include "models/clip/preprocess.h"
 
-#include "engine/data/transforms.h"
+#include "data/transforms.h"
 
 namespace clipt::clip {
 

@@ -1,11 +1,13 @@
 #include "models/world/ensure_world.h"
 
+#include "data/world/captions.h"
+#include "data/world/published_folder.h"
 #include "engine/core/error.h"
-#include "engine/data/world/captions.h"
-#include "engine/data/world/published_folder.h"
 #include "models/clip/bpe_trainer.h"
 
-namespace clipt::world {
+namespace clipt::world_setup {
+
+using namespace clipt::world;
 
 namespace fs = std::filesystem;
 
@@ -81,4 +83,4 @@ WorldPaths ensure_world(const fs::path& root, const WorldParams& params) {
   return paths;
 }
 
-}  // namespace clipt::world
+}  // namespace clipt::world_setup

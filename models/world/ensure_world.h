@@ -3,7 +3,7 @@
 // cross-domain evaluation, and tokenizer files learned from the pretraining captions. Everything already
 // present with the same parameters is left alone, so this is cheap to call at every start (the demo does).
 //
-// It lives in models/ rather than engine/data/world/ because the tokenizer files come from the CLIP BPE
+// It lives in models/ rather than data/world/ because the tokenizer files come from the CLIP BPE
 // trainer (models/clip/bpe_trainer.h).
 //
 //   <root>/world/        split_world.json, images/<class>/..., world_spec.json
@@ -17,10 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/world/benchmark.h"
-#include "engine/data/world/pretrain_stream.h"
+#include "data/world/benchmark.h"
+#include "data/world/pretrain_stream.h"
 
-namespace clipt::world {
+// The world lives in data/world (namespace clipt::world); this is its model-side set-up, which also needs
+// the tokenizer trainer, hence its own namespace.
+namespace clipt::world_setup {
 
 struct TokenizerSpec {
   int64_t vocab_size = 2048;        // an upper bound: the world's words are all single tokens well before it
@@ -28,19 +30,19 @@ struct TokenizerSpec {
 };
 
 struct WorldParams {
-  BenchmarkSpec benchmark;  // name "world"
+  world::BenchmarkSpec benchmark;  // name "world"
   bool write_dg = true;
-  DgBenchmarkSpec dg;            // name "world_dg"
-  std::vector<Style> xd_styles;  // e.g. {Sketch, Cartoon}: writes world_sketch, world_cartoon (test only)
-  PretrainSpec pretrain;         // the caption distribution the tokenizer is learned from
+  world::DgBenchmarkSpec dg;            // name "world_dg"
+  std::vector<world::Style> xd_styles;  // e.g. {Sketch, Cartoon}: writes world_sketch, world_cartoon (test only)
+  world::PretrainSpec pretrain;         // the caption distribution the tokenizer is learned from
   TokenizerSpec tokenizer;
 };
 
 struct WorldPaths {
   std::filesystem::path root;
-  WrittenBenchmark benchmark;
-  std::optional<WrittenBenchmark> dg;
-  std::vector<WrittenBenchmark> xd;
+  world::WrittenBenchmark benchmark;
+  std::optional<world::WrittenBenchmark> dg;
+  std::vector<world::WrittenBenchmark> xd;
   std::filesystem::path tokenizer_dir;  // holds vocab.json and merges.txt
 };
 
@@ -48,6 +50,6 @@ WorldPaths ensure_world(const std::filesystem::path& root, const WorldParams& pa
 
 // The corpus the world tokenizer is learned from: pretraining captions 0..corpus_captions−1, the class
 // names of every colour × shape, and the prompt templates methods use ("a photo of a {}.").
-std::vector<std::string> tokenizer_corpus(const PretrainSpec& pretrain, const TokenizerSpec& spec);
+std::vector<std::string> tokenizer_corpus(const world::PretrainSpec& pretrain, const TokenizerSpec& spec);
 
-}  // namespace clipt::world
+}  // namespace clipt::world_setup

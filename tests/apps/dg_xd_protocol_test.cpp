@@ -7,9 +7,9 @@
 
 #include "apps/cli.h"
 #include "apps/world_xd.h"
-#include "engine/data/domains.h"
-#include "engine/data/world/benchmark.h"
-#include "engine/data/world/world_datasets.h"
+#include "data/domains.h"
+#include "data/world/benchmark.h"
+#include "data/world/world_datasets.h"
 #include "methods/trainer/b2n.h"
 #include "methods/trainer/config_defaults.h"
 #include "methods/trainer/dg.h"

@@ -1,6 +1,6 @@
 // Dassl INPUT.* keys → TransformConfig, and the hand-made template tables.
-#include "engine/data/data_config.h"
-#include "engine/data/templates.h"
+#include "data/data_config.h"
+#include "data/templates.h"
 #include "tests/data/data_test_util.h"
 
 namespace clipt::data {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/image.h"
+#include "data/image.h"
 #include "tests/common/test_util.h"
 
 namespace clipt::test {

@@ -2,7 +2,7 @@
 // and the errors for missing or malformed pieces.
 #include <set>
 
-#include "engine/data/dataset.h"
+#include "data/dataset.h"
 #include "tests/data/replicas.h"
 
 namespace clipt::data {

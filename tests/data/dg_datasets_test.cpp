@@ -3,8 +3,8 @@
 // class names, domain indices; both the Dassl and the MetaPrompt (*FS) names; and the errors.
 #include <set>
 
-#include "engine/data/dataset.h"
-#include "engine/data/world/benchmark.h"
+#include "data/dataset.h"
+#include "data/world/benchmark.h"
 #include "tests/data/dg_replicas.h"
 
 namespace clipt::data {

@@ -1,12 +1,12 @@
-// Leave-one-domain-out selection and the per-domain few-shot protocol (engine/data/domains.h), on the
+// Leave-one-domain-out selection and the per-domain few-shot protocol (data/domains.h), on the
 // PACS replica: which samples go where, how domains are renumbered, DATASET.ID vs the domain lists, the
 // shot counts per class per source domain, determinism, caching and its checks.
-#include "engine/data/domains.h"
+#include "data/domains.h"
 
 #include <map>
 #include <set>
 
-#include "engine/data/loader.h"
+#include "data/loader.h"
 #include "tests/data/dg_replicas.h"
 
 namespace clipt::data {

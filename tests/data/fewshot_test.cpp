@@ -1,12 +1,12 @@
 // The few-shot protocol (sampling, determinism, the split_fewshot cache and its errors) and the
 // base/new class split, on generated replicas.
-#include "engine/data/fewshot.h"
+#include "data/fewshot.h"
 
 #include <map>
 #include <set>
 
-#include "engine/data/sample_rng.h"
-#include "engine/data/subsample.h"
+#include "data/sample_rng.h"
+#include "data/subsample.h"
 #include "tests/data/replicas.h"
 
 namespace clipt::data {

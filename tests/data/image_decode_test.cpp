@@ -2,8 +2,8 @@
 // region and DCT-scaled decoding, writers, and the errors for bad files.
 #include <random>
 
-#include "engine/data/image.h"
-#include "engine/data/resample.h"
+#include "data/image.h"
+#include "data/resample.h"
 #include "tests/data/data_test_util.h"
 
 namespace clipt::data {

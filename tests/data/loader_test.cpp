@@ -1,12 +1,12 @@
 // The threaded loader: sampler semantics (order, shuffle, drop_last as Dassl), batches identical for any
 // number of workers, on-demand loads, errors, skipping, stopping and shutdown.
-#include "engine/data/loader.h"
+#include "data/loader.h"
 
 #include <atomic>
 #include <chrono>
 #include <set>
 
-#include "engine/data/sample_rng.h"
+#include "data/sample_rng.h"
 #include "tests/data/data_test_util.h"
 
 namespace clipt::data {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/image.h"
+#include "data/image.h"
 #include "tests/data/data_test_util.h"
 
 namespace clipt::test::replicas {

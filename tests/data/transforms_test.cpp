@@ -1,13 +1,13 @@
 // Transforms against PIL / torchvision (fixtures from tests/golden/make_transform_fixtures.py):
 // resampling within one grey level (we expect exact), the pipelines, RandomResizedCrop's box sampling
 // with injected draws, Resize(int) and CenterCrop rules, ToTensor + Normalize values.
-#include "engine/data/transforms.h"
+#include "data/transforms.h"
 
 #include <cmath>
 #include <random>
 
-#include "engine/data/resample.h"
-#include "engine/data/sample_rng.h"
+#include "data/resample.h"
+#include "data/sample_rng.h"
 #include "tests/data/data_test_util.h"
 
 namespace clipt::data {

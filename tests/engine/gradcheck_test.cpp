@@ -1,6 +1,6 @@
 // Finite-difference gradchecks (f64) of every differentiable op, with broadcasting, awkward shapes and
 // non-contiguous inputs (transposed, sliced, expanded views built inside the checked function).
-#include "engine/autograd/gradcheck.h"
+#include "engine/ops/gradcheck.h"
 
 #include "engine/ops/ops.h"
 #include "engine/ops/random.h"

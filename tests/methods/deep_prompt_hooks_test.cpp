@@ -3,8 +3,8 @@
 // differences in f64 through a tiny two-tower CLIP; the frozen towers run backward for activations only
 // (GEMMs counted: no weight-gradient GEMM, and nothing recorded before the first prompted layer); the
 // methods' prompt slots are what they train and read at every forward (so DPC can rebind them).
-#include "engine/autograd/gradcheck.h"
 #include "engine/core/backend.h"
+#include "engine/ops/gradcheck.h"
 #include "engine/ops/ops.h"
 #include "engine/ops/random.h"
 #include "methods/method.h"

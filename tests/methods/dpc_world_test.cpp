@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/data/world/world_datasets.h"
+#include "data/world/world_datasets.h"
 #include "engine/io/checkpoint.h"
 #include "methods/trainer/b2n.h"
 #include "methods/trainer/run_config.h"
@@ -37,7 +37,7 @@ struct SmallWorld {
         dataset_yaml(root / "dataset.yaml"),
         dpc_yaml(root / "dpc.yaml"),
         coop_yaml(root / "coop.yaml") {
-    world::WorldParams p;
+    world_setup::WorldParams p;
     p.benchmark.classes = {
         {world::Colour::Red, world::Colour::Blue},
         {world::Shape::Circle, world::Shape::Square, world::Shape::Triangle, world::Shape::Star, world::Shape::Heart}};
@@ -47,7 +47,7 @@ struct SmallWorld {
     p.benchmark.image_size = 32;
     p.write_dg = false;
     p.tokenizer.corpus_captions = 2000;
-    world::ensure_world(root, p);
+    world_setup::ensure_world(root, p);
     world::register_world_datasets();
     write(dataset_yaml, R"(DATASET:
   NAME: "world"

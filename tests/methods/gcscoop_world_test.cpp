@@ -25,14 +25,14 @@ nlohmann::json read_json(const fs::path& p) {
 
 TEST(GcscoopWorld, BaseToNewThenSharpnessReport) {
   const fs::path root = test::scratch_dir("gcscoop_world");
-  world::WorldParams p;
+  world_setup::WorldParams p;
   p.benchmark.train_per_class = 2;
   p.benchmark.val_per_class = 1;
   p.benchmark.test_per_class = 1;
   p.benchmark.image_size = 32;
   p.write_dg = false;
   p.tokenizer.corpus_captions = 500;
-  const world::WorldPaths w = world::ensure_world(root, p);
+  const world_setup::WorldPaths w = world_setup::ensure_world(root, p);
 
   // A small random CLIP that speaks the world tokenizer.
   const clip::Tokenizer tok = clip::Tokenizer::from_hf_dir(w.tokenizer_dir);

@@ -5,7 +5,7 @@
 // modality), and prediction by z = (z_V + z_T)/2 with W0 cached per class set.
 #include "methods/metaprompt/metaprompt.h"
 
-#include "engine/data/templates.h"
+#include "data/templates.h"
 #include "engine/ops/ops.h"
 #include "engine/ops/random.h"
 #include "methods/common/clip_features.h"

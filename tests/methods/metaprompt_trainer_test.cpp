@@ -5,7 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "engine/data/image.h"
+#include "data/image.h"
 #include "engine/io/checkpoint.h"
 #include "methods/trainer/config_defaults.h"
 #include "methods/trainer/trainer.h"

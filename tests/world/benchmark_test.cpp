@@ -1,6 +1,6 @@
 // World benchmark writers: CoOp split-JSON layout, the base/new compositional property, Dassl's PACS layout,
 // idempotent and atomic writes.
-#include "engine/data/world/benchmark.h"
+#include "data/world/benchmark.h"
 
 #include <filesystem>
 #include <fstream>
@@ -10,10 +10,10 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/data/world/png_io.h"
-#include "engine/data/world/pretrain_stream.h"
-#include "engine/data/world/render.h"
-#include "engine/data/world/studio_light.h"
+#include "data/world/png_io.h"
+#include "data/world/pretrain_stream.h"
+#include "data/world/render.h"
+#include "data/world/studio_light.h"
 #include "tests/common/test_util.h"
 
 namespace clipt::world {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "engine/data/world/pretrain_stream.h"
+#include "data/world/pretrain_stream.h"
 #include "models/clip/tokenizer.h"
 #include "tests/common/test_util.h"
 

@@ -1,11 +1,11 @@
 // World captions: they name what was drawn, vary, are deterministic, and stay inside the vocabulary.
-#include "engine/data/world/captions.h"
+#include "data/world/captions.h"
 
 #include <algorithm>
 #include <set>
 #include <sstream>
 
-#include "engine/data/world/classes.h"
+#include "data/world/classes.h"
 #include "tests/common/test_util.h"
 
 namespace clipt::world {

@@ -6,7 +6,8 @@
 #include "models/clip/tokenizer.h"
 #include "tests/common/test_util.h"
 
-namespace clipt::world {
+namespace clipt::world_setup {
+using namespace clipt::world;
 namespace {
 
 namespace fs = std::filesystem;
@@ -57,4 +58,4 @@ TEST(WorldEnsure, WritesOnceAndReturnsThePaths) {
 }
 
 }  // namespace
-}  // namespace clipt::world
+}  // namespace clipt::world_setup

@@ -1,5 +1,5 @@
 // The on-the-fly pretraining stream: deterministic by index, held-out pairs, style mix.
-#include "engine/data/world/pretrain_stream.h"
+#include "data/world/pretrain_stream.h"
 
 #include <set>
 

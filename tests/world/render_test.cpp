@@ -1,5 +1,5 @@
 // The world renderer: determinism, every attribute visible, analytic anti-aliasing, styles, sizes.
-#include "engine/data/world/render.h"
+#include "data/world/render.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <set>
 #include <thread>
 
-#include "engine/data/world/scene.h"
+#include "data/world/scene.h"
 #include "tests/common/test_util.h"
 
 namespace clipt::world {

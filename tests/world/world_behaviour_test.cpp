@@ -5,7 +5,7 @@
 // base-to-new protocol the demo runs, on the default world benchmark written to a scratch folder.
 #include <gtest/gtest.h>
 
-#include "engine/data/world/world_datasets.h"
+#include "data/world/world_datasets.h"
 #include "methods/trainer/b2n.h"
 #include "models/world/ensure_world.h"
 #include "tests/common/test_util.h"
@@ -18,10 +18,10 @@ namespace fs = std::filesystem;
 class WorldBehaviour : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    world::WorldParams params;
+    world_setup::WorldParams params;
     params.write_dg = false;  // only the base-to-new benchmark is needed here
     root_ = new fs::path(test::scratch_dir("world_behaviour"));
-    classes_ = int64_t(world::ensure_world(*root_, params).benchmark.classes.size());
+    classes_ = int64_t(world_setup::ensure_world(*root_, params).benchmark.classes.size());
     world::register_world_datasets();
   }
   static void TearDownTestSuite() { delete root_; }
