@@ -4,11 +4,14 @@
 // {"classes": [...], "images": [...], "logits": [[...]], "probs": [[...]]}, logits = logit_scale·cos.
 #include <fmt/core.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "apps/args.h"
 #include "apps/commands.h"
+#include "data/image.h"
 #include "data/templates.h"
+#include "engine/core/shorten.h"
 #include "engine/ops/ops.h"
 #include "models/clip/clip_model.h"
 #include "models/clip/preprocess.h"
@@ -34,15 +37,23 @@ std::vector<std::string> split_classes(const std::string& s) {
 
 int cmd_classify(const CommandArgs& argv) {
   Args args(argv, {"json"});
-  args.check_known({"model", "classes", "template", "device", "dtype", "json", "top"});
+  args.check_known({"model", "classes", "template", "device", "dtype", "json", "top", "max-image-pixels"});
   const std::filesystem::path dir = args.require("model");
   const auto classes = split_classes(args.require("classes"));
   CLIPT_CHECK(!classes.empty(), "classify: --classes is empty");
   const std::string tmpl = args.get_or("template", "a photo of a {}.");
   CLIPT_CHECK(tmpl.find("{}") != std::string::npos, "classify: --template '{}' has no {{}} for the class name", tmpl);
   const Device device = parse_device(args.get_or("device", "cpu"));
-  const DType dtype = parse_dtype(args.get_or("dtype", "fp32"));
-  const int64_t top = std::max<int64_t>(1, args.get_int("top", 5));
+  const std::string dtype_arg = args.get_or("dtype", "fp32");
+  CLIPT_CHECK(dtype_arg == "fp32" || dtype_arg == "fp16" || dtype_arg == "bf16",
+              "classify: --dtype '{}' is not one of fp32, fp16, bf16", shorten(dtype_arg));
+  const DType dtype = parse_dtype(dtype_arg);
+  const int64_t top = args.get_int("top", 5);
+  CLIPT_CHECK(top >= 1, "classify: --top {} must be at least 1", top);
+  for (size_t i = 0; i < classes.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      CLIPT_CHECK(classes[i] != classes[j], "classify: class '{}' is given twice in --classes", shorten(classes[i]));
+  data::set_max_image_pixels(args.get_int("max-image-pixels", data::kDefaultMaxImagePixels));
   std::vector<std::filesystem::path> images(args.positionals().begin(), args.positionals().end());
   CLIPT_CHECK(!images.empty(), "classify: no image given");
 
@@ -57,6 +68,10 @@ int cmd_classify(const CommandArgs& argv) {
   Tensor probs = softmax(logits, -1);
   const int64_t n = int64_t(images.size()), c = int64_t(classes.size());
   const auto lv = logits.to_vector<double>(), pv = probs.to_vector<double>();
+  for (size_t k = 0; k < lv.size(); ++k)
+    CLIPT_CHECK(std::isfinite(lv[k]),
+                "classify: the model {} gave a non-finite logit ({}) for {}: its weights are broken (NaN or Inf)",
+                dir.string(), lv[k], images[k / classes.size()].string());
   if (args.flag("json")) {
     nlohmann::json j = {{"classes", classes},
                         {"images", nlohmann::json::array()},

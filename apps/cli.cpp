@@ -42,6 +42,10 @@ and prints the base / new / HM table.
 
 The command line of the peers' train.py, so their scripts run with `python train.py` replaced by
 `clipt train`; --model DIR is a converted CLIP directory, and trailing KEY VALUE pairs override the config.
+A rerun of the same command resumes from the output folder's newest checkpoint; --resume DIR continues
+from DIR's when the output folder has none (Dassl). A folder whose checkpoints were trained with another
+recipe is refused, naming the differing key, and a folder another clipt process is using is refused
+with that process's pid. Images above CLIPT.MAX_IMAGE_PIXELS (PIL's 89,478,485) are refused.
 )",
        cmd_train},
       {"b2n", "the base-to-new protocol over datasets and seeds; prints the paper-style table",
@@ -86,7 +90,7 @@ demand under --root.
        cmd_xd},
       {"zeroshot", "zero-shot CLIP accuracy on a dataset with its hand-made template",
        R"(usage: clipt zeroshot --model DIR --dataset NAME --root DIR [--split test|val] [--subsample all|base|new]
-                      [--ensemble] [--device D] [--batch N] [--workers N] [--out FILE]
+                      [--ensemble] [--device D] [--batch N] [--workers N] [--out FILE] [--max-image-pixels N]
 
 Zero-shot CLIP accuracy with CoOp's hand-made per-dataset template (or, with --ensemble, the ImageNet
 select-template ensemble), as CoOp's ZeroshotCLIP.
@@ -101,7 +105,8 @@ truncation.
        cmd_tokenize},
       {"classify", "zero-shot classify image files with a CLIP model",
        R"(usage: clipt classify --model DIR --classes "name,name,..." [--template "a photo of a {}."]
-                      [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--top K] [--json] IMAGE...
+                      [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--top K] [--json]
+                      [--max-image-pixels N] IMAGE...
 
 Zero-shot classification of image files. With --json, one object
 {"classes": [...], "images": [...], "logits": [[...]], "probs": [[...]]}, logits = logit_scale·cos.

@@ -3,11 +3,14 @@
 //   --root --seed --trainer --config-file --dataset-config-file --output-dir --eval-only --model-dir
 //   --load-epoch --no-train --resume --source-domains --target-domains --transforms --backbone --head
 //   plus --model DIR (a converted CLIP directory) and --device, then KEY VALUE config overrides.
+// The output folder has one owner at a time (a second process on it fails at once), and a folder whose
+// checkpoints were trained under another recipe is refused before anything in it is overwritten.
 #include <fmt/core.h>
 
 #include "apps/train_args.h"
 #include "data/world/world_datasets.h"
 #include "engine/core/error.h"
+#include "engine/io/folder_lock.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/trainer.h"
@@ -15,23 +18,34 @@
 namespace clipt::apps {
 
 int cmd_train(const CommandArgs& argv) {
-  const ParsedTrainArgs parsed = parse_train_args(argv);
+  const ParsedTrainArgs parsed = parse_train_args(argv, {"resume"});
   world::register_world_datasets();  // DATASET.NAME world, as in b2n/eval
   const Args* args = parsed.args.get();
   const Config cfg = trainer::build_run_config(parsed.train);
+  const bool eval_only = args->flag("eval-only"), trains = !eval_only && !args->flag("no-train");
+  std::filesystem::path model_dir;
+  if (eval_only) {
+    model_dir = args->require("model-dir");
+    CLIPT_CHECK(std::filesystem::exists(model_dir), "--model-dir {} does not exist", model_dir.string());
+  }
   const std::filesystem::path out = cfg.get_string("OUTPUT_DIR");
-  std::filesystem::create_directories(out);
+  const io::FolderLock lock(out);
+  const int leftovers = io::remove_stale_temp_files(out);
+  if (trains)
+    if (const auto from = trainer::Trainer::resume_checkpoint(out); !from.empty())
+      trainer::Trainer::check_resumable(cfg, from);
   cfg.save(out / "config.yaml");
   trainer::RunLog log(out);
+  if (leftovers > 0) log.info("removed {} temporary file(s) left in {} by an interrupted write", leftovers, out.string());
   auto& stop = trainer::install_interrupt_handler();
-  trainer::Trainer t(cfg, log, &stop);
+  trainer::Trainer t(cfg, log, &stop, model_dir);
   std::vector<trainer::EvalResult> results;
   const auto subsample = data::parse_subsample(cfg.get_string("DATASET.SUBSAMPLE_CLASSES"));
   const std::string split = cfg.get_string("TEST.SPLIT");
-  if (args->flag("eval-only")) {
-    t.load(args->require("model-dir"), args->get_int("load-epoch", -1));
+  if (eval_only) {
+    t.load(model_dir, args->get_int("load-epoch", -1));
     results.push_back(t.evaluate(subsample, split));
-  } else if (!args->flag("no-train")) {
+  } else if (trains) {
     t.train();
     if (!cfg.get_bool("TEST.NO_TEST")) results.push_back(t.evaluate(subsample, split));
   }

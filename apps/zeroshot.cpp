@@ -5,6 +5,7 @@
 
 #include "apps/args.h"
 #include "apps/commands.h"
+#include "data/image.h"
 #include "data/world/world_datasets.h"
 #include "methods/trainer/config_defaults.h"
 #include "methods/trainer/interrupt.h"
@@ -15,7 +16,8 @@ namespace clipt::apps {
 
 int cmd_zeroshot(const CommandArgs& argv) {
   Args args(argv, {"ensemble"});
-  args.check_known({"model", "dataset", "root", "split", "subsample", "ensemble", "device", "batch", "workers", "out"});
+  args.check_known({"model", "dataset", "root", "split", "subsample", "ensemble", "device", "batch", "workers", "out",
+                    "max-image-pixels"});
   const std::filesystem::path model = args.require("model");
   const auto clip_cfg = clip::load_clip_config(model / "config.json");
   Config cfg = default_config();
@@ -34,6 +36,7 @@ int cmd_zeroshot(const CommandArgs& argv) {
   cfg.set("CLIPT.MODEL_DIR", model.string());
   cfg.set("CLIPT.DEVICE", args.get_or("device", ""));
   cfg.set("TRAINER.COOP.PREC", "fp16");
+  cfg.set("CLIPT.MAX_IMAGE_PIXELS", args.get_int("max-image-pixels", data::kDefaultMaxImagePixels));
   cfg.freeze();
   world::register_world_datasets();
   trainer::RunLog log;

@@ -84,6 +84,14 @@ struct DecodedImage {
 
 DecodedImage decode(const EncodedImage& encoded, const DecodeRequest& request = {});
 
+// PIL's decompression-bomb guard: an image with more pixels than this is refused from its header, before
+// any pixel memory is allocated (a 69-byte PNG may claim 65500×65500). The default is PIL's
+// Image.MAX_IMAGE_PIXELS (89,478,485); 0 means no limit. Process-wide: CLIPT.MAX_IMAGE_PIXELS (training,
+// evaluation) and --max-image-pixels (classify, zeroshot) set it.
+constexpr int64_t kDefaultMaxImagePixels = 89478485;
+void set_max_image_pixels(int64_t pixels);
+int64_t max_image_pixels();
+
 // Convenience: read + full decode (PIL's Image.open(path).convert("RGB")).
 Image read_image(const std::filesystem::path& path);
 

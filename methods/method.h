@@ -38,6 +38,9 @@ struct MethodContext {
   Device device;
   uint64_t seed = 1;
   std::string output_dir;  // where the run writes (stage-2 methods look for stage-1 runs nearby)
+  // An evaluation-only run (--eval-only --model-dir): the run folder (or checkpoint file) it evaluates,
+  // so a stage-2 method builds over the stage 1 that run was trained over.
+  std::string eval_model_dir;
   // For methods that train a sub-run inside build() (DPC's stage 1): the run's stop flag (Ctrl-C), a
   // line to the run's log, and whether the run keeps its progress off the console.
   const std::atomic<bool>* stop = nullptr;

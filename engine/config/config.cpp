@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 
 namespace clipt {
 
@@ -285,21 +286,7 @@ std::string Config::dump() const {
 }
 
 void Config::save(const std::filesystem::path& path) const {
-  const std::string text = dump();
-  const std::filesystem::path tmp = path.string() + fmt::format(".tmp.{}", ::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    CLIPT_CHECK(f.good(), "cannot write config file {}: {}", tmp.string(), std::strerror(errno));
-    f << text;
-    f.flush();
-    CLIPT_CHECK(f.good(), "cannot write config file {}: {}", tmp.string(), std::strerror(errno));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    fail("cannot move config file into place at {}: {}", path.string(), ec.message());
-  }
+  io::write_file_atomic(path, dump());  // a failed write (a full disk) leaves neither a partial file nor a temporary
 }
 
 }  // namespace clipt

@@ -76,6 +76,33 @@ void train_stage1(const MethodContext& ctx, const std::string& backbone, const f
   t.write_results(evals, results);
 }
 
+// Where the DPC run `run` (a run folder, or one of its checkpoint files) took its stage 1 from: the
+// DPC.BACK_CKPT_PATH (or SPLE.BACK_CKPT_PATH) its checkpoint's config names, else <run>/stage1.
+struct Stage1Location {
+  fs::path dir;
+  int64_t epoch = -1;
+};
+Stage1Location stage1_of_run(const fs::path& run) {
+  fs::path folder = run, checkpoint;
+  if (fs::is_regular_file(run)) {
+    checkpoint = run;
+    folder = run.parent_path().parent_path();  // <run>/checkpoints/epoch-N.safetensors
+  } else {
+    const int64_t e = trainer::Trainer::latest_checkpoint(run);
+    CLIPT_CHECK(e > 0, "DPC: {} holds no checkpoint (expected {})", run.string(),
+                trainer::Trainer::checkpoint_path(run, 1).string());
+    checkpoint = trainer::Trainer::checkpoint_path(run, e);
+  }
+  Config trained = default_config();
+  trained.merge_from_yaml(io::Checkpoint::open(checkpoint).meta().value("config", ""),
+                          checkpoint.string() + " (its config)");
+  if (const std::string p = trained.get_string("DPC.BACK_CKPT_PATH"); !p.empty())
+    return {p, trained.get_int("DPC.BACK_CKPT_EPOCH")};
+  if (const std::string p = trained.get_string("SPLE.BACK_CKPT_PATH"); !p.empty())
+    return {p, trained.get_int("SPLE.BACK_CKPT_EPOCH")};
+  return {folder / "stage1", -1};
+}
+
 }  // namespace
 
 fs::path backbone_config_file(const Config& run_cfg, const std::string& backbone) {
@@ -150,6 +177,14 @@ Stage1Run prepare_stage1(const MethodContext& ctx, const std::vector<std::string
         peer_path);
     given = peer_path;
     epoch = cfg.get_int("SPLE.BACK_CKPT_EPOCH");
+  }
+
+  if (given.empty() && !ctx.eval_model_dir.empty()) {
+    // Evaluating a trained DPC run from another folder: its stage 1, not a new one trained here.
+    const Stage1Location of_run = stage1_of_run(ctx.eval_model_dir);
+    given = of_run.dir;
+    epoch = of_run.epoch;
+    say(ctx, "DPC: evaluating {} over its stage 1 {}", ctx.eval_model_dir, given.string());
   }
 
   Stage1Run run;

@@ -28,12 +28,31 @@ std::optional<nlohmann::json> read_finished_run(const std::filesystem::path& rec
   }
 }
 
-std::string first_config_difference(const Config& a, const Config& b) {
-  static const std::set<std::string> ignored = {"OUTPUT_DIR", "DATALOADER.NUM_WORKERS", "CLIPT.DEVICE",
-                                                "CLIPT.DATASET_CONFIG_FILE", "TRAIN.PRINT_FREQ"};
+namespace {
+
+// The first key of `a`, except those `skip` names, where the two configs differ; or "".
+template <typename Skip> std::string first_difference(const Config& a, const Config& b, Skip skip) {
   for (const auto& key : a.keys())
-    if (!ignored.count(key) && !(a.get(key) == b.get(key))) return key;
+    if (!skip(key) && !(a.get(key) == b.get(key))) return key;
   return "";
+}
+
+bool names_a_place_or_resource(const std::string& key) {
+  static const std::set<std::string> ignored = {"OUTPUT_DIR",   "RESUME", "DATALOADER.NUM_WORKERS", "CLIPT.DEVICE",
+                                                "CLIPT.DATASET_CONFIG_FILE", "TRAIN.PRINT_FREQ", "CLIPT.MAX_IMAGE_PIXELS"};
+  return ignored.count(key) > 0;
+}
+
+}  // namespace
+
+std::string first_config_difference(const Config& a, const Config& b) {
+  return first_difference(a, b, names_a_place_or_resource);
+}
+
+std::string first_training_difference(const Config& a, const Config& b) {
+  return first_difference(a, b, [](const std::string& key) {
+    return names_a_place_or_resource(key) || key.starts_with("TEST.") || key.starts_with("DATALOADER.TEST.");
+  });
 }
 
 Config current_run_config(const TrainArgs& args, const std::filesystem::path& dir, bool replace_stale, RunLog& log) {
@@ -52,13 +71,23 @@ Config current_run_config(const TrainArgs& args, const std::filesystem::path& di
   return now;
 }
 
+namespace {
+
+// Takes the folder, clears what killed writes left there and saves the run's config.
+std::unique_ptr<io::FolderLock> claim_run_folder(const Config& cfg, const std::filesystem::path& dir) {
+  auto lock = std::make_unique<io::FolderLock>(dir, "run the protocol into another --output-dir");
+  io::remove_stale_temp_files(dir);
+  cfg.save(dir / "config.yaml");
+  return lock;
+}
+
+}  // namespace
+
 ProtocolRun::ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet, const std::atomic<bool>* stop)
-    : log(dir, quiet), trainer(cfg, log, stop) {}
+    : lock(claim_run_folder(cfg, dir)), log(dir, quiet), trainer(cfg, log, stop) {}
 
 std::unique_ptr<ProtocolRun> start_protocol_run(const Config& cfg, const std::filesystem::path& dir, bool quiet,
                                                 const std::atomic<bool>* stop) {
-  std::filesystem::create_directories(dir);
-  cfg.save(dir / "config.yaml");
   return std::make_unique<ProtocolRun>(cfg, dir, quiet, stop);
 }
 

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/io/folder_lock.h"
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/run_log.h"
 #include "methods/trainer/trainer.h"
@@ -30,9 +31,12 @@ std::optional<nlohmann::json> read_finished_run(const std::filesystem::path& rec
                                                 const std::function<void(const nlohmann::json&)>& check);
 
 // The first key where two run configs differ, or "". Keys that say where a run lives or which resources
-// it uses (OUTPUT_DIR, DATALOADER.NUM_WORKERS, CLIPT.DEVICE, CLIPT.DATASET_CONFIG_FILE, TRAIN.PRINT_FREQ)
+// it uses (OUTPUT_DIR, RESUME, DATALOADER.NUM_WORKERS, CLIPT.DEVICE, CLIPT.DATASET_CONFIG_FILE, TRAIN.PRINT_FREQ, CLIPT.MAX_IMAGE_PIXELS)
 // do not count: a run moved or rerun on other hardware is the same run.
 std::string first_config_difference(const Config& a, const Config& b);
+// The same over the keys that decide a run's weights: evaluation-only keys (TEST.*, DATALOADER.TEST.*)
+// do not count either. Whether a checkpoint may be continued under `a`.
+std::string first_training_difference(const Config& a, const Config& b);
 
 // The config `args` builds for the run folder `dir`, after making sure that a run already there was
 // made with it: its checkpoints must not be resumed, nor its record read back, under another recipe. A
@@ -40,9 +44,10 @@ std::string first_config_difference(const Config& a, const Config& b);
 // demo's own output) it is deleted instead, with a log line, and the run is made again.
 Config current_run_config(const TrainArgs& args, const std::filesystem::path& dir, bool replace_stale, RunLog& log);
 
-// A run being made in `dir`: its config (from current_run_config) saved as config.yaml, its log and its
-// trainer.
+// A run being made in `dir`: the folder's owner lock (a second process on the same run fails at once),
+// its config (from current_run_config) saved as config.yaml, its log and its trainer.
 struct ProtocolRun {
+  std::unique_ptr<io::FolderLock> lock;  // first: nothing in the folder is touched before it is ours
   RunLog log;
   Trainer trainer;
   ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet, const std::atomic<bool>* stop);

@@ -17,7 +17,7 @@ Config build_run_config(const TrainArgs& a) {
   if (!a.config_file.empty()) cfg.merge_from_file(a.config_file);
   if (!a.root.empty()) cfg.set("DATASET.ROOT", a.root);
   if (!a.output_dir.empty()) cfg.set("OUTPUT_DIR", a.output_dir);
-  if (a.resume) cfg.set("RESUME", a.output_dir);
+  if (!a.resume.empty()) cfg.set("RESUME", a.resume);
   if (a.seed) cfg.set("SEED", *a.seed);
   if (!a.source_domains.empty()) cfg.set("DATASET.SOURCE_DOMAINS", ConfigValue::list(a.source_domains));
   if (!a.target_domains.empty()) cfg.set("DATASET.TARGET_DOMAINS", ConfigValue::list(a.target_domains));

@@ -16,7 +16,7 @@ namespace clipt::trainer {
 struct TrainArgs {
   std::string root, trainer, config_file, dataset_config_file, output_dir, backbone, head;
   std::optional<int64_t> seed;
-  bool resume = false;
+  std::string resume;  // --resume DIR (RESUME): a run folder to continue from when OUTPUT_DIR has no checkpoint
   std::vector<std::string> source_domains, target_domains, transforms;
   std::string model;              // --model: a converted CLIP directory (CLIPT.MODEL_DIR)
   std::string device;             // --device (CLIPT.DEVICE)

@@ -7,9 +7,13 @@
 #include "data/data_config.h"
 #include "data/domains.h"
 #include "data/fewshot.h"
+#include "data/image.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/checkpoint.h"
 #include "engine/ops/ops.h"
+#include "engine/core/shorten.h"
+#include "methods/trainer/config_defaults.h"
+#include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/run_config.h"
 
 namespace clipt::trainer {
@@ -87,7 +91,33 @@ int64_t Trainer::latest_checkpoint(const std::filesystem::path& run) {
   return best;
 }
 
-Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop) : cfg_(cfg), log_(log), stop_(stop) {
+std::filesystem::path Trainer::resume_checkpoint(const std::filesystem::path& run) {
+  const int64_t last = latest_checkpoint(run);
+  std::filesystem::path from;
+  if (last > 0) from = checkpoint_path(run, last);
+  if (std::filesystem::exists(resume_path(run))) {
+    auto meta = io::Checkpoint::open(resume_path(run)).meta();
+    if (meta.value("epochs_done", int64_t(0)) >= last) from = resume_path(run);
+  }
+  return from;
+}
+
+void Trainer::check_resumable(const Config& cfg, const std::filesystem::path& checkpoint) {
+  const auto meta = io::Checkpoint::open(checkpoint).meta();
+  if (!meta.contains("config")) return;  // written before checkpoints carried their config
+  Config before = default_config();
+  before.merge_from_yaml(meta.value("config", ""), checkpoint.string() + " (its config)");
+  const std::string key = first_training_difference(cfg, before);
+  CLIPT_CHECK(key.empty(),
+              "{} was trained with {} = {}, this run uses {}: continuing from it would mix two recipes; delete {} "
+              "(or choose another --output-dir) to train again",
+              checkpoint.string(), key, shorten(before.get(key).repr()), shorten(cfg.get(key).repr()),
+              checkpoint.parent_path().parent_path().string());
+}
+
+Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop,
+                 const std::filesystem::path& eval_model_dir)
+    : cfg_(cfg), log_(log), stop_(stop) {
   const std::string trainer = cfg_.get_string("TRAINER.NAME");
   CLIPT_CHECK(!trainer.empty(), "no trainer: pass --trainer NAME (one of {})",
               fmt::join(methods::method_names(), ", "));
@@ -100,6 +130,7 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop) 
   clip_ = clip::load_clip(model_dir, dtype_, device_);
   tokenizer_ = std::make_unique<clip::Tokenizer>(clip::Tokenizer::from_hf_dir(model_dir));
   transforms_ = data::transform_config_from(cfg_);
+  data::set_max_image_pixels(cfg_.get_int("CLIPT.MAX_IMAGE_PIXELS"));
   CLIPT_CHECK(transforms_.height == clip_->config().image_size && transforms_.width == clip_->config().image_size,
               "INPUT.SIZE ({}, {}) does not match the model's resolution {} ({})", transforms_.height,
               transforms_.width, clip_->config().image_size, model_dir.string());
@@ -131,6 +162,7 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop) 
   ctx_.device = device_;
   ctx_.seed = seed;
   ctx_.output_dir = output_dir_.string();
+  ctx_.eval_model_dir = eval_model_dir.string();
   ctx_.stop = stop_;
   ctx_.log = [this](const std::string& line) { log_.line(line); };
   ctx_.quiet = log_.quiet();
@@ -171,7 +203,8 @@ std::unique_ptr<data::DataLoader> Trainer::make_loader(std::vector<data::Sample>
   return std::make_unique<data::DataLoader>(std::move(samples), std::move(transform), o);
 }
 
-void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason) {
+void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason,
+                              const EpochSums& sums) {
   io::NamedTensors tensors;
   for (auto& [n, t] : method_->trainable_parameters()) tensors.push_back({kParamPrefix + n, t});
   for (auto& [n, t] : method_->extra_state()) tensors.push_back({kStatePrefix + n, t});
@@ -186,6 +219,8 @@ void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std:
                          {"seed", ctx_.seed},
                          {"reason", reason},
                          {"config", cfg_.dump()}};
+  // Mid-epoch: the epoch's running sums so far, so the resumed epoch's record covers the whole epoch.
+  if (iteration > 0) meta["epoch_sums"] = {{"loss", sums.loss}, {"correct", sums.correct}, {"seen", sums.seen}};
   const auto path = iteration > 0 ? resume_path(output_dir_) : checkpoint_path(output_dir_, epochs_done);
   std::filesystem::create_directories(path.parent_path());
   io::save_checkpoint(path, tensors, meta);
@@ -230,6 +265,11 @@ void Trainer::restore(const std::filesystem::path& file, bool with_optimizer) {
   }
   epochs_done_ = meta.value("epochs_done", int64_t(0));
   resume_iteration_ = meta.value("iteration", int64_t(0));
+  resume_sums_.reset();
+  if (resume_iteration_ > 0 && meta.contains("epoch_sums")) {
+    const auto& j = meta["epoch_sums"];
+    resume_sums_ = EpochSums{j.value("loss", 0.0), j.value("correct", int64_t(0)), j.value("seen", int64_t(0))};
+  }
 }
 
 nlohmann::json load_method_weights(methods::Method& method, const std::filesystem::path& file, Device device) {
@@ -267,15 +307,16 @@ void Trainer::train() {
     return;
   }
   const int64_t max_epoch = cfg_.get_int("OPTIM.MAX_EPOCH");
-  // Resume: the newest epoch checkpoint, or a later mid-epoch one.
-  const int64_t last = latest_checkpoint(output_dir_);
-  std::filesystem::path from;
-  if (last > 0) from = checkpoint_path(output_dir_, last);
-  if (std::filesystem::exists(resume_path(output_dir_))) {
-    auto meta = io::Checkpoint::open(resume_path(output_dir_)).meta();
-    if (meta.value("epochs_done", int64_t(0)) >= last) from = resume_path(output_dir_);
+  // Resume: this run's own newest checkpoint, else (Dassl's --resume DIR) the newest one in RESUME.
+  std::filesystem::path from = resume_checkpoint(output_dir_);
+  const std::string resume_dir = cfg_.get_string("RESUME");
+  if (from.empty() && !resume_dir.empty()) {
+    from = resume_checkpoint(resume_dir);
+    CLIPT_CHECK(!from.empty(), "--resume {}: no checkpoint there (expected {})", resume_dir,
+                checkpoint_path(resume_dir, 1).parent_path().string());
   }
   if (!from.empty()) {
+    check_resumable(cfg_, from);
     restore(from, true);
     log_.info("resuming from {} (epoch {}, iteration {})", from.string(), epochs_done_, resume_iteration_);
   }
@@ -294,13 +335,20 @@ void Trainer::train() {
     optimizer_->set_lr(lr);
     method_->on_epoch_begin(epoch, loader.get());
     loader->start_epoch(epoch);
-    double loss_sum = 0;
-    int64_t correct = 0, seen = 0, images = 0, iteration = 0;
+    // The epoch's running sums; resuming inside the epoch, they continue from the checkpoint's (an older
+    // checkpoint without them: from the batches trained after the resume).
+    EpochSums sums;
+    int64_t sums_from = 0;
+    if (resume_iteration_ > 0) {
+      if (resume_sums_) sums = *resume_sums_;
+      else sums_from = resume_iteration_;
+    }
+    int64_t images = 0, iteration = 0;
     auto window_start = std::chrono::steady_clock::now();
     data::Batch batch;
     // Ctrl-C (or a stop request) lands either between steps or inside the loader; both checkpoint here.
     auto interrupted = [&](const char* where) {
-      if (iteration > 0) save_checkpoint(epoch, iteration, "interrupted");
+      if (iteration > 0) save_checkpoint(epoch, iteration, "interrupted", sums);
       const auto saved = iteration > 0 ? resume_path(output_dir_) : checkpoint_path(output_dir_, epoch);
       throw Interrupted(fmt::format(
           "interrupted {} at epoch {} iteration {}; {}; run the same command again to "
@@ -331,12 +379,12 @@ void Trainer::train() {
              epoch + 1, iteration + 1, tb.global_step + 1,
              good > 0 ? checkpoint_path(output_dir_, good).string() : std::string("none (first epoch)"));
       }
-      loss_sum += r.loss;
+      sums.loss += r.loss;
       if (r.logits.defined()) {
         std::vector<int64_t> pred = argmax(r.logits, 1).to_vector<int64_t>(),
                              labels = batch.labels.to_vector<int64_t>();
-        for (size_t k = 0; k < pred.size(); ++k) correct += pred[k] == labels[k];
-        seen += int64_t(pred.size());
+        for (size_t k = 0; k < pred.size(); ++k) sums.correct += pred[k] == labels[k];
+        sums.seen += int64_t(pred.size());
       }
       images += batch.size();
       ++iteration;
@@ -347,9 +395,9 @@ void Trainer::train() {
         const double elapsed = std::chrono::duration<double>(now - run_start).count();
         const double eta = elapsed / double(steps_this_run) * double(total_steps - steps_this_run);
         const double ips = double(images) / std::max(window, 1e-9);
-        const double acc = seen ? 100.0 * double(correct) / double(seen) : NAN;
+        const double acc = sums.seen ? 100.0 * double(sums.correct) / double(sums.seen) : NAN;
         log_.info("epoch [{}/{}] batch [{}/{}] loss {:.4f} acc {:.2f} lr {:.4e} images/s {:.1f} eta {}", epoch + 1,
-                  max_epoch, iteration, batches, loss_sum / double(iteration - resume_iteration_), acc, lr, ips,
+                  max_epoch, iteration, batches, sums.loss / double(iteration - sums_from), acc, lr, ips,
                   format_duration(eta));
         nlohmann::json rec = {
             {"type", "step"}, {"epoch", epoch + 1}, {"iteration", iteration}, {"step", tb.global_step + 1},
@@ -362,14 +410,15 @@ void Trainer::train() {
       if (after_step_) after_step_(tb.global_step);
       if (stop_ && stop_->load()) interrupted("after a step");
     }
-    const int64_t trained = iteration - resume_iteration_;
+    const int64_t summed = iteration - sums_from;
     resume_iteration_ = 0;
+    resume_sums_.reset();
     epochs_done_ = epoch + 1;
     save_checkpoint(epochs_done_, 0, "epoch");
     log_.record({{"type", "epoch"},
                  {"epoch", epoch + 1},
-                 {"loss", trained ? loss_sum / double(trained) : NAN},
-                 {"train_accuracy", seen ? 100.0 * double(correct) / double(seen) : NAN},
+                 {"loss", summed ? sums.loss / double(summed) : NAN},
+                 {"train_accuracy", sums.seen ? 100.0 * double(sums.correct) / double(sums.seen) : NAN},
                  {"lr", lr}});
   }
 }
@@ -391,6 +440,12 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
   data::Batch batch;
   while (loader->next(batch)) {
     Tensor logits = method_->eval_logits(batch.images.to(device_));
+    for (float v : logits.to(DType::F32).to_vector<float>())
+      CLIPT_CHECK(std::isfinite(v),
+                  "{} over CLIP {} gave a non-finite logit ({}) on {} ({}): its weights or inputs are broken (NaN or "
+                  "Inf), so no accuracy is reported",
+                  method_name_, resolve_model_dir(cfg_).string(), v, cfg_.get_string("DATASET.NAME"),
+                  batch.paths.empty() ? std::string("a test batch") : "a batch starting with " + batch.paths.front());
     const auto pred = argmax(logits, 1).to_vector<int64_t>();
     const auto labels = batch.labels.to_vector<int64_t>();
     for (size_t k = 0; k < pred.size(); ++k) {

@@ -31,10 +31,19 @@ struct EvalResult {
   nlohmann::json to_json() const;
 };
 
+// An epoch's running sums while training (loss over its steps, correct / seen training predictions);
+// a mid-epoch checkpoint carries them so the resumed epoch's record covers the whole epoch.
+struct EpochSums {
+  double loss = 0;
+  int64_t correct = 0, seen = 0;
+};
+
 class Trainer {
  public:
   // Reads everything `cfg` names (model, dataset, method). `stop` is polled between steps (Ctrl-C).
-  Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop = nullptr);
+  // `eval_model_dir`: the run an evaluation-only trainer will load (see MethodContext::eval_model_dir).
+  Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop = nullptr,
+          const std::filesystem::path& eval_model_dir = {});
   ~Trainer();
 
   // Trains for OPTIM.MAX_EPOCH epochs, resuming from the newest checkpoint in OUTPUT_DIR if there is
@@ -63,10 +72,16 @@ class Trainer {
   static std::filesystem::path checkpoint_path(const std::filesystem::path& run, int64_t epoch);
   // Newest checkpoint epoch in a run folder, or 0.
   static int64_t latest_checkpoint(const std::filesystem::path& run);
+  // The checkpoint training in `run` continues from: the newest epoch checkpoint, or a later mid-epoch
+  // one (after Ctrl-C); empty when there is none.
+  static std::filesystem::path resume_checkpoint(const std::filesystem::path& run);
+  // Refuses to continue from `checkpoint` when it was trained under another recipe (a key that decides
+  // the weights differs from `cfg`): an Error naming the first such key and both values.
+  static void check_resumable(const Config& cfg, const std::filesystem::path& checkpoint);
 
  private:
   void build_optimizer();
-  void save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason);
+  void save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason, const EpochSums& sums = {});
   void restore(const std::filesystem::path& file, bool with_optimizer);
   std::unique_ptr<data::DataLoader> make_loader(std::vector<data::Sample> samples, bool train) const;
 
@@ -90,6 +105,7 @@ class Trainer {
   data::TransformConfig transforms_;
   int64_t epochs_done_ = 0;
   int64_t resume_iteration_ = 0;  // > 0 when resuming inside an epoch (after Ctrl-C)
+  std::optional<EpochSums> resume_sums_;  // that epoch's sums up to resume_iteration_
   std::function<void(int64_t)> after_step_;
 };
 

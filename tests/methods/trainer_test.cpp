@@ -150,6 +150,46 @@ TEST(Trainer, InterruptedRunResumesBitIdentically) {
   EXPECT_FALSE(fs::exists(interrupted / "checkpoints" / "resume.safetensors"));
 }
 
+// The epoch record of metrics.jsonl for an epoch interrupted and resumed covers the whole epoch: the same
+// loss and training accuracy as the uninterrupted run's (the running sums travel in the resume state).
+TEST(Trainer, ResumedEpochRecordCoversTheWholeEpoch) {
+  const fs::path data = make_dataset("data");
+  const fs::path straight = test::scratch_dir("straight"), interrupted = test::scratch_dir("interrupted");
+  auto epoch_records = [](const fs::path& run) {
+    std::vector<nlohmann::json> out;
+    std::ifstream in(run / "metrics.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j["type"] == "epoch") out.push_back(j);
+    }
+    return out;
+  };
+  {
+    trainer::RunLog log(straight, true);
+    trainer::Trainer(run_config(data, straight), log).train();
+  }
+  std::atomic<bool> stop{false};
+  {
+    trainer::RunLog log(interrupted, true);
+    trainer::Trainer first(run_config(data, interrupted), log, &stop);
+    first.set_after_step([&](int64_t step) {
+      if (step == 4) stop = true;  // in the middle of the second epoch (3 steps per epoch)
+    });
+    EXPECT_THROW(first.train(), Interrupted);
+  }
+  {
+    trainer::RunLog log(interrupted, true);
+    trainer::Trainer(run_config(data, interrupted), log).train();
+  }
+  const auto a = epoch_records(straight), b = epoch_records(interrupted);
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  for (size_t e = 0; e < 3; ++e) {
+    EXPECT_EQ(a[e]["loss"].get<double>(), b[e]["loss"].get<double>()) << "epoch " << e + 1;
+    EXPECT_EQ(a[e]["train_accuracy"].get<double>(), b[e]["train_accuracy"].get<double>()) << "epoch " << e + 1;
+  }
+}
+
 TEST(Trainer, ResumesFromAnEpochCheckpoint) {
   const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
   trainer::RunLog log({}, true);
