@@ -142,9 +142,8 @@ int cmd_profile(const CommandArgs& argv) {
   }
   const profile::Profile recorded = profiler.finish();
   const char* what_name[] = {"training step", "evaluation batch", "image forward", "text forward"};
-  const std::string title =
-      fmt::format("{} {}, {}, {} {}, batch {}, {} classes", method_name, what_name[int(what)], mc.summary(),
-                  device.str(), dtype_name(dtype), batch, classes);
+  const std::string title = fmt::format("{} {}, {}, {} {}, batch {}, {} classes", method_name, what_name[int(what)],
+                                        mc.summary(), device.str(), dtype_name(dtype), batch, classes);
   const profile::Summary summary = profile::summarize(recorded, peaks, title, int(args.get_int("module-depth", 0)));
   const int top = int(args.get_int("top", 15));
   const std::string report = profile::format_report(summary, top);

@@ -65,8 +65,7 @@ Peaks cuda_device_peaks(int device) {
   CLIPT_CUDA_CHECK(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device));
   CLIPT_CUDA_CHECK(cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device));
   CLIPT_CUDA_CHECK(cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device));
-  return computed_gpu_peaks(prop.name, prop.multiProcessorCount, prop.major, clock_khz / 1e3, mem_khz / 1e3,
-                            bus_bits);
+  return computed_gpu_peaks(prop.name, prop.multiProcessorCount, prop.major, clock_khz / 1e3, mem_khz / 1e3, bus_bits);
 }
 
 }  // namespace clipt::profile

@@ -12,11 +12,11 @@ namespace clipt::profile {
 
 struct Peaks {
   std::string device_name;
-  std::string source;             // "table: H100 SXM", "computed from 132 SMs at 1980 MHz ...", "measured"
-  double gemm_f32 = 0;            // FLOP/s of f32 GEMMs (f64 uses it too)
-  double gemm_f16 = 0;            // FLOP/s of f16/bf16 GEMMs (tensor cores on a GPU)
-  double vector_f32 = 0;          // FLOP/s of non-GEMM arithmetic
-  double bandwidth = 0;           // bytes/s of device memory
+  std::string source;     // "table: H100 SXM", "computed from 132 SMs at 1980 MHz ...", "measured"
+  double gemm_f32 = 0;    // FLOP/s of f32 GEMMs (f64 uses it too)
+  double gemm_f16 = 0;    // FLOP/s of f16/bf16 GEMMs (tensor cores on a GPU)
+  double vector_f32 = 0;  // FLOP/s of non-GEMM arithmetic
+  double bandwidth = 0;   // bytes/s of device memory
   // The compute roof for an op ("gemm" or anything else) in `dtype`.
   double flops_for(const std::string& op, DType dtype) const;
 };

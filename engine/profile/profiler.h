@@ -31,14 +31,14 @@ struct OpShape {
 };
 
 struct OpRecord {
-  const char* op = "";    // "gemm", "binary.add", "softmax", ... (static strings)
-  int32_t module = 0;     // index into Profile::module_paths (0 = no module)
-  int32_t step = -1;      // -1: outside begin_step/end_step
+  const char* op = "";  // "gemm", "binary.add", "softmax", ... (static strings)
+  int32_t module = 0;   // index into Profile::module_paths (0 = no module)
+  int32_t step = -1;    // -1: outside begin_step/end_step
   Phase phase = Phase::Forward;
   DType dtype = DType::F32;
   std::array<OpShape, 3> shapes;  // the main operands (see recording_backend.cpp per op)
   double flops = 0, bytes = 0;
-  double host_begin_us = 0, host_end_us = 0;   // host clock since the session started
+  double host_begin_us = 0, host_end_us = 0;    // host clock since the session started
   double device_begin_us = -1, device_us = -1;  // GPU: resolved from events (begin relative to the session)
   double time_us() const { return device_us >= 0 ? device_us : host_end_us - host_begin_us; }
   std::string shape_str() const;  // the operands' shapes joined by " x "
@@ -80,8 +80,9 @@ class RecordingBackend;
 
 class Session {
  public:
-  // Starts recording on the calling thread; ops on other threads are not recorded.
-  explicit Session(Device device);
+  // Starts recording on the calling thread; ops on other threads are not recorded. With `steps_only`, ops
+  // between end_step and the next begin_step (a loop's logging, say) are not recorded either.
+  explicit Session(Device device, bool steps_only = false);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -102,7 +103,7 @@ class Session {
   Phase phase() const { return phase_; }
   void set_phase(Phase p);
   double now_us() const;
-  bool recording() const { return active_; }
+  bool recording() const { return active_ && (!steps_only_ || step_ >= 0); }
   // Stamps module, phase, step and the start time; `device_timed`: also an event on the device's stream.
   OpRecord& begin_op(const char* op, bool device_timed);
   void end_op(OpRecord& r, bool device_timed);
@@ -112,6 +113,7 @@ class Session {
   friend class RecordingBackend;
   Device device_;
   bool active_ = true;
+  bool steps_only_ = false;
   Profile profile_;
   std::vector<int32_t> module_stack_{0};
   std::unordered_map<std::string, int32_t> path_ids_;

@@ -173,8 +173,8 @@ void RecordingBackend::layer_norm_backward(const Tensor& dy, const Tensor& x, co
 void RecordingBackend::cross_entropy(const Tensor& logits, const Tensor& labels, double smoothing, Tensor& loss,
                                      Tensor& lse) {
   Call c(*this, "cross_entropy", logits.dtype());
-  c.cost(4.0 * numel(logits),
-         touched_bytes(logits) + touched_bytes(labels) + touched_bytes(loss) + touched_bytes(lse), shape_of(logits));
+  c.cost(4.0 * numel(logits), touched_bytes(logits) + touched_bytes(labels) + touched_bytes(loss) + touched_bytes(lse),
+         shape_of(logits));
   inner_.cross_entropy(logits, labels, smoothing, loss, lse);
 }
 

@@ -141,14 +141,13 @@ void table(std::string& out, const std::vector<OpStats>& rows, size_t top, const
 std::string format_report(const Summary& s, int top) {
   std::string out;
   out += fmt::format("# {}\n\n", s.title);
-  out += fmt::format(
-      "device {}; peaks ({}): GEMM f32 {}, GEMM f16/bf16 {}, other {}, memory {}\n", s.peaks.device_name,
-      s.peaks.source, si(s.peaks.gemm_f32, "FLOP/s"), si(s.peaks.gemm_f16, "FLOP/s"), si(s.peaks.vector_f32, "FLOP/s"),
-      si(s.peaks.bandwidth, "B/s"));
+  out += fmt::format("device {}; peaks ({}): GEMM f32 {}, GEMM f16/bf16 {}, other {}, memory {}\n", s.peaks.device_name,
+                     s.peaks.source, si(s.peaks.gemm_f32, "FLOP/s"), si(s.peaks.gemm_f16, "FLOP/s"),
+                     si(s.peaks.vector_f32, "FLOP/s"), si(s.peaks.bandwidth, "B/s"));
   out += fmt::format(
       "step {:.3f} ms (mean of {}); {:.0f} ops, {:.3f} ms in ops ({}% of the step); {} per step, {}, {} achieved\n\n",
-      s.step_us / 1e3, s.steps, s.ops, s.op_us / 1e3, pct(s.op_us, s.step_us), si(s.flops, "FLOP"),
-      si(s.bytes, "B"), si(s.op_us > 0 ? s.flops / (s.op_us * 1e-6) : 0, "FLOP/s"));
+      s.step_us / 1e3, s.steps, s.ops, s.op_us / 1e3, pct(s.op_us, s.step_us), si(s.flops, "FLOP"), si(s.bytes, "B"),
+      si(s.op_us > 0 ? s.flops / (s.op_us * 1e-6) : 0, "FLOP/s"));
   out += "## Phases\n\n| phase | wall ms | % step | ms in ops | ops |\n|---|---:|---:|---:|---:|\n";
   for (int ph = 0; ph < kPhaseCount; ++ph) {
     const PhaseStats& p = s.phases[size_t(ph)];

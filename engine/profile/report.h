@@ -14,15 +14,15 @@
 namespace clipt::profile {
 
 struct OpStats {
-  std::string key;    // op kind, module path or "op shapes"
-  std::string op;     // the op kind (for module rows: the op that took most of its time)
+  std::string key;  // op kind, module path or "op shapes"
+  std::string op;   // the op kind (for module rows: the op that took most of its time)
   DType dtype = DType::F32;
-  double calls = 0;   // per step
+  double calls = 0;                          // per step
   double time_us = 0, flops = 0, bytes = 0;  // per step
   // Derived against the peaks:
   double flops_per_s = 0, bytes_per_s = 0, intensity = 0;  // FLOP/byte
-  double roof_flops_per_s = 0;  // the attainable FLOP/s at this intensity
-  double percent_of_peak = 0;   // of the peak that bounds it (bandwidth or FLOP/s)
+  double roof_flops_per_s = 0;                             // the attainable FLOP/s at this intensity
+  double percent_of_peak = 0;                              // of the peak that bounds it (bandwidth or FLOP/s)
   bool memory_bound = true;
 };
 
@@ -35,7 +35,7 @@ struct Summary {
   Device device;
   Peaks peaks;
   int64_t steps = 0;
-  double step_us = 0;  // mean wall time of a step
+  double step_us = 0;                               // mean wall time of a step
   double op_us = 0, flops = 0, bytes = 0, ops = 0;  // per step, summed over ops
   std::array<PhaseStats, kPhaseCount> phases;
   std::vector<OpStats> by_kind, by_module, by_shape;  // sorted by time, descending
@@ -50,7 +50,8 @@ nlohmann::json summary_json(const Summary& s, int top = 0);  // top 0: every row
 // track when times came from device events, and the phases on their own track). Opens in Perfetto or
 // chrome://tracing.
 nlohmann::json chrome_trace(const Profile& profile);
-// Log-log roofline: the roofs of the peaks and one disc per (op, shapes) group, area ∝ its time.
+// Log-log roofline: the roofs of the peaks and one disc per (op, shapes) group that does arithmetic
+// (copies have no FLOPs to place), area ∝ its time.
 std::string roofline_svg(const Summary& s);
 
 }  // namespace clipt::profile

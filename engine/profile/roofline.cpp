@@ -17,11 +17,16 @@ constexpr double kW = 900, kH = 560, kLeft = 80, kRight = 220, kTop = 40, kBotto
 std::string escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '"')
+      out += "&quot;";
+    else
+      out += c;
   }
   return out;
 }
@@ -60,21 +65,22 @@ std::string roofline_svg(const Summary& s) {
   // Grid and decade labels.
   for (double d = x_lo; d <= x_hi; d += 1) {
     const double x = X(std::pow(10, d));
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#eee\"/>\n", x, kTop, x, kTop + ph);
+    svg +=
+        fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#eee\"/>\n", x, kTop, x, kTop + ph);
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">1e{:.0f}</text>\n", x, kTop + ph + 16, d);
   }
   for (double d = y_lo; d <= y_hi; d += 1) {
     const double y = Y(std::pow(10, d));
-    svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#eee\"/>\n", kLeft, y, kLeft + pw, y);
+    svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#eee\"/>\n", kLeft, y,
+                       kLeft + pw, y);
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">1e{:.0f}</text>\n", kLeft - 6, y + 4, d);
   }
   svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n", kLeft,
                      kTop, pw, ph);
   svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">arithmetic intensity (FLOP/byte)</text>\n",
                      kLeft + pw / 2, kH - 18);
-  svg += fmt::format(
-      "<text transform=\"translate(18,{}) rotate(-90)\" text-anchor=\"middle\">achieved FLOP/s</text>\n",
-      kTop + ph / 2);
+  svg += fmt::format("<text transform=\"translate(18,{}) rotate(-90)\" text-anchor=\"middle\">achieved FLOP/s</text>\n",
+                     kTop + ph / 2);
   // Roofs: min(peak, intensity · bandwidth) for each distinct compute peak.
   std::vector<std::pair<double, std::string>> roofs = {{pk.gemm_f32, "GEMM f32"}};
   if (pk.gemm_f16 != pk.gemm_f32) roofs.push_back({pk.gemm_f16, "GEMM f16/bf16"});
@@ -88,8 +94,9 @@ std::string roofline_svg(const Summary& s) {
         "<polyline points=\"{:.1f},{:.1f} {:.1f},{:.1f} {:.1f},{:.1f}\" fill=\"none\" stroke=\"#222\" "
         "stroke-width=\"1.5\"/>\n",
         X(x0), Y(y0), X(ridge), Y(peak), X(a1), Y(peak));
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{} {:.3g} TFLOP/s</text>\n", X(a1) - 4,
-                       Y(peak) - 4, label, peak / 1e12);
+    // Left of the ridge, above the diagonal: clear of the discs, which crowd the flat part.
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{} {:.3g} TFLOP/s</text>\n", X(ridge) - 6,
+                       Y(peak) + 4, label, peak / 1e12);
   }
   svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" transform=\"rotate(0)\">memory {:.3g} GB/s</text>\n",
                      X(std::pow(10, x_lo)) + 6, Y(std::max(std::pow(10, x_lo) * pk.bandwidth, std::pow(10, y_lo))) - 6,
@@ -112,17 +119,20 @@ std::string roofline_svg(const Summary& s) {
   for (size_t i = 0; i < pts.size() && i < 5; ++i) {
     const OpStats& r = *pts[i];
     const double ly = kTop + 20 + double(i) * 34;
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#999\"/>\n",
-                       X(r.intensity), Y(r.flops_per_s), kLeft + pw + 6, ly);
+    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#999\"/>\n", X(r.intensity),
+                       Y(r.flops_per_s), kLeft + pw + 6, ly);
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\">{}</text>\n", kLeft + pw + 8, ly,
                        escape(r.key.size() > 34 ? r.key.substr(0, 33) + "…" : r.key));
     svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" fill=\"#555\">{:.1f}% of step, {:.0f}% of peak</text>\n",
                        kLeft + pw + 8, ly + 13, s.step_us > 0 ? 100 * r.time_us / s.step_us : 0, r.percent_of_peak);
   }
   // Legend of colours.
-  const std::pair<const char*, const char*> legend[] = {{"gemm", "GEMM"},       {"binary.add", "element-wise"},
-                                                        {"softmax", "softmax"}, {"layer_norm", "layer norm"},
-                                                        {"sgd_update", "optimizer"}, {"copy", "copy / fill"},
+  const std::pair<const char*, const char*> legend[] = {{"gemm", "GEMM"},
+                                                        {"binary.add", "element-wise"},
+                                                        {"softmax", "softmax"},
+                                                        {"layer_norm", "layer norm"},
+                                                        {"sgd_update", "optimizer"},
+                                                        {"copy", "copy / fill"},
                                                         {"index_select", "other"}};
   for (size_t i = 0; i < std::size(legend); ++i) {
     const double ly = kTop + ph - double(std::size(legend) - i) * 16;

@@ -1,9 +1,8 @@
-#include "engine/profile/profiler.h"
-
 #include <fmt/core.h>
 
 #include "engine/core/backend_interposer.h"
 #include "engine/core/error.h"
+#include "engine/profile/profiler.h"
 #include "engine/profile/recording_backend.h"
 #include "engine/runtime/nvtx.h"
 
@@ -46,7 +45,8 @@ class Session::Interposer final : public BackendInterposer {
       if (!s_.cpu_) s_.cpu_ = std::make_unique<RecordingBackend>(own, s_, false);
       return *s_.cpu_;
     }
-    if (!s_.gpu_ || &s_.gpu_->inner() != &own) s_.gpu_ = std::make_unique<RecordingBackend>(own, s_, s_.timer_ != nullptr);
+    if (!s_.gpu_ || &s_.gpu_->inner() != &own)
+      s_.gpu_ = std::make_unique<RecordingBackend>(own, s_, s_.timer_ != nullptr);
     return *s_.gpu_;
   }
 
@@ -54,7 +54,8 @@ class Session::Interposer final : public BackendInterposer {
   Session& s_;
 };
 
-Session::Session(Device device) : device_(device), start_(std::chrono::steady_clock::now()) {
+Session::Session(Device device, bool steps_only)
+    : device_(device), steps_only_(steps_only), start_(std::chrono::steady_clock::now()) {
   CLIPT_CHECK(detail::session == nullptr, "profile: a session is already recording on this thread");
   profile_.device = device;
   if (device.is_cuda()) timer_ = make_cuda_timer(device.index);

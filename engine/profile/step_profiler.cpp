@@ -13,7 +13,7 @@ StepProfiler::StepProfiler(Device device, int64_t steps, int64_t warmup)
 
 void StepProfiler::begin_step() {
   if (done_ || seen_ < warmup_) return;
-  if (!session_) session_ = std::make_unique<Session>(device_);
+  if (!session_) session_ = std::make_unique<Session>(device_, /*steps_only=*/true);
   session_->begin_step();
 }
 

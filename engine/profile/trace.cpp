@@ -16,8 +16,7 @@ nlohmann::json name_event(int pid, int tid, const std::string& name) {
 
 nlohmann::json chrome_trace(const Profile& p) {
   nlohmann::json events = nlohmann::json::array();
-  const bool device_track =
-      std::any_of(p.ops.begin(), p.ops.end(), [](const OpRecord& r) { return r.device_us >= 0; });
+  const bool device_track = std::any_of(p.ops.begin(), p.ops.end(), [](const OpRecord& r) { return r.device_us >= 0; });
   events.push_back(name_event(1, 0, "host"));
   events.push_back(name_event(1, 1, "ops (host)"));
   events.push_back(name_event(1, 2, "phases"));

@@ -404,8 +404,7 @@ void Trainer::write_profile(profile::StepProfiler& profiler) {
                   dtype_name(dtype_), cfg_.get_int("DATALOADER.TRAIN_X.BATCH_SIZE"));
   const auto dir = output_dir_ / "profile";
   log_.line(profile::write_profile_files(recorded, profile::summarize(recorded, peaks, title), dir));
-  log_.info("profile of {} step(s) written to {} (report.md, profile.json, trace.json, roofline.svg)", n,
-            dir.string());
+  log_.info("profile of {} step(s) written to {} (report.md, profile.json, trace.json, roofline.svg)", n, dir.string());
 }
 
 EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split) {
