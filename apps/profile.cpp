@@ -106,7 +106,7 @@ int cmd_profile(const CommandArgs& argv) {
   if (what == What::Text) {
     std::vector<std::string> prompts;
     for (const auto& n : names) prompts.push_back("a photo of a " + n + ".");
-    prompt_ids = setup.tokenizer->tokenize_batch(prompts).to(device);
+    prompt_ids = setup.tokenizer->tokenize_batch(prompts, mc.context_length).to(device);
   }
   // One step: the synthetic batch (the data phase), then the work.
   auto step = [&] {
@@ -142,8 +142,12 @@ int cmd_profile(const CommandArgs& argv) {
   }
   const profile::Profile recorded = profiler.finish();
   const char* what_name[] = {"training step", "evaluation batch", "image forward", "text forward"};
-  const std::string title = fmt::format("{} {}, {}, {} {}, batch {}, {} classes", method_name, what_name[int(what)],
-                                        mc.summary(), device.str(), dtype_name(dtype), batch, classes);
+  // The tower forwards do not involve the method; the text forward encodes one prompt per class.
+  const std::string who = what == What::Image || what == What::Text ? "CLIP" : method_name;
+  const std::string inputs = what == What::Text ? fmt::format("{} class prompts", classes)
+                                                : fmt::format("batch {}, {} classes", batch, classes);
+  const std::string title = fmt::format("{} {}, {}, {} {}, {}", who, what_name[int(what)], mc.summary(), device.str(),
+                                        dtype_name(dtype), inputs);
   const profile::Summary summary = profile::summarize(recorded, peaks, title, int(args.get_int("module-depth", 0)));
   const int top = int(args.get_int("top", 15));
   const std::string report = profile::format_report(summary, top);

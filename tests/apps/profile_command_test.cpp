@@ -88,6 +88,20 @@ TEST(ProfileCommand, ImageTowerOfAConvertedModel) {
   EXPECT_EQ(s["phases"]["backward"]["ops"], 0.0);
 }
 
+// The text tower at the world model's own context length (32, not CLIP's 77), on random weights.
+TEST(ProfileCommand, TextTowerOfTheWorldShape) {
+  const CliRun r = run_clipt({"profile", "--arch", "world", "--what", "text", "--device", "cpu", "--steps", "1",
+                              "--warmup", "0", "--classes", "4", "--json", "--top", "1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json s = nlohmann::json::parse(r.out);
+  std::set<std::string> modules;
+  for (const auto& m : s["by_module"]) modules.insert(m["key"]);
+  EXPECT_TRUE(modules.count("text.token_embedding")) << s["by_module"].dump();
+  EXPECT_TRUE(modules.count("text.transformer.resblocks.0.attn"));
+  EXPECT_FALSE(modules.count("visual.transformer.resblocks.0.attn"));
+  EXPECT_NE(s["title"].get<std::string>().find("CLIP text forward"), std::string::npos);
+}
+
 TEST(ProfileCommand, BadOptions) {
   CliRun r = run_clipt({"profile", "--arch", "world", "--what", "everything", "--device", "cpu"});
   EXPECT_EQ(r.exit_code, 1);
