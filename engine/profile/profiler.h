@@ -111,6 +111,8 @@ class Session {
 
  private:
   friend class RecordingBackend;
+  friend class OpScope;
+  int nesting_ = 0;  // depth of recorded calls in progress: only the outermost records
   Device device_;
   bool active_ = true;
   bool steps_only_ = false;
@@ -184,6 +186,30 @@ class ModuleIdScope {
 
 // The current module path id (0 when none or when not profiling), for autograd nodes to keep.
 inline int32_t current_module() { return detail::session ? detail::session->module() : 0; }
+
+// Records an operation that is not a Backend primitive (a collective of engine/dist, say) as one op with
+// the bytes it moves; backend calls it makes inside are not recorded separately. `device_timed`: the work
+// is queued on the session device's current stream (timed by events there).
+class OpScope {
+ public:
+  OpScope(const char* op, DType dtype, double bytes, bool device_timed) {
+    if (Session* s = detail::session) [[unlikely]]
+      open(s, op, dtype, bytes, device_timed);
+  }
+  ~OpScope() {
+    if (session_) [[unlikely]]
+      close();
+  }
+  OpScope(const OpScope&) = delete;
+  OpScope& operator=(const OpScope&) = delete;
+
+ private:
+  void open(Session* s, const char* op, DType dtype, double bytes, bool device_timed);
+  void close();
+  Session* session_ = nullptr;
+  size_t index_ = size_t(-1);
+  bool device_timed_ = false;
+};
 
 // Attributes the enclosed wall time and ops to a phase of the step.
 class PhaseScope {

@@ -40,14 +40,14 @@ double numel(const Tensor& t) { return t.defined() ? double(t.numel()) : 0.0; }
 class RecordingBackend::Call {
  public:
   Call(RecordingBackend& b, const char* op, DType dtype) : b_(b) {
-    if (b_.depth_++ == 0 && b_.session_.recording()) {
+    if (b_.session_.nesting_++ == 0 && b_.session_.recording()) {
       index_ = b_.session_.profile_.ops.size();
       b_.session_.begin_op(op, b_.device_timed_).dtype = dtype;
     }
   }
   ~Call() {
     if (index_ != kNone) b_.session_.end_op(b_.session_.profile_.ops[index_], b_.device_timed_);
-    --b_.depth_;
+    --b_.session_.nesting_;
   }
   // Fills the record's cost and shapes (no-op for an unrecorded call).
   void cost(double flops, double bytes, OpShape s0 = {}, OpShape s1 = {}, OpShape s2 = {}) {

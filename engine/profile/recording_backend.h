@@ -1,7 +1,8 @@
 // The Backend a profiling Session hands out: it forwards every primitive to the device's own backend and
 // records one OpRecord per call with the FLOPs and bytes its operands imply (the formulas are in
 // recording_backend.cpp, next to each primitive). Calls made from inside a recorded call (a backend that
-// dispatches to itself) are forwarded without a record, so times are never counted twice.
+// dispatches to itself, a collective's staging copies) are forwarded without a record, so times are never
+// counted twice.
 // Every Backend method must be overridden here: a method left to a default would bypass the device.
 #pragma once
 #include "engine/core/backend.h"
@@ -52,7 +53,6 @@ class RecordingBackend final : public Backend {
   Backend& inner_;
   Session& session_;
   bool device_timed_;
-  int depth_ = 0;
 };
 
 // Names of the element-wise ops ("exp", "add", ...) and their FLOPs per output element.

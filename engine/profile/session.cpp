@@ -193,6 +193,21 @@ void ModuleScope::close() {
   session_->pop_module();
 }
 
+void OpScope::open(Session* s, const char* op, DType dtype, double bytes, bool device_timed) {
+  session_ = s;
+  device_timed_ = device_timed && s->timer() != nullptr;
+  if (s->nesting_++ != 0 || !s->recording()) return;
+  index_ = s->profile_.ops.size();
+  OpRecord& r = s->begin_op(op, device_timed_);
+  r.dtype = dtype;
+  r.bytes = bytes;
+}
+
+void OpScope::close() {
+  if (index_ != size_t(-1)) session_->end_op(session_->profile_.ops[index_], device_timed_);
+  --session_->nesting_;
+}
+
 void PhaseScope::open(Session* s, Phase p) {
   if (!s->recording()) return;
   session_ = s;

@@ -169,6 +169,30 @@ TEST(Profiler, OpTimesSumToTheStep) {
   EXPECT_EQ(sum.by_kind.front().key, "gemm") << format_report(sum);
 }
 
+// A collective as engine/dist records it: one op in the communication phase with its bytes, whatever
+// backend calls it makes inside.
+TEST(Profiler, OpScopeRecordsOneOpInItsPhase) {
+  Generator gen(7);
+  Tensor x = randn({8, 8}, gen);
+  Session s(Device::cpu());
+  s.begin_step();
+  {
+    PhaseScope phase(Phase::Communication);
+    OpScope op("all_reduce", DType::F32, 256.0, false);
+    add(x, x);  // staging work inside the collective
+  }
+  add(x, x);
+  s.end_step();
+  const Profile p = s.finish();
+  ASSERT_EQ(p.ops.size(), 2u);
+  EXPECT_STREQ(p.ops[0].op, "all_reduce");
+  EXPECT_EQ(p.ops[0].phase, Phase::Communication);
+  EXPECT_DOUBLE_EQ(p.ops[0].bytes, 256.0);
+  EXPECT_STREQ(p.ops[1].op, "binary.add");
+  EXPECT_EQ(p.ops[1].phase, Phase::Forward);
+  EXPECT_GT(p.steps[0].phase_us[size_t(Phase::Communication)], 0);
+}
+
 TEST(Profiler, ChromeTraceHasOneEventPerOp) {
   Generator gen(5);
   TwoLayerModel model(gen);
