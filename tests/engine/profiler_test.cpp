@@ -193,6 +193,32 @@ TEST(Profiler, OpScopeRecordsOneOpInItsPhase) {
   EXPECT_GT(p.steps[0].phase_us[size_t(Phase::Communication)], 0);
 }
 
+// A loop that finds no data after begin_step drops that step and its records; modules group by depth.
+TEST(Profiler, AbandonedStepAndModuleDepth) {
+  Generator gen(8);
+  TwoLayerModel model(gen);
+  Tensor x = randn({2, 5, 16}, gen);
+  Session s(Device::cpu(), /*steps_only=*/true);
+  model.forward(x);  // between steps: not recorded
+  s.begin_step();
+  model.forward(x);
+  s.end_step();
+  const size_t kept = 1;
+  s.begin_step();
+  add(x, x);
+  s.abandon_step();
+  const Profile p = s.finish();
+  ASSERT_EQ(p.steps.size(), kept);
+  for (const OpRecord& r : p.ops) EXPECT_EQ(r.step, 0);
+  const Summary by_block = summarize(p, Peaks{"test", "", 1e11, 1e11, 1e11, 1e10}, "depth", 3);
+  std::set<std::string> keys;
+  for (const OpStats& r : by_block.by_module) keys.insert(r.key);
+  EXPECT_EQ(keys, (std::set<std::string>{"encoder.resblocks.0", "encoder.resblocks.1", "head"}));
+  double calls = 0;
+  for (const OpStats& r : by_block.by_module) calls += r.calls;
+  EXPECT_DOUBLE_EQ(calls, double(p.ops.size()));
+}
+
 TEST(Profiler, ChromeTraceHasOneEventPerOp) {
   Generator gen(5);
   TwoLayerModel model(gen);
