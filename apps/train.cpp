@@ -18,7 +18,7 @@
 namespace clipt::apps {
 
 int cmd_train(const CommandArgs& argv) {
-  const ParsedTrainArgs parsed = parse_train_args(argv, {"resume"});
+  const ParsedTrainArgs parsed = parse_train_args(argv, {"resume", "profile"});
   world::register_world_datasets();  // DATASET.NAME world, as in b2n/eval
   const Args* args = parsed.args.get();
   const Config cfg = trainer::build_run_config(parsed.train);
@@ -39,6 +39,7 @@ int cmd_train(const CommandArgs& argv) {
   if (leftovers > 0) log.info("removed {} temporary file(s) left in {} by an interrupted write", leftovers, out.string());
   auto& stop = trainer::install_interrupt_handler();
   trainer::Trainer t(cfg, log, &stop, model_dir);
+  t.set_profile_steps(args->get_int("profile", 0));
   std::vector<trainer::EvalResult> results;
   const auto subsample = data::parse_subsample(cfg.get_string("DATASET.SUBSAMPLE_CLASSES"));
   const std::string split = cfg.get_string("TEST.SPLIT");

@@ -11,11 +11,10 @@
 // iMCU so fancy upsampling sees the same neighbours) and stops after the region's last row.
 #include <algorithm>
 #include <csetjmp>
-#include <cstddef>
 #include <cstdio>
 #include <cstring>
 
-// jpeglib.h uses size_t and FILE without declaring them: it comes after <cstddef> and <cstdio>.
+// jpeglib.h uses size_t and FILE without including their headers: it comes after <cstdio>.
 #include <jerror.h>
 #include <jpeglib.h>
 
