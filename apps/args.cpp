@@ -78,7 +78,8 @@ int64_t Args::get_int(const std::string& name, int64_t fallback) const {
   if (!v) return fallback;
   int64_t out = 0;
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  CLIPT_CHECK(ec == std::errc() && p == v->data() + v->size(), "option --{}: '{}' is not an integer", name, shorten(*v));
+  CLIPT_CHECK(ec == std::errc() && p == v->data() + v->size(), "option --{}: '{}' is not an integer", name,
+              shorten(*v));
   return out;
 }
 

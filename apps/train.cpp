@@ -36,7 +36,8 @@ int cmd_train(const CommandArgs& argv) {
       trainer::Trainer::check_resumable(cfg, from);
   cfg.save(out / "config.yaml");
   trainer::RunLog log(out);
-  if (leftovers > 0) log.info("removed {} temporary file(s) left in {} by an interrupted write", leftovers, out.string());
+  if (leftovers > 0)
+    log.info("removed {} temporary file(s) left in {} by an interrupted write", leftovers, out.string());
   auto& stop = trainer::install_interrupt_handler();
   trainer::Trainer t(cfg, log, &stop, model_dir);
   t.set_profile_steps(args->get_int("profile", 0));

@@ -40,9 +40,7 @@ std::atomic<int64_t> pixel_limit{kDefaultMaxImagePixels};
 template <typename F> auto naming_on_bad_alloc(const std::string& name, int width, int height, F&& f) {
   try {
     return f();
-  } catch (const std::bad_alloc&) {
-    fail("out of memory decoding image {} ({}x{} pixels)", name, width, height);
-  }
+  } catch (const std::bad_alloc&) { fail("out of memory decoding image {} ({}x{} pixels)", name, width, height); }
 }
 
 DecodedImage decode_checked(const EncodedImage& encoded, const DecodeRequest& request) {

@@ -47,9 +47,7 @@ FolderLock::FolderLock(const std::filesystem::path& dir, const char* purpose) : 
   }
   // Ours now: record our pid for the next asker (a failure here only loses that detail).
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) == 0) {
-    [[maybe_unused]] const ssize_t w = ::pwrite(fd_, pid.data(), pid.size(), 0);
-  }
+  if (::ftruncate(fd_, 0) == 0) { [[maybe_unused]] const ssize_t w = ::pwrite(fd_, pid.data(), pid.size(), 0); }
 }
 
 FolderLock::~FolderLock() {
@@ -64,7 +62,8 @@ int remove_stale_temp_files(const std::filesystem::path& dir) {
     for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
       const std::string name = e.path().filename().string();
       std::error_code rm;
-      if (e.is_regular_file(rm) && std::regex_match(name, temp_name) && std::filesystem::remove(e.path(), rm)) ++removed;
+      if (e.is_regular_file(rm) && std::regex_match(name, temp_name) && std::filesystem::remove(e.path(), rm))
+        ++removed;
     }
   };
   sweep(dir);

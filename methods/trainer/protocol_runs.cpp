@@ -38,8 +38,13 @@ template <typename Skip> std::string first_difference(const Config& a, const Con
 }
 
 bool names_a_place_or_resource(const std::string& key) {
-  static const std::set<std::string> ignored = {"OUTPUT_DIR",   "RESUME", "DATALOADER.NUM_WORKERS", "CLIPT.DEVICE",
-                                                "CLIPT.DATASET_CONFIG_FILE", "TRAIN.PRINT_FREQ", "CLIPT.MAX_IMAGE_PIXELS"};
+  static const std::set<std::string> ignored = {"OUTPUT_DIR",
+                                                "RESUME",
+                                                "DATALOADER.NUM_WORKERS",
+                                                "CLIPT.DEVICE",
+                                                "CLIPT.DATASET_CONFIG_FILE",
+                                                "TRAIN.PRINT_FREQ",
+                                                "CLIPT.MAX_IMAGE_PIXELS"};
   return ignored.count(key) > 0;
 }
 

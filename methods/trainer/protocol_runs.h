@@ -31,8 +31,8 @@ std::optional<nlohmann::json> read_finished_run(const std::filesystem::path& rec
                                                 const std::function<void(const nlohmann::json&)>& check);
 
 // The first key where two run configs differ, or "". Keys that say where a run lives or which resources
-// it uses (OUTPUT_DIR, RESUME, DATALOADER.NUM_WORKERS, CLIPT.DEVICE, CLIPT.DATASET_CONFIG_FILE, TRAIN.PRINT_FREQ, CLIPT.MAX_IMAGE_PIXELS)
-// do not count: a run moved or rerun on other hardware is the same run.
+// it uses (OUTPUT_DIR, RESUME, DATALOADER.NUM_WORKERS, CLIPT.DEVICE, CLIPT.DATASET_CONFIG_FILE, TRAIN.PRINT_FREQ,
+// CLIPT.MAX_IMAGE_PIXELS) do not count: a run moved or rerun on other hardware is the same run.
 std::string first_config_difference(const Config& a, const Config& b);
 // The same over the keys that decide a run's weights: evaluation-only keys (TEST.*, DATALOADER.TEST.*)
 // do not count either. Whether a checkpoint may be continued under `a`.

@@ -8,10 +8,10 @@
 #include "data/domains.h"
 #include "data/fewshot.h"
 #include "data/image.h"
+#include "engine/core/shorten.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/checkpoint.h"
 #include "engine/ops/ops.h"
-#include "engine/core/shorten.h"
 #include "engine/profile/peaks.h"
 #include "methods/trainer/config_defaults.h"
 #include "methods/trainer/protocol_runs.h"
@@ -347,8 +347,10 @@ void Trainer::train() {
     EpochSums sums;
     int64_t sums_from = 0;
     if (resume_iteration_ > 0) {
-      if (resume_sums_) sums = *resume_sums_;
-      else sums_from = resume_iteration_;
+      if (resume_sums_)
+        sums = *resume_sums_;
+      else
+        sums_from = resume_iteration_;
     }
     int64_t images = 0, iteration = 0;
     auto window_start = std::chrono::steady_clock::now();

@@ -112,7 +112,7 @@ class Trainer {
   std::vector<std::string> train_classnames_;
   data::TransformConfig transforms_;
   int64_t epochs_done_ = 0;
-  int64_t resume_iteration_ = 0;  // > 0 when resuming inside an epoch (after Ctrl-C)
+  int64_t resume_iteration_ = 0;          // > 0 when resuming inside an epoch (after Ctrl-C)
   std::optional<EpochSums> resume_sums_;  // that epoch's sums up to resume_iteration_
   std::function<void(int64_t)> after_step_;
   int64_t profile_steps_ = 0;

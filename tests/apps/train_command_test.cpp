@@ -3,13 +3,12 @@
 // forms, duplicated options, `--resume DIR`, a decompression-bomb image, NaN weights, `--top 0`,
 // duplicate class names and a `--dtype` that is not a compute precision.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cmath>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "apps/cli.h"
 #include "data/image.h"
@@ -30,8 +29,8 @@ fs::path make_dataset(const std::string& name) {
   const fs::path root = test::scratch_dir(name);
   const uint8_t colours[4][3] = {{220, 30, 30}, {30, 30, 220}, {30, 200, 40}, {230, 230, 40}};
   const char* classes[4] = {"red", "blue", "green", "yellow"};
-  nlohmann::json split = {{"train", nlohmann::json::array()}, {"val", nlohmann::json::array()},
-                          {"test", nlohmann::json::array()}};
+  nlohmann::json split = {
+      {"train", nlohmann::json::array()}, {"val", nlohmann::json::array()}, {"test", nlohmann::json::array()}};
   fs::create_directories(root / "images");
   for (int c = 0; c < 4; ++c)
     for (int i = 0; i < 7; ++i) {
@@ -62,24 +61,28 @@ Outcome run(std::vector<std::string> args) {
 }
 
 std::vector<std::string> train_args(const fs::path& data, const fs::path& out, std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {"train",
-                                "--root",
-                                data.string(),
-                                "--trainer",
-                                "CoOp",
-                                "--model",
-                                tiny_clip().string(),
-                                "--device",
-                                "cpu",
-                                "--output-dir",
-                                out.string(),
-                                "--seed",
-                                "1"};
+  std::vector<std::string> a = {
+      "train",    "--root", data.string(),  "--trainer",  "CoOp",   "--model", tiny_clip().string(),
+      "--device", "cpu",    "--output-dir", out.string(), "--seed", "1"};
   a.insert(a.end(), extra.begin(), extra.end());
-  const std::vector<std::string> opts = {
-      "DATASET.NAME",          "split_json", "DATASET.NUM_SHOTS",  "2", "INPUT.SIZE", "(32, 32)", "OPTIM.MAX_EPOCH",
-      "1",                     "DATALOADER.TRAIN_X.BATCH_SIZE",      "2", "DATALOADER.NUM_WORKERS",  "0",
-      "TRAINER.COOP.N_CTX",    "2",          "TRAINER.COOP.PREC",  "fp32", "TRAIN.PRINT_FREQ", "100"};
+  const std::vector<std::string> opts = {"DATASET.NAME",
+                                         "split_json",
+                                         "DATASET.NUM_SHOTS",
+                                         "2",
+                                         "INPUT.SIZE",
+                                         "(32, 32)",
+                                         "OPTIM.MAX_EPOCH",
+                                         "1",
+                                         "DATALOADER.TRAIN_X.BATCH_SIZE",
+                                         "2",
+                                         "DATALOADER.NUM_WORKERS",
+                                         "0",
+                                         "TRAINER.COOP.N_CTX",
+                                         "2",
+                                         "TRAINER.COOP.PREC",
+                                         "fp32",
+                                         "TRAIN.PRINT_FREQ",
+                                         "100"};
   a.insert(a.end(), opts.begin(), opts.end());
   return a;
 }
@@ -154,8 +157,8 @@ TEST(TrainCommand, ADecompressionBombIsRefusedBeforeDecodingNamingTheFile) {
   std::vector<uint8_t> bytes = data::encode_png(small);
   const uint32_t side = 65500;
   for (int k = 0; k < 4; ++k) bytes[16 + k] = bytes[20 + k] = uint8_t(side >> (24 - 8 * k));
-  std::ofstream(dir / "bomb.png", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                          std::streamsize(bytes.size()));
+  std::ofstream(dir / "bomb.png", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
   const Outcome o = run({"classify", "--model", tiny_clip().string(), "--classes", "a,b", (dir / "bomb.png").string()});
   EXPECT_EQ(o.rc, 1);
   EXPECT_NE(o.err.find("bomb.png is 65500x65500 = 4290250000 pixels, more than the limit of 89478485"),
