@@ -1,5 +1,6 @@
 #include "methods/trainer/b2n.h"
 
+#include "data/dataset.h"
 #include "methods/method.h"
 #include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"
@@ -87,6 +88,8 @@ nlohmann::json B2nTable::to_json() const {
 B2nTable run_b2n(const B2nOptions& o, RunLog& log) {
   CLIPT_CHECK(!o.datasets.empty(), "b2n: no dataset given");
   CLIPT_CHECK(!o.seeds.empty(), "b2n: no seed given");
+  // Every dataset name is checked before the first run trains, not when the sweep reaches it.
+  for (const auto& dataset : o.datasets) data::find_dataset(dataset);
   B2nTable table;
   table.method = methods::canonical_method_name(o.base.trainer);
   // The wrapped method's rows (DPC's backbone), kept when every run reports the same one.

@@ -67,6 +67,23 @@ optim::LrScheduleOptions schedule_options(const Config& cfg) {
   return o;
 }
 
+// Every image the run will read exists, checked before training starts (a missing test image used to
+// surface only after the last epoch).
+void check_images_exist(const data::DatasetSplits& splits, const std::string& dataset) {
+  int64_t missing = 0, total = 0;
+  std::string first;
+  for (const auto* part : {&splits.train, &splits.val, &splits.test})
+    for (const auto& s : *part) {
+      ++total;
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(s.path, ec)) {
+        if (missing++ == 0) first = s.path;
+      }
+    }
+  CLIPT_CHECK(missing == 0, "{} of the {} images of {} (train, val and test) do not exist, e.g. {}", missing, total,
+              dataset, first);
+}
+
 std::filesystem::path resume_path(const std::filesystem::path& run) {
   return run / "checkpoints" / "resume.safetensors";
 }
@@ -155,6 +172,7 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop,
     log_.info("domains of {}: train on {} | test on {}", dataset, fmt::join(domains.sources, ", "),
               fmt::join(domains.targets, ", "));
   }
+  check_images_exist(splits_, dataset);
   train_subsample_ = data::parse_subsample(cfg_.get_string("DATASET.SUBSAMPLE_CLASSES"));
   data::DatasetSplits train_split = data::subsample_classes(splits_, train_subsample_);
   train_samples_ = train_split.train;

@@ -223,6 +223,14 @@ TEST(Trainer, BadInputIsOneClearError) {
                         "does not match the model's resolution 32");
 }
 
+TEST(Trainer, AMissingTestImageIsFoundBeforeTraining) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  fs::remove(data / "images" / "3" / "9.png");  // a test image
+  trainer::RunLog log({}, true);
+  EXPECT_ERROR_CONTAINS(trainer::Trainer(run_config(data, out), log),
+                        "1 of the 40 images of split_json (train, val and test) do not exist, e.g. ");
+}
+
 TEST(Trainer, ClassCountMismatchWhenLoadingIsNamed) {
   const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
   trainer::RunLog log({}, true);
