@@ -140,9 +140,9 @@ TEST(TrainCommand, OptionForms) {
 
 TEST(TrainCommand, B2nChecksEveryDatasetNameBeforeTraining) {
   const fs::path data = make_dataset("data"), out = test::scratch_dir("b2n");
-  const Outcome o = run({"b2n", "--trainer", "CoOp", "--datasets", "split_json,caltech1O1", "--seeds", "1", "--root",
-                         data.string(), "--model", tiny_clip().string(), "--device", "cpu", "--output-dir",
-                         out.string(), "INPUT.SIZE", "(32, 32)"});
+  const Outcome o =
+      run({"b2n", "--trainer", "CoOp", "--datasets", "split_json,caltech1O1", "--seeds", "1", "--root", data.string(),
+           "--model", tiny_clip().string(), "--device", "cpu", "--output-dir", out.string(), "INPUT.SIZE", "(32, 32)"});
   EXPECT_EQ(o.rc, 1);
   EXPECT_NE(o.err.find("unknown dataset \"caltech1O1\""), std::string::npos) << o.err;
   EXPECT_FALSE(fs::exists(out / "split_json")) << "nothing was trained first";

@@ -194,8 +194,12 @@ TEST(DatasetErrors, MalformedSplitFiles) {
   EXPECT_ERROR_CONTAINS(read_dataset("dtd", root), "not an integer");
   test::put_text(split, "{\"train\": [], \"val\": []}");
   EXPECT_ERROR_CONTAINS(read_dataset("dtd", root), "\"test\"");
-  test::put_text(split, "{\"train\": [[\"a.jpg\", \"3\", \"banded\"]], \"val\": [], \"test\": []}");
+  test::put_text(split,
+                 "{\"train\": [[\"a.jpg\", \"3\", \"banded\"]], \"val\": [], \"test\": [[\"a.jpg\", 3, \"banded\"]]}");
   EXPECT_EQ(read_dataset("dtd", root).train[0].label, 3);  // CoOp applies int(label)
+  // An empty list names the split file and the list, not "no classes" after the model is loaded.
+  test::put_text(split, "{\"train\": [[\"a.jpg\", 0, \"banded\"]], \"val\": [], \"test\": []}");
+  EXPECT_ERROR_CONTAINS(read_dataset("dtd", root), split.string() + ": the \"test\" list is empty");
 }
 
 TEST(DatasetErrors, UnknownNamesAndLabels) {

@@ -144,6 +144,20 @@ TEST(DpcWorld, OneBaseToNewCommandRunsBothStagesAndKeepsTheBackbonesNewAccuracy)
   EXPECT_EQ(reuse.rows[0].novel, stage1_new);
   EXPECT_EQ(reuse.rows[0].base, table.rows[0].base) << "same stage 1, seed and recipe: the same stage 2";
 
+  // Evaluation only, from a fresh folder (the peers' --eval-only --model-dir pattern): the checkpoint's own
+  // stage 1 is used. It used to train a new stage 1 there and then refuse the checkpoint.
+  {
+    trainer::TrainArgs a = w.options(out).base;
+    a.seed = 1;
+    a.output_dir = (w.root / "eval_new").string();
+    a.opts.insert(a.opts.end(), {"DATASET.NAME", "world", "DATASET.SUBSAMPLE_CLASSES", "new"});
+    trainer::RunLog quiet({}, true);
+    trainer::Trainer t(trainer::build_run_config(a), quiet, nullptr, run);
+    t.load(run, 2);
+    EXPECT_EQ(t.evaluate(data::Subsample::New).accuracy, table.rows[0].novel);
+    EXPECT_FALSE(fs::exists(w.root / "eval_new" / "stage1"));
+  }
+
   // The released configs' PyTorch stage-1 path is refused, naming the key.
   EXPECT_ERROR_CONTAINS(
       trainer::run_b2n(
