@@ -129,6 +129,10 @@ void Trainer::check_resumable(const Config& cfg, const std::filesystem::path& ch
   if (!meta.contains("config")) return;  // written before checkpoints carried their config
   Config before = default_config();
   before.merge_from_yaml(meta.value("config", ""), checkpoint.string() + " (its config)");
+  // Extending a run (a larger OPTIM.MAX_EPOCH) continues it, as Dassl does; fewer epochs would report
+  // weights trained longer than asked, so that stays refused.
+  if (cfg.get_int("OPTIM.MAX_EPOCH") > before.get_int("OPTIM.MAX_EPOCH"))
+    before.set("OPTIM.MAX_EPOCH", cfg.get("OPTIM.MAX_EPOCH"));
   const std::string key = first_training_difference(cfg, before);
   CLIPT_CHECK(key.empty(),
               "{} was trained with {} = {}, this run uses {}: continuing from it would mix two recipes; delete {} "

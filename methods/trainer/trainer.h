@@ -84,7 +84,8 @@ class Trainer {
   // one (after Ctrl-C); empty when there is none.
   static std::filesystem::path resume_checkpoint(const std::filesystem::path& run);
   // Refuses to continue from `checkpoint` when it was trained under another recipe (a key that decides
-  // the weights differs from `cfg`): an Error naming the first such key and both values.
+  // the weights differs from `cfg`): an Error naming the first such key and both values. A larger
+  // OPTIM.MAX_EPOCH extends the run and is accepted.
   static void check_resumable(const Config& cfg, const std::filesystem::path& checkpoint);
 
  private:

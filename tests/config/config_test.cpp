@@ -299,7 +299,8 @@ TEST(ConfigSave, WritesAtomicallyAndReloads) {
   Config reloaded = small_config();
   reloaded.merge_from_file(dir / "config.yaml");
   EXPECT_DOUBLE_EQ(reloaded.get_float("OPTIM.LR"), 0.002);
-  EXPECT_ERROR_CONTAINS(c.save(dir / "missing" / "config.yaml"), "cannot write config file");
+  EXPECT_ERROR_CONTAINS(c.save(dir / "missing" / "config.yaml"),
+                        "cannot write '" + (dir / "missing" / "config.yaml").string() + "'");
 }
 
 TEST(ConfigFreeze, RejectsChangesUntilDefrosted) {
