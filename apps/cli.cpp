@@ -28,10 +28,13 @@ const std::vector<Command>& commands() {
 Makes sure the built-in world exists (benchmark images, tokenizer) and a CLIP pretrained on it (the
 committed model in assets/world-clip, else pretrained now and cached), then runs the base-to-new protocol
 on the world for zero-shot CLIP and every method with a recipe in configs/world/ (or those of --methods),
-and prints the base / new / HM table.
-  --world DIR    the built-in world's folder (default clipt-world)
-  --out DIR      where the runs and tables go (default clipt-demo)
-  --seeds LIST   comma-separated seeds (default 1)
+prints the base / new / HM table and writes the report of its runs (OUT/report.html, see `clipt report`).
+  --world DIR      the built-in world's folder (default clipt-world)
+  --out DIR        where the runs, tables and report go (default clipt-demo)
+  --device D       cpu or cuda (default cuda when a GPU is present, else cpu)
+  --seeds LIST     comma-separated seeds (default 1)
+  --methods LIST   comma-separated methods (default: ZeroshotCLIP and every method with a recipe in
+                   configs/world/)
 )",
        cmd_demo},
       {"train", "train (or evaluate) a prompt-learning method; the peers' train.py command line",
@@ -103,6 +106,18 @@ measured on the CPU). --trace writes Chrome trace-event JSON (Perfetto, chrome:/
 roofline, --json prints the summary as JSON. `clipt train --profile N` profiles N steps of a real run.
 )",
        cmd_profile},
+      {"report", "Markdown and HTML report (tables, bar charts, training curves) of the runs under folders",
+       R"(usage: clipt report DIR... [--out DIR]
+
+Collects every run under the folders (clipt train, b2n, dg, xd and eval runs: results.json, metrics.jsonl
+and the protocols' per-run records) and writes report.md, one self-contained report.html (pictures inline,
+no external URL) and the pictures as SVG files in report-files/: per-method base / new / HM tables with
+mean ± std over seeds (the average row is the HM of the base and new accuracies averaged over datasets),
+per-dataset rows, domain-generalisation and cross-dataset tables, bar charts of base / new / HM per method
+and training curves (loss, training accuracy, learning rate per epoch) of every trained run.
+  --out DIR   where the report goes (default: DIR when one folder is given, else clipt-report)
+)",
+       cmd_report},
       {"zeroshot", "zero-shot CLIP accuracy on a dataset with its hand-made template",
        R"(usage: clipt zeroshot --model DIR --dataset NAME --root DIR [--split test|val] [--subsample all|base|new]
                       [--ensemble] [--device D] [--batch N] [--workers N] [--out FILE]
@@ -130,7 +145,7 @@ Zero-shot classification of image files. With --json, one object
        R"(usage: clipt pretrain [--world DIR] [--out DIR] [--steps N] [--batch N] [--lr X] [--seed N] [--device D]
                       [--width W] [--layers L] [--image-size S] [--patch P] [--warmup N] [--colour-group N]
 
-Contrastive CLIP pretraining from scratch on the built-in world (default --world world-data), writing a
+Contrastive CLIP pretraining from scratch on the built-in world (default --world clipt-world, the demo's), writing a
 model directory in the standard layout (default --out <world>/clip). The defaults produce the demo's model.
 )",
        cmd_pretrain},
