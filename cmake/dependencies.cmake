@@ -36,7 +36,8 @@ if(CLIPT_BENCH)
 endif()
 # Open MPI (Debian: libopenmpi-dev, openmpi-bin) launches data-parallel jobs and carries host collectives.
 find_package(MPI QUIET COMPONENTS CXX)
-find_program(CLIPT_MPIEXEC NAMES mpirun mpiexec HINTS ${MPI_HOME}/bin)
+# FindMPI names the launcher (MPIEXEC_EXECUTABLE); /usr/bin, not /bin: Open MPI derives its prefix from the path.
+set(CLIPT_MPIEXEC ${MPIEXEC_EXECUTABLE})
 # NCCL (device collectives) ships with the CUDA toolkit on the project's machines: looked for beside it.
 if(CLIPT_CUDA)
   find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})

@@ -50,7 +50,6 @@ void Communicator::set_timeout(double seconds) {
 }
 
 template <typename F> void Communicator::timed(const char* name, int64_t bytes, F&& f) {
-  current_ = name;
   const auto t0 = Clock::now();
   if (measure_wait_) raw_barrier();
   const auto t1 = Clock::now();
@@ -71,9 +70,10 @@ void Communicator::wait_done(const char* what, const std::function<bool()>& done
     if (done()) return;
     if (spins > 200) std::this_thread::sleep_for(std::chrono::microseconds(50));
     if ((spins & 63) == 0 && seconds_since(start) > timeout_s_) {
-      abort_job(fmt::format("collective {} ({}) did not complete within {:g} s: another rank failed, stopped or is "
-                            "stuck (CLIPT_COLLECTIVE_TIMEOUT / DIST.TIMEOUT set the limit); aborting the job",
-                            what, current_, timeout_s_));
+      abort_job(
+          fmt::format("collective {} did not complete within {:g} s: another rank failed, stopped or is stuck "
+                      "(CLIPT_COLLECTIVE_TIMEOUT or DIST.TIMEOUT set the limit); aborting the job",
+                      what, timeout_s_));
       kill_job(1);  // one rank: abort_job returns, but a stuck collective cannot be abandoned
     }
   }
@@ -91,8 +91,7 @@ void Communicator::all_reduce(std::vector<Tensor>& tensors, ReduceOp op) {
   if (tensors.empty()) return;
   const Device device = tensors[0].device();
   for (const Tensor& t : tensors)
-    CLIPT_CHECK(t.device() == device, "all_reduce: tensors on {} and {} in one bucket", device.str(),
-                t.device().str());
+    CLIPT_CHECK(t.device() == device, "all_reduce: tensors on {} and {} in one bucket", device.str(), t.device().str());
   const DType dtype = reduction_dtype(tensors);
   CLIPT_CHECK(!(op == ReduceOp::Mean && dtype == DType::I64), "all_reduce: the mean of integer tensors is not exact");
   if (world_size_ == 1) return;

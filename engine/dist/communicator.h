@@ -101,7 +101,6 @@ class Communicator {
   bool measure_wait_ = false;
   CommStats stats_;
   std::function<void(const char*, double)> observer_;
-  const char* current_ = "";
 };
 
 // The process's communicator, created on first use from the launch environment.

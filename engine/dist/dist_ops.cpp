@@ -6,8 +6,8 @@
 namespace clipt::dist {
 
 RowShard shard_rows(int64_t total, int rank, int world_size) {
-  CLIPT_CHECK(world_size >= 1 && rank >= 0 && rank < world_size && total >= 0,
-              "shard_rows: rank {} of {} over {} rows", rank, world_size, total);
+  CLIPT_CHECK(world_size >= 1 && rank >= 0 && rank < world_size && total >= 0, "shard_rows: rank {} of {} over {} rows",
+              rank, world_size, total);
   return {total * rank / world_size, total * (rank + 1) / world_size};
 }
 
@@ -15,9 +15,8 @@ Tensor all_gather_rows(Communicator& comm, const Tensor& local) {
   Tensor out = comm.all_gather(local);
   if (comm.world_size() > 1) {
     Communicator* c = &comm;
-    record("all_gather_rows", {local}, {&out}, [c](const TensorList& g, const Node&) -> TensorList {
-      return {c->reduce_scatter(g[0])};
-    });
+    record("all_gather_rows", {local}, {&out},
+           [c](const TensorList& g, const Node&) -> TensorList { return {c->reduce_scatter(g[0])}; });
   } else {
     out = local;  // one rank: the identity, with local's own history
   }
@@ -32,8 +31,8 @@ Tensor gather_row_shards(Communicator& comm, const Tensor& local, int64_t total)
   }
   const RowShard mine = shard_rows(total, comm.rank(), n);
   CLIPT_CHECK(local.dim() >= 1 && local.size(0) == mine.size(),
-              "gather_row_shards: rank {} should hold rows [{}, {}) of {}, got {}", comm.rank(), mine.begin,
-              mine.end, total, describe(local));
+              "gather_row_shards: rank {} should hold rows [{}, {}) of {}, got {}", comm.rank(), mine.begin, mine.end,
+              total, describe(local));
   const int64_t widest = (total + n - 1) / n;
   Tensor padded = local;
   if (mine.size() < widest) {

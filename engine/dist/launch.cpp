@@ -22,8 +22,8 @@ bool read_int(const char* name, int& out) {
 LaunchInfo detect_launch() {
   LaunchInfo info;
   // Each launcher's variables, most specific first: Open MPI's mpirun; PMIx (srun --mpi=pmix and
-  // Open MPI 5's prte); Hydra/PMI-2 (MPICH's mpiexec, srun --mpi=pmi2); srun without --mpi sets only SLURM_* variables and is not an MPI job, so
-  // it counts as a plain start.
+  // Open MPI 5's prte); Hydra/PMI-2 (MPICH's mpiexec, srun --mpi=pmi2); srun without --mpi sets only SLURM_* variables
+  // and is not an MPI job, so it counts as a plain start.
   struct Names {
     const char *rank, *size, *local_rank, *launcher;
   };

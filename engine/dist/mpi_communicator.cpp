@@ -76,8 +76,7 @@ MpiWorld init_mpi_world() {
   return w;
 }
 
-MpiCommunicator::MpiCommunicator(const MpiWorld& w)
-    : Communicator(w.rank, w.size, w.local_rank), comm_(w.comm) {}
+MpiCommunicator::MpiCommunicator(const MpiWorld& w) : Communicator(w.rank, w.size, w.local_rank), comm_(w.comm) {}
 
 MpiCommunicator::~MpiCommunicator() {
   int finalized = 0;

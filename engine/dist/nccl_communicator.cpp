@@ -127,9 +127,8 @@ void NcclCommunicator::raw_all_gather(const void* send, void* recv, int64_t coun
 void NcclCommunicator::raw_reduce_scatter(const void* send, void* recv, int64_t count, DType dtype, Device d) {
   if (!d.is_cuda()) return MpiCommunicator::raw_reduce_scatter(send, recv, count, dtype, d);
   ncclComm_t c = comm_for(d);
-  check_nccl(
-      ncclReduceScatter(send, recv, size_t(count), nccl_type(dtype), ncclSum, c, cuda::current_stream(d.index)),
-      "reduce_scatter");
+  check_nccl(ncclReduceScatter(send, recv, size_t(count), nccl_type(dtype), ncclSum, c, cuda::current_stream(d.index)),
+             "reduce_scatter");
   finish("reduce_scatter", d);
 }
 

@@ -1,11 +1,12 @@
 // Single-process parts of engine/dist: row sharding, launch detection, and the world-size-1
 // communicator (every collective is the identity). The multi-rank behaviour runs under mpirun in
 // tests/dist/ranks (ctest Dist.TwoRanks.*).
+#include "engine/dist/communicator.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 
-#include "engine/dist/communicator.h"
 #include "engine/dist/dist_ops.h"
 #include "engine/dist/launch.h"
 #include "engine/ops/ops.h"

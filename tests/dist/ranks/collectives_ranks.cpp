@@ -12,9 +12,8 @@ namespace {
 
 dist::Communicator& comm() { return dist::world(); }
 
-#define REQUIRE_TWO_RANKS()                                                                  \
-  if (comm().world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2, world size is " \
-                                             << comm().world_size()
+#define REQUIRE_TWO_RANKS() \
+  if (comm().world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2, world size is " << comm().world_size()
 
 TEST(DistTwoRanks, AllReduceSumMeanMaxInOneBucket) {
   REQUIRE_TWO_RANKS();
