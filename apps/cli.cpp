@@ -8,6 +8,7 @@
 
 #include "apps/commands.h"
 #include "engine/core/error.h"
+#include "engine/dist/communicator.h"
 
 namespace clipt::apps {
 
@@ -211,9 +212,11 @@ int run_cli(int argc, char** argv) {
     fmt::print(stderr, "clipt: {}\n", e.what());
     return 130;
   } catch (const Error& e) {
+    dist::report_error(e.what());  // in a job of several ranks: stops every rank with this message
     fmt::print(stderr, "clipt: error: {}\n", e.what());
     return 1;
   } catch (const std::exception& e) {
+    dist::report_error(e.what());
     fmt::print(stderr, "clipt: error: {}\n", e.what());
     return 1;
   }
