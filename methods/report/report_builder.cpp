@@ -141,8 +141,8 @@ void add_dg(Document& doc, const std::vector<DgSummary>& tables, std::map<std::s
       bars.series.push_back(t->label);
       std::vector<std::string> row{t->label};
       for (size_t i = 0; i < targets.size(); ++i) {
-        auto it = std::find_if(t->rows.begin(), t->rows.end(),
-                               [&](const DgSummaryRow& r) { return r.target == targets[i]; });
+        auto it =
+            std::find_if(t->rows.begin(), t->rows.end(), [&](const DgSummaryRow& r) { return r.target == targets[i]; });
         row.push_back(it == t->rows.end() ? "" : format_mean_std(it->accuracy));
         bars.values[i].push_back(it == t->rows.end() ? NAN : it->accuracy.mean);
         bars.errors[i].push_back(it == t->rows.end() ? NAN : it->accuracy.std);
@@ -199,9 +199,10 @@ void add_sharpness(Document& doc, const std::vector<SharpnessRecord>& records) {
       {},
       {}};
   for (const SharpnessRecord& r : records)
-    table.rows.push_back({r.method, r.dataset, std::to_string(r.seed), std::to_string(r.epoch), fmt::format("{:g}", r.rho),
-                          fmt::format("{:.4f}", r.loss), fmt::format("{:.4f}", r.perturbed_loss),
-                          fmt::format("{:.4f}", r.sharpness), evaluations_text(r.evaluations), r.file.string()});
+    table.rows.push_back({r.method, r.dataset, std::to_string(r.seed), std::to_string(r.epoch),
+                          fmt::format("{:g}", r.rho), fmt::format("{:.4f}", r.loss),
+                          fmt::format("{:.4f}", r.perturbed_loss), fmt::format("{:.4f}", r.sharpness),
+                          evaluations_text(r.evaluations), r.file.string()});
   doc.table(table);
 }
 
@@ -278,10 +279,11 @@ Document build_report(const RunCollection& runs, const std::vector<fs::path>& ro
   doc.title = "clipt report";
   std::vector<std::string> where;
   for (const auto& r : roots) where.push_back("`" + r.string() + "`");
-  doc.paragraph(fmt::format("Runs found under {}: {} run folder{}, {} base-to-new, {} domain-generalisation and {} "
-                            "cross-dataset records.",
-                            fmt::join(where, ", "), runs.runs.size(), runs.runs.size() == 1 ? "" : "s",
-                            runs.b2n.size(), runs.dg.size(), runs.xd.size()));
+  doc.paragraph(
+      fmt::format("Runs found under {}: {} run folder{}, {} base-to-new, {} domain-generalisation and {} "
+                  "cross-dataset records.",
+                  fmt::join(where, ", "), runs.runs.size(), runs.runs.size() == 1 ? "" : "s", runs.b2n.size(),
+                  runs.dg.size(), runs.xd.size()));
   for (const auto& w : runs.warnings) doc.paragraph("Warning: " + w);
   std::map<std::string, int> names;
   add_b2n(doc, summarise_b2n(runs.b2n), names);

@@ -77,7 +77,8 @@ std::string inline_svg(const std::string& svg) {
   return out;
 }
 
-constexpr const char* kStyle = R"(body{font-family:sans-serif;max-width:1180px;margin:24px auto;padding:0 16px;color:#222}
+constexpr const char* kStyle =
+    R"(body{font-family:sans-serif;max-width:1180px;margin:24px auto;padding:0 16px;color:#222}
 h1{font-size:24px}h2{font-size:20px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}h3{font-size:16px}
 table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #ccc;padding:3px 9px;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f2f2f2}tr.avg td{font-weight:bold;background:#fafafa}
@@ -119,7 +120,8 @@ std::string render_markdown(const Document& doc, const std::string& pictures_dir
 
 std::string render_html(const Document& doc) {
   std::string out = fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n{}\n</style>\n"
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
+      "charset=\"utf-8\">\n<title>{}</title>\n<style>\n{}\n</style>\n"
       "</head>\n<body>\n<h1>{}</h1>\n",
       xml_escape(doc.title), kStyle, xml_escape(doc.title));
   for (const DocBlock& b : doc.blocks) {

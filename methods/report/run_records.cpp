@@ -152,8 +152,8 @@ void read_metrics(const fs::path& file, TrainedRun& run, std::vector<std::string
       j = json::parse(line);
     } catch (const json::exception&) {
       if (end == std::string::npos) {
-        warnings.push_back(fmt::format("{}: the last line is incomplete (a run stopped while writing it); skipped",
-                                       file.string()));
+        warnings.push_back(
+            fmt::format("{}: the last line is incomplete (a run stopped while writing it); skipped", file.string()));
         break;
       }
       fail("report: {} line {} is not JSON", file.string(), line_no);

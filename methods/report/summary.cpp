@@ -67,8 +67,9 @@ std::vector<B2nSummary> summarise_b2n(const std::vector<B2nRecord>& records) {
   for (const B2nRecord& r : records) {
     const std::string key = fmt::format("{}|{}|{}", r.sweep.string(), r.method, r.is_baseline);
     auto& g = find_or_add(groups, key, [&] { return std::make_pair(key, Group{&r, {}}); }).second;
-    find_or_add(g.datasets, r.dataset, [&] { return std::make_pair(r.dataset, std::vector<const B2nRecord*>{}); })
-        .second.push_back(&r);
+    find_or_add(g.datasets, r.dataset, [&] {
+      return std::make_pair(r.dataset, std::vector<const B2nRecord*>{});
+    }).second.push_back(&r);
   }
   std::vector<B2nSummary> out;
   for (const auto& [key, g] : groups) {

@@ -60,15 +60,17 @@ std::string line_chart_body(const LineChart& c, double ox, double oy) {
       if (std::isfinite(transform_y(s.y[i]))) xr.add(s.x[i]), yr.add(transform_y(s.y[i]));
   const double pw = c.width - kLeft - kRight, ph = c.height - kTop - kBottom;
   std::string out = fmt::format("<g transform=\"translate({:.1f},{:.1f})\">\n", ox, oy);
-  out += fmt::format("<text x=\"{:.1f}\" y=\"18\" font-size=\"13\" text-anchor=\"middle\">{}</text>\n",
-                     kLeft + pw / 2, xml_escape(c.title));
+  out += fmt::format("<text x=\"{:.1f}\" y=\"18\" font-size=\"13\" text-anchor=\"middle\">{}</text>\n", kLeft + pw / 2,
+                     xml_escape(c.title));
   if (!xr.valid()) {
     out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#888\">not recorded</text>\n",
                        kLeft + pw / 2, kTop + ph / 2);
     return out + "</g>\n";
   }
   if (xr.hi == xr.lo) xr.lo -= 0.5, xr.hi += 0.5;
-  if (yr.hi == yr.lo) yr.lo -= c.log_y ? 0.5 : std::max(std::abs(yr.lo) * 0.1, 0.5), yr.hi += c.log_y ? 0.5 : std::max(std::abs(yr.hi) * 0.1, 0.5);
+  if (yr.hi == yr.lo)
+    yr.lo -= c.log_y ? 0.5 : std::max(std::abs(yr.lo) * 0.1, 0.5),
+        yr.hi += c.log_y ? 0.5 : std::max(std::abs(yr.hi) * 0.1, 0.5);
   const double pad = (yr.hi - yr.lo) * 0.05;
   yr.lo -= pad, yr.hi += pad;
   auto X = [&](double v) { return kLeft + (v - xr.lo) / (xr.hi - xr.lo) * pw; };
@@ -79,8 +81,9 @@ std::string line_chart_body(const LineChart& c, double ox, double oy) {
     out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", X(t), kTop + ph + 14,
                        tick_label(t));
   }
-  const auto yticks = c.log_y ? nice_ticks(std::floor(yr.lo), std::ceil(yr.hi), int(std::ceil(yr.hi) - std::floor(yr.lo)))
-                              : nice_ticks(yr.lo, yr.hi, 5);
+  const auto yticks = c.log_y
+                          ? nice_ticks(std::floor(yr.lo), std::ceil(yr.hi), int(std::ceil(yr.hi) - std::floor(yr.lo)))
+                          : nice_ticks(yr.lo, yr.hi, 5);
   for (double t : yticks) {
     if (t < yr.lo || t > yr.hi) continue;
     out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"#eee\"/>\n", kLeft,
@@ -90,8 +93,8 @@ std::string line_chart_body(const LineChart& c, double ox, double oy) {
   }
   out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#444\"/>\n",
                      kLeft, kTop, pw, ph);
-  out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", kLeft + pw / 2,
-                     c.height - 8, xml_escape(c.x_label));
+  out += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", kLeft + pw / 2, c.height - 8,
+                     xml_escape(c.x_label));
   out += fmt::format("<text transform=\"translate(12,{:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
                      kTop + ph / 2, xml_escape(c.y_label));
   // Faint series first, so the others draw over them.
@@ -111,8 +114,9 @@ std::string line_chart_body(const LineChart& c, double ox, double oy) {
         path += fmt::format("{}{:.1f},{:.1f} ", pen_down ? "L" : "M", X(s.x[i]), Y(v));
         pen_down = true;
         if (s.markers)
-          out += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"><title>{} {}: {}</title></circle>\n",
-                             X(s.x[i]), Y(v), colour, xml_escape(s.name), tick_label(s.x[i]), tick_label(s.y[i]));
+          out += fmt::format(
+              "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\"><title>{} {}: {}</title></circle>\n",
+              X(s.x[i]), Y(v), colour, xml_escape(s.name), tick_label(s.x[i]), tick_label(s.y[i]));
       }
       if (!path.empty())
         out += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{}/>\n", path, colour,
@@ -187,8 +191,8 @@ std::string bar_chart_svg(const BarChart& c) {
   hi = hi > 0 ? hi * 1.12 : 1;
   auto Y = [&](double v) { return top + (hi - v) / hi * ph; };
   std::string out = svg_open(width, c.height);
-  out += fmt::format("<text x=\"{:.1f}\" y=\"18\" font-size=\"13\" text-anchor=\"middle\">{}</text>\n",
-                     left + pw / 2, xml_escape(c.title));
+  out += fmt::format("<text x=\"{:.1f}\" y=\"18\" font-size=\"13\" text-anchor=\"middle\">{}</text>\n", left + pw / 2,
+                     xml_escape(c.title));
   for (double t : nice_ticks(0, hi, 5)) {
     out += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"#eee\"/>\n", left,
                        Y(t), left + pw);
@@ -216,9 +220,8 @@ std::string bar_chart_svg(const BarChart& c) {
     }
     // Group names slanted, so long method names fit under narrow clusters.
     const double cx = left + slot * (double(g) + 0.5);
-    out += fmt::format(
-        "<text transform=\"translate({:.1f},{:.1f}) rotate(-30)\" text-anchor=\"end\">{}</text>\n", cx + 4,
-        top + ph + 14, xml_escape(c.groups[g]));
+    out += fmt::format("<text transform=\"translate({:.1f},{:.1f}) rotate(-30)\" text-anchor=\"end\">{}</text>\n",
+                       cx + 4, top + ph + 14, xml_escape(c.groups[g]));
   }
   out += fmt::format("<line x1=\"{0}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"#444\"/>\n", left, Y(0),
                      left + pw);

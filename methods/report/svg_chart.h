@@ -24,11 +24,11 @@ struct LineChart {
 
 struct BarChart {
   std::string title, y_label;
-  std::vector<std::string> groups;               // one cluster of bars each (methods, or target domains)
-  std::vector<std::string> series;               // one bar per cluster each (base, new, HM; or methods)
-  std::vector<std::vector<double>> values;       // [group][series]; NaN: no bar
-  std::vector<std::vector<double>> errors;       // same shape, ± whiskers; empty: none
-  double width = 0;                              // 0: wide enough for the groups
+  std::vector<std::string> groups;          // one cluster of bars each (methods, or target domains)
+  std::vector<std::string> series;          // one bar per cluster each (base, new, HM; or methods)
+  std::vector<std::vector<double>> values;  // [group][series]; NaN: no bar
+  std::vector<std::vector<double>> errors;  // same shape, ± whiskers; empty: none
+  double width = 0;                         // 0: wide enough for the groups
   double height = 320;
 };
 

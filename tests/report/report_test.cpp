@@ -2,13 +2,13 @@
 // write) equal hand-computed means and population standard deviations; the HTML page is self-contained;
 // every SVG is well-formed XML; curves read back from metrics.jsonl.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <unistd.h>
 
 #include "apps/cli.h"
 #include "methods/report/report_builder.h"
@@ -63,18 +63,26 @@ fs::path make_fixture() {
              {{"baseline", {{"method", "CoOp"}, {"base", 71.0}, {"new", 61.0}, {"hm", 0}}}});
   const fs::path dg = root / "dg" / "MetaPrompt";
   auto dg_record = [&](const std::string& target, int seed, double acc) {
-    write(dg / target / ("seed" + std::to_string(seed)) / "dg.json",
-          json{{"dataset", "world_dg"}, {"method", "MetaPrompt"}, {"target", target}, {"sources", {"x", "y"}},
-               {"seed", seed}, {"shots", 5}, {"accuracy", acc}}
-              .dump());
+    write(dg / target / ("seed" + std::to_string(seed)) / "dg.json", json{{"dataset", "world_dg"},
+                                                                          {"method", "MetaPrompt"},
+                                                                          {"target", target},
+                                                                          {"sources", {"x", "y"}},
+                                                                          {"seed", seed},
+                                                                          {"shots", 5},
+                                                                          {"accuracy", acc}}
+                                                                         .dump());
   };
   dg_record("a", 1, 40);
   dg_record("a", 2, 50);
   dg_record("b", 1, 30);
   const fs::path xd = root / "xd" / "CoOp";
   auto xd_record = [&](const std::string& dataset, int seed, double acc) {
-    json j = {{"role", dataset == "world" ? "source" : "target"}, {"dataset", dataset}, {"method", "CoOp"},
-              {"seed", seed}, {"shots", 16}, {"accuracy", acc}};
+    json j = {{"role", dataset == "world" ? "source" : "target"},
+              {"dataset", dataset},
+              {"method", "CoOp"},
+              {"seed", seed},
+              {"shots", 16},
+              {"accuracy", acc}};
     if (dataset != "world") j["source"] = "world";
     write(xd / dataset / ("seed" + std::to_string(seed)) / "xd.json", j.dump());
   };
@@ -86,13 +94,16 @@ fs::path make_fixture() {
   // One trained run with its results and metrics: epoch 2 logged twice (resumed; the last wins), and a
   // last line cut short by a killed process.
   const fs::path run = coop / "d1" / "seed1";
-  write(run / "results.json",
-        json{{"method", "CoOp"}, {"dataset", "d1"}, {"seed", 1}, {"shots", 16}, {"train_subsample", "base"},
-             {"epochs", 2},
-             {"evaluations",
-              {{{"split", "test"}, {"subsample", "base"}, {"accuracy", 70.0}},
-               {{"split", "test"}, {"subsample", "new"}, {"accuracy", 60.0}}}}}
-            .dump());
+  write(run / "results.json", json{{"method", "CoOp"},
+                                   {"dataset", "d1"},
+                                   {"seed", 1},
+                                   {"shots", 16},
+                                   {"train_subsample", "base"},
+                                   {"epochs", 2},
+                                   {"evaluations",
+                                    {{{"split", "test"}, {"subsample", "base"}, {"accuracy", 70.0}},
+                                     {{"split", "test"}, {"subsample", "new"}, {"accuracy", 60.0}}}}}
+                                  .dump());
   write(run / "metrics.jsonl",
         "{\"type\":\"step\",\"epoch\":1,\"iteration\":2,\"step\":2,\"loss\":2.0,\"lr\":0.002}\n"
         "{\"type\":\"step\",\"epoch\":1,\"iteration\":4,\"step\":4,\"loss\":1.8,\"lr\":0.002}\n"
