@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "apps/commands.h"
+#include "engine/core/closest_name.h"
 #include "engine/core/error.h"
 #include "engine/dist/communicator.h"
 
@@ -107,6 +108,16 @@ measured on the CPU). --trace writes Chrome trace-event JSON (Perfetto, chrome:/
 roofline, --json prints the summary as JSON. `clipt train --profile N` profiles N steps of a real run.
 )",
        cmd_profile},
+      {"list", "list the registered methods, datasets or the shipped configs, one per line",
+       R"(usage: clipt list methods|datasets|configs
+
+  methods    every registered method (the --trainer names) and the config group of its options
+  datasets   every registered dataset: the name to type, the Dassl name used in YAML files, the folder
+             expected under --root
+  configs    the shipped recipes (YAML files under configs/)
+`clipt --version` prints the version.
+)",
+       cmd_list},
       {"report", "Markdown and HTML report (tables, bar charts, training curves) of the runs under folders",
        R"(usage: clipt report DIR... [--out DIR]
 
@@ -166,6 +177,11 @@ void print_usage(std::FILE* to) {
   fmt::print(to, "\n`clipt <command> --help` (or `clipt help <command>`) describes a command's options.\n");
 }
 
+[[noreturn]] void unknown_command(const std::string& name) {
+  fail("unknown command '{}'; did you mean '{}'? (`clipt --help` lists the commands)", name,
+       closest_name(name, command_names()));
+}
+
 bool asks_for_help(const CommandArgs& args) {
   return std::any_of(args.begin(), args.end(), [](const std::string& a) { return a == "--help" || a == "-h"; });
 }
@@ -185,16 +201,18 @@ int run_cli(int argc, char** argv) {
       return 2;
     }
     const std::string name = argv[1];
+    if (name == "--version" || name == "version") {
+      fmt::print("clipt {} ({} build, CUDA backend {})\n", CLIPT_VERSION, CLIPT_BUILD_TYPE,
+                 CLIPT_WITH_CUDA ? "compiled in" : "not compiled in");
+      return 0;
+    }
     if (name == "--help" || name == "-h" || name == "help") {
       if (argc < 3) {
         print_usage(stdout);
         return 0;
       }
       const Command* c = find_command(argv[2]);
-      if (!c) {
-        print_usage(stderr);
-        fail("unknown command '{}'", argv[2]);
-      }
+      if (!c) unknown_command(argv[2]);
       fmt::print("{}", c->usage);
       return 0;
     }
@@ -206,8 +224,7 @@ int run_cli(int argc, char** argv) {
       }
       return c->run(args);
     }
-    print_usage(stderr);
-    fail("unknown command '{}'", name);
+    unknown_command(name);
   } catch (const Interrupted& e) {
     fmt::print(stderr, "clipt: {}\n", e.what());
     return 130;

@@ -19,5 +19,6 @@ int cmd_xd(const CommandArgs& args);
 int cmd_eval(const CommandArgs& args);
 int cmd_profile(const CommandArgs& args);
 int cmd_report(const CommandArgs& args);
+int cmd_list(const CommandArgs& args);
 
 }  // namespace clipt::apps
