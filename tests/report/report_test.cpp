@@ -281,8 +281,14 @@ TEST(Report, RunLogWritesTensorBoardScalars) {
   const fs::path dir = fresh_dir("tb");
   {
     trainer::RunLog log(dir, true);
-    log.record({{"type", "step"}, {"epoch", 1}, {"iteration", 5}, {"step", 5}, {"loss", 1.25}, {"lr", 0.002},
-                {"images_per_s", 10.0}, {"kg_loss", NAN}});
+    log.record({{"type", "step"},
+                {"epoch", 1},
+                {"iteration", 5},
+                {"step", 5},
+                {"loss", 1.25},
+                {"lr", 0.002},
+                {"images_per_s", 10.0},
+                {"kg_loss", NAN}});
     log.record({{"type", "epoch"}, {"epoch", 1}, {"loss", 1.5}, {"train_accuracy", 40.0}, {"lr", 0.002}});
     log.record({{"type", "eval"},
                 {"result", {{"split", "test"}, {"subsample", "base"}, {"accuracy", 70.5}, {"macro_accuracy", 69.0}}}});
@@ -294,9 +300,10 @@ TEST(Report, RunLogWritesTensorBoardScalars) {
   std::map<std::string, std::pair<int64_t, float>> got;
   for (size_t i = 1; i < events.size(); ++i) got[events[i].tag] = {events[i].step, events[i].value};
   const std::map<std::string, std::pair<int64_t, float>> expected{
-      {"train/loss", {5, 1.25f}},         {"train/lr", {5, 0.002f}},         {"train/images_per_s", {5, 10.0f}},
-      {"epoch/loss", {1, 1.5f}},          {"epoch/train_accuracy", {1, 40.0f}}, {"epoch/lr", {1, 0.002f}},
-      {"test/base_accuracy", {1, 70.5f}}, {"test/base_macro_accuracy", {1, 69.0f}}};
+      {"train/loss", {5, 1.25f}},           {"train/lr", {5, 0.002f}},
+      {"train/images_per_s", {5, 10.0f}},   {"epoch/loss", {1, 1.5f}},
+      {"epoch/train_accuracy", {1, 40.0f}}, {"epoch/lr", {1, 0.002f}},
+      {"test/base_accuracy", {1, 70.5f}},   {"test/base_macro_accuracy", {1, 69.0f}}};
   EXPECT_EQ(got, expected);  // the NaN metric is left out
 }
 
