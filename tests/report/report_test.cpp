@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -265,6 +266,45 @@ TEST(Report, Command) {
   EXPECT_EQ(rc, 0);
   EXPECT_TRUE(fs::exists(out / "report.html"));
   EXPECT_NE(printed.find("report.html"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace clipt::report
+
+#include "methods/trainer/run_log.h"
+#include "tests/io/tfevents_reader.h"
+
+namespace clipt::report {
+namespace {
+
+TEST(Report, RunLogWritesTensorBoardScalars) {
+  const fs::path dir = fresh_dir("tb");
+  {
+    trainer::RunLog log(dir, true);
+    log.record({{"type", "step"},
+                {"epoch", 1},
+                {"iteration", 5},
+                {"step", 5},
+                {"loss", 1.25},
+                {"lr", 0.002},
+                {"images_per_s", 10.0},
+                {"kg_loss", NAN}});
+    log.record({{"type", "epoch"}, {"epoch", 1}, {"loss", 1.5}, {"train_accuracy", 40.0}, {"lr", 0.002}});
+    log.record({{"type", "eval"},
+                {"result", {{"split", "test"}, {"subsample", "base"}, {"accuracy", 70.5}, {"macro_accuracy", 69.0}}}});
+  }
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir / "tensorboard")) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  const auto events = test::read_events(files[0].string());
+  std::map<std::string, std::pair<int64_t, float>> got;
+  for (size_t i = 1; i < events.size(); ++i) got[events[i].tag] = {events[i].step, events[i].value};
+  const std::map<std::string, std::pair<int64_t, float>> expected{
+      {"train/loss", {5, 1.25f}},           {"train/lr", {5, 0.002f}},
+      {"train/images_per_s", {5, 10.0f}},   {"epoch/loss", {1, 1.5f}},
+      {"epoch/train_accuracy", {1, 40.0f}}, {"epoch/lr", {1, 0.002f}},
+      {"test/base_accuracy", {1, 70.5f}},   {"test/base_macro_accuracy", {1, 69.0f}}};
+  EXPECT_EQ(got, expected);  // the NaN metric is left out
 }
 
 }  // namespace
