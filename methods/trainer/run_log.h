@@ -26,8 +26,8 @@ class RunLog {
   }
   void line(const std::string& text);
   void file_line(const std::string& text);  // to log.txt only (progress lines)
-  void record(const nlohmann::json& j);  // one line of metrics.jsonl
-  bool quiet() const { return quiet_; }  // progress kept off the console
+  void record(const nlohmann::json& j);     // one line of metrics.jsonl
+  bool quiet() const { return quiet_; }     // progress kept off the console
 
  private:
   std::mutex mutex_;

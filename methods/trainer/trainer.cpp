@@ -424,10 +424,10 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
   std::vector<int64_t> per_class_total(classnames.size()), per_class_correct(classnames.size());
   data::Batch batch;
   // Progress: redrawn on a terminal, else one log line per TRAIN.PRINT_FREQ batches.
-  Progress progress(fmt::format("evaluating {} ({}, {} images)", split, r.subsample, samples.size()),
-                    loader->batches_per_epoch(), [this](const std::string& l) { log_.file_line(l); },
-                    std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1),
-                    !log_.quiet() && Progress::stdout_is_terminal());
+  Progress progress(
+      fmt::format("evaluating {} ({}, {} images)", split, r.subsample, samples.size()), loader->batches_per_epoch(),
+      [this](const std::string& l) { log_.file_line(l); }, std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1),
+      !log_.quiet() && Progress::stdout_is_terminal());
   while (loader->next(batch)) {
     Tensor logits = method_->eval_logits(batch.images.to(device_));
     const auto pred = argmax(logits, 1).to_vector<int64_t>();

@@ -319,7 +319,8 @@ TEST(Progress, OneLogLinePerPrintFreqWithEta) {
   double now = 100;
   std::vector<std::string> lines;
   {
-    Progress p("evaluating", 7, [&](const std::string& l) { lines.push_back(l); }, 3, false, [&] { return now; });
+    Progress p(
+        "evaluating", 7, [&](const std::string& l) { lines.push_back(l); }, 3, false, [&] { return now; });
     for (int i = 0; i < 7; ++i) {
       now += 2;  // 2 s per batch
       p.advance();
