@@ -38,10 +38,12 @@ and prints the base / new / HM table.
        R"(usage: clipt train --trainer NAME [--config-file F] [--dataset-config-file F] --root DIR --output-dir DIR
                    [--seed N] [--eval-only] [--model-dir DIR] [--load-epoch N] [--no-train] [--resume DIR]
                    [--source-domains a,b] [--target-domains a,b] [--transforms a,b] [--backbone NAME]
-                   [--head NAME] [--model DIR] [--device D] [KEY VALUE...]
+                   [--head NAME] [--model DIR] [--device D] [--profile N] [KEY VALUE...]
 
 The command line of the peers' train.py, so their scripts run with `python train.py` replaced by
 `clipt train`; --model DIR is a converted CLIP directory, and trailing KEY VALUE pairs override the config.
+--profile N records N training steps after the first (see `clipt profile`): the tables go to the log and
+OUTPUT_DIR/profile/ gets report.md, profile.json, trace.json and roofline.svg.
 )",
        cmd_train},
       {"b2n", "the base-to-new protocol over datasets and seeds; prints the paper-style table",
@@ -84,6 +86,23 @@ xd.md / xd.csv / xd.json. With --source world the targets default to the world's
 demand under --root.
 )",
        cmd_xd},
+      {"profile", "where a step's time goes: ops, modules, phases, roofline (CPU or GPU, no download)",
+       R"(usage: clipt profile [--trainer NAME] [--config-file F] (--model DIR | --arch vit_b16|vit_b32|vit_l14|world)
+                     [--classes C] [--batch B] [--what train|eval|image|text] [--device cpu|cuda]
+                     [--steps N] [--warmup K] [--trace FILE.json] [--svg FILE.svg] [--report FILE.md]
+                     [--top N] [--module-depth D] [--json] [KEY VALUE...]
+
+Profiles N steps (default 3, after K = 1 unrecorded warm-up steps) of a method's training step (default
+CoOp, batch B = 4 on the CPU, 32 on a GPU, over C = 10 made-up classes), its evaluation, or one CLIP tower
+(--what image|text). With --arch the model has random weights of that shape and the inputs are synthetic,
+so it runs anywhere; --model DIR profiles a converted CLIP. Every primitive of forward, backward and
+optimizer is recorded with the module it ran under, shapes, dtype, time (CUDA events on a GPU), FLOPs and
+bytes; the tables give time by phase, by op kind and by module (top N; --module-depth D groups paths by
+their first D parts) with achieved TFLOP/s and GB/s against the device's peaks (a table of known GPUs, or
+measured on the CPU). --trace writes Chrome trace-event JSON (Perfetto, chrome://tracing), --svg the
+roofline, --json prints the summary as JSON. `clipt train --profile N` profiles N steps of a real run.
+)",
+       cmd_profile},
       {"zeroshot", "zero-shot CLIP accuracy on a dataset with its hand-made template",
        R"(usage: clipt zeroshot --model DIR --dataset NAME --root DIR [--split test|val] [--subsample all|base|new]
                       [--ensemble] [--device D] [--batch N] [--workers N] [--out FILE]

@@ -17,5 +17,6 @@ int cmd_zeroshot(const CommandArgs& args);
 int cmd_dg(const CommandArgs& args);
 int cmd_xd(const CommandArgs& args);
 int cmd_eval(const CommandArgs& args);
+int cmd_profile(const CommandArgs& args);
 
 }  // namespace clipt::apps

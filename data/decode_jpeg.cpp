@@ -9,13 +9,14 @@
 // file without an end-of-image marker is refused before decoding (so a region decode that stops above
 // the cut fails as well). Region decoding skips rows above the region, crops columns (widened by one
 // iMCU so fancy upsampling sees the same neighbours) and stops after the region's last row.
-#include <jerror.h>
-#include <jpeglib.h>
-
 #include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
+
+// jpeglib.h uses size_t and FILE without including their headers: it comes after <cstdio>.
+#include <jerror.h>
+#include <jpeglib.h>
 
 #include "data/image.h"
 #include "engine/core/error.h"

@@ -25,6 +25,7 @@ MultiheadAttention::MultiheadAttention(int64_t width_, int64_t heads_, Generator
 Tensor MultiheadAttention::forward(const Tensor& x, bool causal) const {
   CLIPT_CHECK(x.dim() == 3 && x.size(2) == width, "MultiheadAttention: expected [B, L, {}], got {}", width,
               describe(x));
+  profile::ModuleScope scope(module_name());
   return attend(qkv(x), causal);
 }
 
@@ -49,12 +50,14 @@ ResidualAttentionBlock::ResidualAttentionBlock(int64_t width, int64_t heads, int
 }
 
 Tensor ResidualAttentionBlock::forward(const Tensor& x, bool causal) const {
+  profile::ModuleScope scope(module_name());
   Tensor h = add(x, attn->forward(ln_1->forward(x), causal));
   return add(h, mlp->forward(ln_2->forward(h)));
 }
 
 std::pair<Tensor, Tensor> ResidualAttentionBlock::forward_shared_prefix(const Tensor& prefix, const Tensor& rows,
                                                                         bool causal, bool prefix_out) const {
+  profile::ModuleScope scope(module_name());
   const Tensor prefix_qkv = attn->qkv(ln_1->forward(prefix));
   Tensor r = add(rows, attn->attend(attn->qkv(ln_1->forward(rows)), causal, prefix_qkv));
   r = add(r, mlp->forward(ln_2->forward(r)));
@@ -73,6 +76,7 @@ Transformer::Transformer(int64_t width_, int64_t layers, int64_t heads, int64_t 
 }
 
 Tensor Transformer::forward(const Tensor& x, bool causal, const LayerHook& before_layer) const {
+  profile::ModuleScope scope(module_name());
   Tensor h = x;
   for (size_t i = 0; i < resblocks.size(); ++i) {
     if (before_layer) h = before_layer(int64_t(i), h);
@@ -86,6 +90,7 @@ Tensor Transformer::forward_shared_prefix(const Tensor& prefix, const Tensor& ro
   CLIPT_CHECK(prefix.dim() == 3 && rows.dim() == 3 && prefix.size(2) == width && rows.size(2) == width &&
                   prefix.size(0) > 0 && rows.size(0) % prefix.size(0) == 0,
               "transformer: shared prefix {} does not fit rows {} (width {})", describe(prefix), describe(rows), width);
+  profile::ModuleScope scope(module_name());
   Tensor p = prefix, r = rows;
   for (size_t i = 0; i < resblocks.size(); ++i) {
     if (before_layer) p = before_layer(int64_t(i), p);
