@@ -30,20 +30,18 @@ struct Geometry {
 };
 
 Geometry geometry(const AttentionShape& s) {
-  return {s.batch,     s.len,   s.heads, s.groups, s.groups > 0 ? s.prefix_len : 0,
-          s.groups > 0 ? s.batch / s.groups : 1, s.causal, s.scale};
+  return {s.batch,  s.len,  s.heads, s.groups, s.groups > 0 ? s.prefix_len : 0, s.groups > 0 ? s.batch / s.groups : 1,
+          s.causal, s.scale};
 }
 
 // Head vector of key `key` (index into [prefix, own]) of row b, part 1 (k) or 2 (v).
-template <typename T>
-__device__ __forceinline__ const T* key_row(const T* qkv, const T* prefix, const Geometry& g, int64_t b, int64_t h,
-                                            int64_t key, int part) {
+template <typename T> __device__ __forceinline__ const T* key_row(const T* qkv, const T* prefix, const Geometry& g,
+                                                                  int64_t b, int64_t h, int64_t key, int part) {
   if (key < g.prefix) return prefix + ((b / g.members * g.prefix + key) * 3 + part) * g.heads * D + h * D;
   return qkv + ((b * g.len + key - g.prefix) * 3 + part) * g.heads * D + h * D;
 }
 
-template <typename T, typename A>
-__device__ __forceinline__ void load_vector(const T* src, A (&dst)[D]) {
+template <typename T, typename A> __device__ __forceinline__ void load_vector(const T* src, A (&dst)[D]) {
 #pragma unroll
   for (int c = 0; c < D; ++c) dst[c] = A(to_compute(src[c]));
 }
@@ -74,8 +72,8 @@ __device__ __forceinline__ int64_t block_key_end(const Geometry& g, int64_t i0) 
   return attention::visible_keys(last, g.prefix, g.len, g.causal);
 }
 
-template <typename T, typename A>
-__global__ void __launch_bounds__(kRows) forward_kernel(const T* qkv, const T* prefix, T* out, A* lse, Geometry g) {
+template <typename T, typename A> __global__ void __launch_bounds__(kRows)
+    forward_kernel(const T* qkv, const T* prefix, T* out, A* lse, Geometry g) {
   constexpr int Tile = tile_rows<A>();
   __shared__ A ks[Tile][D + 1], vs[Tile][D + 1];
   const int64_t b = blockIdx.z, h = blockIdx.y, i0 = int64_t(blockIdx.x) * kRows, i = i0 + threadIdx.x;
@@ -114,8 +112,7 @@ __global__ void __launch_bounds__(kRows) forward_kernel(const T* qkv, const T* p
 }
 
 // dq (and δ, saved for the key-side kernel): one thread per query row.
-template <typename T, typename A>
-__global__ void __launch_bounds__(kRows)
+template <typename T, typename A> __global__ void __launch_bounds__(kRows)
     dq_kernel(const T* qkv, const T* prefix, const T* out, const T* dout, const A* lse, A* delta, T* dqkv, Geometry g) {
   constexpr int Tile = tile_rows<A>();
   __shared__ A ks[Tile][D + 1], vs[Tile][D + 1];
@@ -156,9 +153,9 @@ __global__ void __launch_bounds__(kRows)
 
 // dk, dv: one thread per key row of row b. Own keys (Prefix = false) are written into dqkv; prefix keys
 // (Prefix = true) into partial[b, h, key, {k, v}, D] (f32/f64), summed over each group afterwards.
-template <typename T, typename A, bool Prefix>
-__global__ void __launch_bounds__(kRows) dkdv_kernel(const T* qkv, const T* prefix, const T* dout, const A* lse,
-                                                     const A* delta, T* dqkv, A* partial, Geometry g) {
+template <typename T, typename A, bool Prefix> __global__ void __launch_bounds__(kRows)
+    dkdv_kernel(const T* qkv, const T* prefix, const T* dout, const A* lse, const A* delta, T* dqkv, A* partial,
+                Geometry g) {
   constexpr int Tile = tile_rows<A>();
   __shared__ A qs[Tile][D + 1], gs[Tile][D + 1];
   __shared__ A lse_s[Tile], delta_s[Tile];
@@ -228,8 +225,7 @@ __global__ void __launch_bounds__(kRows) dkdv_kernel(const T* qkv, const T* pref
 }
 
 // dprefix[g, j, 1 + part, h, c] = Σ_m partial[g·members + m, h, j, part, c], members in order.
-template <typename T, typename A>
-__global__ void prefix_sum_kernel(const A* partial, T* dprefix, Geometry g) {
+template <typename T, typename A> __global__ void prefix_sum_kernel(const A* partial, T* dprefix, Geometry g) {
   const int64_t total = g.groups * g.prefix * g.heads * 2 * D;
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t c = e % D, part = (e / D) % 2, h = (e / (2 * D)) % g.heads, j = (e / (2 * D * g.heads)) % g.prefix;
@@ -266,9 +262,9 @@ size_t attention_backward_scratch_bytes(KDType dtype, const AttentionShape& s) {
   return dtype == KDType::F64 ? scratch_bytes<double>(g) : scratch_bytes<float>(g);
 }
 
-cudaError_t attention_backward(KDType dtype, const void* qkv, const void* prefix_qkv, const void* out,
-                               const void* dout, const void* lse, void* dqkv, void* dprefix_qkv, void* scratch,
-                               const AttentionShape& s, cudaStream_t stream) {
+cudaError_t attention_backward(KDType dtype, const void* qkv, const void* prefix_qkv, const void* out, const void* dout,
+                               const void* lse, void* dqkv, void* dprefix_qkv, void* scratch, const AttentionShape& s,
+                               cudaStream_t stream) {
   const Geometry g = geometry(s);
   const bool ok = dispatch_float(dtype, [&]<typename T>() {
     using A = compute_t<T>;

@@ -26,8 +26,8 @@ size_t attention_backward_scratch_bytes(KDType dtype, const AttentionShape& s);
 
 // Writes every entry of dqkv [batch, len, 3, heads, 64] and, when dprefix_qkv is not null, the k and v
 // parts of dprefix_qkv [groups, prefix_len, 3, heads, 64] (the caller zeroes its q part).
-cudaError_t attention_backward(KDType dtype, const void* qkv, const void* prefix_qkv, const void* out,
-                               const void* dout, const void* lse, void* dqkv, void* dprefix_qkv, void* scratch,
-                               const AttentionShape& s, cudaStream_t stream);
+cudaError_t attention_backward(KDType dtype, const void* qkv, const void* prefix_qkv, const void* out, const void* dout,
+                               const void* lse, void* dqkv, void* dprefix_qkv, void* scratch, const AttentionShape& s,
+                               cudaStream_t stream);
 
 }  // namespace clipt::kernels

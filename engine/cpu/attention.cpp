@@ -119,9 +119,9 @@ template <typename T, typename A> struct BackwardScratch {
 
 // Gradients of one row b (head h): dq and the own keys' dk/dv are written to dqkv; the prefix keys'
 // dk/dv are added to rows [0, P) of sc.dk / sc.dv, which the caller keeps across its group.
-template <typename T, typename A>
-void backward_row(const AttentionArgs& a, int64_t b, int64_t g, int64_t h, const T* out, const T* dout, const A* lse,
-                  T* dqkv, BackwardScratch<T, A>& sc) {
+template <typename T, typename A> void backward_row(const AttentionArgs& a, int64_t b, int64_t g, int64_t h,
+                                                    const T* out, const T* dout, const A* lse, T* dqkv,
+                                                    BackwardScratch<T, A>& sc) {
   const int64_t l = a.len, d = a.head_dim, p = a.prefix_len, stride = 3 * a.heads * d;
   QkvView<const T> qkv{static_cast<const T*>(a.qkv->data_ptr()), a.heads, d};
   QkvView<const T> prefix{a.prefix_qkv ? static_cast<const T*>(a.prefix_qkv->data_ptr()) : nullptr, a.heads, d};

@@ -12,9 +12,8 @@ namespace clipt::cpu {
 void single_threaded_blas();
 
 // C = alpha·op(A)·op(B) + beta·C, row-major, for float or double.
-template <typename A>
-inline void blas_gemm(bool trans_a, bool trans_b, int m, int n, int k, A alpha, const A* a, int lda, const A* b,
-                      int ldb, A beta, A* c, int ldc) {
+template <typename A> inline void blas_gemm(bool trans_a, bool trans_b, int m, int n, int k, A alpha, const A* a,
+                                            int lda, const A* b, int ldb, A beta, A* c, int ldc) {
   const auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<A, float>)
     cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);

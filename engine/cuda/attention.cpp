@@ -1,8 +1,9 @@
 // Fused attention on CUDA: checks what kernels/attention.cu relies on (contiguous operands on one device,
 // head dim 64) and launches it; the backward's scratch comes from the stream-ordered pool.
+#include "kernels/attention.h"
+
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/launch.h"
-#include "kernels/attention.h"
 
 namespace clipt::cuda {
 
@@ -55,11 +56,10 @@ void CudaBackend::attention_backward(const AttentionArgs& a, const Tensor& out, 
   if (out.numel() == 0) return;
   const kernels::AttentionShape s = shape_of(a);
   Tensor ws = scratch(kernels::attention_backward_scratch_bytes(kd(a.qkv->dtype()), s), lc);
-  CLIPT_LAUNCH(lc, kernels::attention_backward(kd(a.qkv->dtype()), a.qkv->data_ptr(),
-                                               a.groups > 0 ? a.prefix_qkv->data_ptr() : nullptr, out.data_ptr(),
-                                               dout.data_ptr(), lse.data_ptr(), dqkv.data_ptr(),
-                                               prefix_grad ? dprefix_qkv.data_ptr() : nullptr, ws.data_ptr(), s,
-                                               lc.stream));
+  CLIPT_LAUNCH(lc, kernels::attention_backward(
+                       kd(a.qkv->dtype()), a.qkv->data_ptr(), a.groups > 0 ? a.prefix_qkv->data_ptr() : nullptr,
+                       out.data_ptr(), dout.data_ptr(), lse.data_ptr(), dqkv.data_ptr(),
+                       prefix_grad ? dprefix_qkv.data_ptr() : nullptr, ws.data_ptr(), s, lc.stream));
 }
 
 }  // namespace clipt::cuda

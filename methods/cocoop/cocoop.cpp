@@ -75,11 +75,11 @@ class CoCoOp final : public Method {
       std::vector<int64_t> class_rows;
       for (int64_t i = 0; i < g; ++i) class_rows.insert(class_rows.end(), classes.begin(), classes.end());
       // One context per image, shared by its C class rows (one shared prefix per image).
-      Tensor text = l2_normalize(
-                        prompts.encode(*ctx_.clip->text, ctx.narrow(0, at, g), learner_->options().position, class_rows)
-                            .to(DType::F32),
-                        -1)
-                        .reshape({g, c, -1});
+      Tensor text =
+          l2_normalize(prompts.encode(*ctx_.clip->text, ctx.narrow(0, at, g), learner_->options().position, class_rows)
+                           .to(DType::F32),
+                       -1)
+              .reshape({g, c, -1});
       Tensor img = image_features.narrow(0, at, g).unsqueeze(1);  // [g, 1, D]
       rows.push_back(mul(sum(mul(img, text), {2}), scale_));      // [g, C]
     }

@@ -89,10 +89,9 @@ Tensor ClassPrompts::encode(const clip::TextTower& text, const Tensor& ctx0, Cla
   const int64_t n_rows = rows.empty() ? num_classes() : int64_t(rows.size()), w = prefix_.size(2);
   Tensor ctx = ctx0.to(prefix_.dtype());
   if (ctx.dim() == 2) ctx = ctx.unsqueeze(0);
-  CLIPT_CHECK(ctx.dim() == 3 && ctx.size(0) > 0 && n_rows % ctx.size(0) == 0 && ctx.size(1) == n_ctx_ &&
-                  ctx.size(2) == w,
-              "prompt context {} does not fit {} prompts of {} context tokens and width {}", describe(ctx0), n_rows,
-              n_ctx_, w);
+  CLIPT_CHECK(
+      ctx.dim() == 3 && ctx.size(0) > 0 && n_rows % ctx.size(0) == 0 && ctx.size(1) == n_ctx_ && ctx.size(2) == w,
+      "prompt context {} does not fit {} prompts of {} context tokens and width {}", describe(ctx0), n_rows, n_ctx_, w);
   const int64_t groups = ctx.size(0), members = n_rows / groups;
   if (position == ClassTokenPosition::End && members > 1) {
     // The start token is the same for every class.
@@ -100,7 +99,8 @@ Tensor ClassPrompts::encode(const clip::TextTower& text, const Tensor& ctx0, Cla
     Tensor suffix = rows.empty() ? suffix_ : index_select(suffix_, 0, rows_tensor(rows, suffix_.device()));
     return text.forward_shared_prefix(shared, suffix, eot_of(rows), deep);
   }
-  Tensor per_row = members == 1 ? ctx : ctx.unsqueeze(1).expand({groups, members, n_ctx_, w}).reshape({n_rows, n_ctx_, w});
+  Tensor per_row =
+      members == 1 ? ctx : ctx.unsqueeze(1).expand({groups, members, n_ctx_, w}).reshape({n_rows, n_ctx_, w});
   return text.forward(assemble(per_row, position, rows), eot_of(rows), deep);
 }
 

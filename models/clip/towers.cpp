@@ -143,8 +143,7 @@ Tensor TextTower::forward_shared_prefix(const Tensor& prefix, const Tensor& suff
                                         const TextPrompts* prompts, bool truncate) const {
   const int64_t ctx = positional_embedding.size(0), w = positional_embedding.size(1);
   CLIPT_CHECK(prefix.dim() == 3 && suffix.dim() == 3 && prefix.size(2) == w && suffix.size(2) == w &&
-                  prefix.size(0) > 0 && suffix.size(0) % prefix.size(0) == 0 &&
-                  prefix.size(1) + suffix.size(1) <= ctx,
+                  prefix.size(0) > 0 && suffix.size(0) % prefix.size(0) == 0 && prefix.size(1) + suffix.size(1) <= ctx,
               "text tower: shared prefix {} does not fit rows {} (width {}, context {})", describe(prefix),
               describe(suffix), w, ctx);
   const int64_t g = prefix.size(0), n = suffix.size(0), members = n / g, p = prefix.size(1);
@@ -154,7 +153,8 @@ Tensor TextTower::forward_shared_prefix(const Tensor& prefix, const Tensor& suff
   };
   bool shareable = share_prefix && n > 0 && members > 1 && p > 0;
   if (shareable && prompts)
-    for (const Tensor& d : prompts->deep) shareable = shareable && (!d.defined() || (d.dim() == 2 && 1 + d.size(0) <= p));
+    for (const Tensor& d : prompts->deep)
+      shareable = shareable && (!d.defined() || (d.dim() == 2 && 1 + d.size(0) <= p));
   if (shareable) shareable = int64_t(min(eot_positions).item()) >= p;
   if (!shareable) return full();
   profile::ModuleScope scope(module_name());

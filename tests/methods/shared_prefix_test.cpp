@@ -54,8 +54,7 @@ Pass run(Tiny& t, methods::Method& m, bool share, const std::function<Tensor()>&
     out.logits = r.logits;
   }
   l.backward();
-  for (auto& [n, p] : m.trainable_parameters())
-    out.grads.push_back(p.grad().defined() ? p.grad().clone() : Tensor());
+  for (auto& [n, p] : m.trainable_parameters()) out.grads.push_back(p.grad().defined() ? p.grad().clone() : Tensor());
   out.tokens = t.clip->text->tokens_encoded - before;
   m.prepare_eval({"purple heart", "cat", "red circle"}, methods::ClassSplit::New);
   out.eval_logits = m.eval_logits(batch().images);
@@ -90,17 +89,16 @@ TEST_P(SharedPrefix, EqualsTheFullEncodingWithFewerTokens) {
   EXPECT_LT(shared.tokens, full.tokens) << "the shared prefix was not used";
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Methods, SharedPrefix,
-    ::testing::Values(MethodCase{"CoOp", {{"TRAINER.COOP.N_CTX", int64_t(4)}}},
-                      MethodCase{"KgCoOp", {{"TRAINER.COOP.N_CTX", int64_t(4)}}},
-                      MethodCase{"CoCoOp", {{"TRAINER.COCOOP.N_CTX", int64_t(4)}}},
-                      MethodCase{"MaPLe", {{"TRAINER.MAPLE.PROMPT_DEPTH", int64_t(2)}}},
-                      MethodCase{"IVLP",
-                                 {{"TRAINER.IVLP.PROMPT_DEPTH_TEXT", int64_t(2)},
-                                  {"TRAINER.IVLP.PROMPT_DEPTH_VISION", int64_t(2)}}},
-                      MethodCase{"MetaPrompt", {{"TRAINER.META.LAYERS", int64_t(2)}}}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Methods, SharedPrefix,
+                         ::testing::Values(MethodCase{"CoOp", {{"TRAINER.COOP.N_CTX", int64_t(4)}}},
+                                           MethodCase{"KgCoOp", {{"TRAINER.COOP.N_CTX", int64_t(4)}}},
+                                           MethodCase{"CoCoOp", {{"TRAINER.COCOOP.N_CTX", int64_t(4)}}},
+                                           MethodCase{"MaPLe", {{"TRAINER.MAPLE.PROMPT_DEPTH", int64_t(2)}}},
+                                           MethodCase{"IVLP",
+                                                      {{"TRAINER.IVLP.PROMPT_DEPTH_TEXT", int64_t(2)},
+                                                       {"TRAINER.IVLP.PROMPT_DEPTH_VISION", int64_t(2)}}},
+                                           MethodCase{"MetaPrompt", {{"TRAINER.META.LAYERS", int64_t(2)}}}),
+                         [](const auto& info) { return info.param.name; });
 
 TEST(SharedPrefixDpc, StageTwoLossEqualsTheFullEncoding) {
   Tiny t;
@@ -140,12 +138,11 @@ TEST_P(SharedPrefixFallback, RunsTheFullEncoding) {
   EXPECT_TRUE(test::bit_equal(shared, full));
 }
 
-INSTANTIATE_TEST_SUITE_P(NotShared, SharedPrefixFallback,
-                         ::testing::Values(std::pair<std::string, ConfigValue>{"TRAINER.COOP.CSC", true},
-                                           std::pair<std::string, ConfigValue>{"TRAINER.COOP.CLASS_TOKEN_POSITION",
-                                                                               std::string("middle")},
-                                           std::pair<std::string, ConfigValue>{"TRAINER.COOP.CLASS_TOKEN_POSITION",
-                                                                               std::string("front")}));
+INSTANTIATE_TEST_SUITE_P(
+    NotShared, SharedPrefixFallback,
+    ::testing::Values(std::pair<std::string, ConfigValue>{"TRAINER.COOP.CSC", true},
+                      std::pair<std::string, ConfigValue>{"TRAINER.COOP.CLASS_TOKEN_POSITION", std::string("middle")},
+                      std::pair<std::string, ConfigValue>{"TRAINER.COOP.CLASS_TOKEN_POSITION", std::string("front")}));
 
 TEST(SharedPrefixTower, PerSequenceDeepPromptsAndEotInsideThePrefixFallBack) {
   Tiny t;
@@ -158,13 +155,14 @@ TEST(SharedPrefixTower, PerSequenceDeepPromptsAndEotInsideThePrefixFallBack) {
   // Shared deep prompts inside the prefix: shared and exact.
   clip::TextPrompts shared_deep{{Tensor(), randn({2, w}, g)}};
   int64_t before = text.tokens_encoded;
-  EXPECT_ALL_CLOSE(text.forward_shared_prefix(prefix, suffix, eot, &shared_deep), text.forward(whole, eot, &shared_deep),
-                   1e-5, 1e-6);
+  EXPECT_ALL_CLOSE(text.forward_shared_prefix(prefix, suffix, eot, &shared_deep),
+                   text.forward(whole, eot, &shared_deep), 1e-5, 1e-6);
   EXPECT_EQ(text.tokens_encoded - before, 4 + 3 * 5 + 3 * 9);  // shared: 4 + 3·(9 − 4); full: 3·9
   // Per-sequence deep prompts differ per row: full encoding.
   clip::TextPrompts per_row{{Tensor(), randn({3, 2, w}, g)}};
   before = text.tokens_encoded;
-  EXPECT_TRUE(test::bit_equal(text.forward_shared_prefix(prefix, suffix, eot, &per_row), text.forward(whole, eot, &per_row)));
+  EXPECT_TRUE(
+      test::bit_equal(text.forward_shared_prefix(prefix, suffix, eot, &per_row), text.forward(whole, eot, &per_row)));
   EXPECT_EQ(text.tokens_encoded - before, 2 * 3 * 9);
   // An EOT inside the prefix: full encoding.
   Tensor early = Tensor::from_vector(std::vector<int64_t>{2, 8, 5}, {3});
