@@ -24,6 +24,11 @@ void RunLog::line(const std::string& text) {
   if (log_.is_open()) log_ << text << '\n' << std::flush;
 }
 
+void RunLog::file_line(const std::string& text) {
+  std::lock_guard lock(mutex_);
+  if (log_.is_open()) log_ << text << '\n' << std::flush;
+}
+
 void RunLog::record(const nlohmann::json& j) {
   std::lock_guard lock(mutex_);
   if (metrics_.is_open()) metrics_ << j.dump() << '\n' << std::flush;

@@ -25,8 +25,9 @@ class RunLog {
     line(fmt::format(f, std::forward<Args>(args)...));
   }
   void line(const std::string& text);
-  void record(const nlohmann::json& j);  // one line of metrics.jsonl
-  bool quiet() const { return quiet_; }  // progress kept off the console
+  void file_line(const std::string& text);  // to log.txt only (progress lines)
+  void record(const nlohmann::json& j);     // one line of metrics.jsonl
+  bool quiet() const { return quiet_; }     // progress kept off the console
 
  private:
   std::mutex mutex_;
