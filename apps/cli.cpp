@@ -47,8 +47,10 @@ prints the base / new / HM table and writes the report of its runs (OUT/report.h
 
 The command line of the peers' train.py, so their scripts run with `python train.py` replaced by
 `clipt train`; --model DIR is a converted CLIP directory, and trailing KEY VALUE pairs override the config.
-A rerun of the same command resumes from the output folder's newest checkpoint; --resume DIR continues
-from DIR's when the output folder has none (Dassl). A folder whose checkpoints were trained with another
+The run folder (--output-dir) receives config.yaml, log.txt, metrics.jsonl, TensorBoard scalars
+(tensorboard/), results.json and checkpoints/: one per epoch, atomic, of which the newest is kept (and every
+TRAIN.CHECKPOINT_FREQ-th); running the same command again resumes, and Ctrl-C saves a mid-epoch checkpoint.
+--resume DIR continues from DIR's when the output folder has none (Dassl). A folder whose checkpoints were trained with another
 recipe is refused, naming the differing key, and a folder another clipt process is using is refused
 with that process's pid. Images above CLIPT.MAX_IMAGE_PIXELS (PIL's 89,478,485) are refused.
 --profile N records N training steps after the first (see `clipt profile`): the tables go to the log and
@@ -57,11 +59,12 @@ OUTPUT_DIR/profile/ gets report.md, profile.json, trace.json and roofline.svg.
        cmd_train},
       {"b2n", "the base-to-new protocol over datasets and seeds; prints the paper-style table",
        R"(usage: clipt b2n --trainer NAME [--config-file F] --datasets a,b,... [--seeds 1,2,3] --root DIR
-                 --output-dir DIR [--dataset-config-dir DIR] [--model DIR] [--device D] [KEY VALUE...]
+                 [--output-dir DIR] [--dataset-config-dir DIR] [--model DIR] [--device D] [KEY VALUE...]
 
 The base-to-new protocol: for each dataset × seed, train on the base classes and evaluate on the base and
-new classes; prints the Markdown table and writes b2n.md / b2n.csv / b2n.json. Finished runs are skipped on
-a rerun. Other options are those of `clipt train`.
+new classes; prints the Markdown table and writes b2n.md / b2n.csv / b2n.json into --output-dir (default
+output/b2n/<trainer>; runs in <output-dir>/<dataset>/seed<k>). Finished runs are skipped on a rerun. Other
+options are those of `clipt train`; `clipt report <output-dir>` draws the tables with the spread over seeds.
 )",
        cmd_b2n},
       {"eval", "training loss, its sharpness and test accuracy of a trained run",

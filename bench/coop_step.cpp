@@ -4,7 +4,9 @@
 // (CoOp's PromptLearner/TextEncoder on transformers' CLIP, eager fp16) on the same machine, and
 // `bench/run_coop_step.sh` runs both and prints the ratio.
 //   bench_coop_step [--device cuda|cpu] [--dtype fp16|bf16|fp32] [--classes 500] [--batch 32]
-//                   [--n-ctx 16] [--steps 20] [--arch b16|s16]
+//                   [--n-ctx 16] [--steps 20] [--arch b16|s16] [--shared-prefix 1|0]
+// "text_tokens_per_step" counts the token positions the text transformer runs per step (the shared prefix
+// once); --shared-prefix 0 measures the full encoding of every class prompt.
 #include <fmt/core.h>
 
 #include <chrono>
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
     clip::ClipModel model(c, gen, dtype);
     model.to(device);
     model.requires_grad_(false);
+    model.text->share_prefix = args.get_int("shared-prefix", 1) != 0;
     const auto tok = clip::Tokenizer::from_bpe_gz(vocab);
     Config cfg = default_config();
     cfg.set("TRAINER.COOP.N_CTX", n_ctx);
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
     b.labels = randint(0, classes, {batch}, gen, device);
     for (int w = 0; w < 3; ++w) method->train_step(b, *sgd);  // warm-up
     backend_for(device).synchronize();
+    const int64_t tokens_before = model.text->tokens_encoded;
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t s = 0; s < steps; ++s) method->train_step(b, *sgd);
     backend_for(device).synchronize();
@@ -60,8 +64,10 @@ int main(int argc, char** argv) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / double(steps);
     fmt::print(
         "{{\"name\": \"coop_step\", \"device\": \"{}\", \"dtype\": \"{}\", \"model\": \"{}\", \"classes\": {}, "
-        "\"batch\": {}, \"n_ctx\": {}, \"ms_per_step\": {:.3f}, \"images_per_s\": {:.1f}}}\n",
-        device.str(), dtype_name(dtype), c.summary(), classes, batch, n_ctx, ms, 1000.0 * double(batch) / ms);
+        "\"batch\": {}, \"n_ctx\": {}, \"shared_prefix\": {}, \"text_tokens_per_step\": {}, \"ms_per_step\": {:.3f}, "
+        "\"images_per_s\": {:.1f}}}\n",
+        device.str(), dtype_name(dtype), c.summary(), classes, batch, n_ctx, model.text->share_prefix,
+        (model.text->tokens_encoded - tokens_before) / std::max<int64_t>(steps, 1), ms, 1000.0 * double(batch) / ms);
     return 0;
   });
 }

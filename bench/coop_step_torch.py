@@ -3,7 +3,8 @@
 TextEncoder over a frozen CLIP, fp16 model, SGD on the context), on transformers' CLIPModel with random
 ViT-B/16 weights, timed on the same machine as bench_coop_step. Prints one JSON line.
     python3 bench/coop_step_torch.py [--classes 500] [--batch 32] [--n-ctx 16] [--steps 20] [--compile]
-                                     [--device cuda|cpu]   (cpu: fp32, as bench_coop_step --device cpu)"""
+                                     [--device cuda|cpu]   (cpu: fp32, as bench_coop_step --device cpu)
+                                     [--arch b16|s16]      (default: b16 on cuda, s16 on cpu, as bench_coop_step)"""
 import argparse
 import json
 import time
@@ -18,14 +19,28 @@ p.add_argument("--n-ctx", type=int, default=16)
 p.add_argument("--steps", type=int, default=20)
 p.add_argument("--compile", action="store_true")
 p.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+p.add_argument("--arch", choices=["b16", "s16"])
+p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
 a = p.parse_args()
+if a.threads > 0:
+    torch.set_num_threads(a.threads)
+arch = a.arch or ("b16" if a.device == "cuda" else "s16")
 dev = a.device
 cuda = dev == "cuda"
 dtype = torch.float16 if cuda else torch.float32
-cfg = CLIPConfig(text_config=dict(hidden_act="quick_gelu"),
-                 vision_config=dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
-                                    num_attention_heads=12, patch_size=16, image_size=224, hidden_act="quick_gelu"),
-                 projection_dim=512)
+if arch == "b16":  # ViT-B/16
+    text = dict(hidden_act="quick_gelu")
+    vision = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12)
+    proj = 512
+else:  # bench_coop_step's s16 (its CPU default): text 256 wide, 4 layers, 4 heads; vision 384, 4 layers, 6 heads
+    text = dict(hidden_act="quick_gelu", hidden_size=256, intermediate_size=1024, num_hidden_layers=4,
+                num_attention_heads=4)
+    vision = dict(hidden_size=384, intermediate_size=1536, num_hidden_layers=4, num_attention_heads=6)
+    proj = 256
+cfg = CLIPConfig(text_config=text,
+                 vision_config=dict(vision, patch_size=16, image_size=224, hidden_act="quick_gelu"),
+                 projection_dim=proj)
+width = cfg.text_config.hidden_size
 model = CLIPModel(cfg).to(dev, dtype).eval()
 for prm in model.parameters():
     prm.requires_grad_(False)
@@ -38,7 +53,7 @@ ids[:, 1:1 + a.n_ctx + 4] = 343
 ids[:, 1 + a.n_ctx + 4] = 49407
 emb = tm.embeddings.token_embedding(ids)
 prefix, suffix = emb[:, :1], emb[:, 1 + a.n_ctx:]
-ctx = torch.nn.Parameter(torch.randn(a.n_ctx, 512, device=dev, dtype=dtype) * 0.02)
+ctx = torch.nn.Parameter(torch.randn(a.n_ctx, width, device=dev, dtype=dtype) * 0.02)
 opt = torch.optim.SGD([ctx], lr=0.002, momentum=0.9, weight_decay=5e-4)
 mask = torch.full((L, L), float("-inf"), device=dev).triu(1)[None, None].expand(a.classes, 1, L, L).to(dtype)
 
@@ -75,5 +90,6 @@ if cuda:
 ms = (time.time() - t0) * 1000 / a.steps
 print(json.dumps({"name": "coop_step_torch" + ("_compile" if a.compile else ""), "ms_per_step": round(ms, 3),
                   "images_per_s": round(1000 * a.batch / ms, 1), "peak_bytes": torch.cuda.max_memory_allocated() if cuda else None,
-                  "device": dev, "threads": torch.get_num_threads(),
+                  "device": dev, "arch": arch, "classes": a.classes, "batch": a.batch, "steps": a.steps,
+                  "threads": torch.get_num_threads(),
                   "torch": torch.__version__}))

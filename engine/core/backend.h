@@ -49,6 +49,22 @@ struct AdamWArgs {
   int64_t step;  // 1-based, for bias correction
 };
 
+// Fused self-attention over the output of a fused QKV projection (one op: no score matrix in memory).
+// qkv is contiguous [B, L, 3·H·D] laid out [B, L, 3, H, D] (q, k, v stacked, heads inside each); out is
+// contiguous [B, L, H·D] (heads merged). With a shared prefix, prefix_qkv is contiguous [G, P, 3·H·D]
+// (only its k and v are read) and batch row b also attends to the P keys of group b / (B / G), placed
+// before its own keys: key j of the concatenation [prefix, own] is visible from query i when
+// j <= i + P under the causal mask (all keys otherwise). lse (f32, f64 for f64) is [B, H, L]:
+// the log-sum-exp of each query row's scaled scores, saved for the backward's recomputation.
+struct AttentionArgs {
+  const Tensor* qkv = nullptr;
+  const Tensor* prefix_qkv = nullptr;  // optional
+  int64_t batch = 0, len = 0, heads = 0, head_dim = 0;
+  int64_t groups = 0, prefix_len = 0;  // groups = 0: no prefix
+  bool causal = false;
+  double scale = 1.0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -74,6 +90,13 @@ class Backend {
   virtual void softmax(const Tensor& x, Tensor& out, bool log, double scale, bool causal) = 0;
   // dx = scale · (y ⊙ (dy − Σ dy⊙y)) for softmax, scale · (dy − exp(y)·Σ dy) for log_softmax.
   virtual void softmax_backward(const Tensor& dy, const Tensor& y, Tensor& dx, bool log, double scale) = 0;
+
+  // See AttentionArgs. attention writes out and lse; attention_backward recomputes the probabilities from
+  // lse and writes dqkv ([B, L, 3·H·D], every entry) and, when defined, dprefix_qkv ([G, P, 3·H·D]: the
+  // prefix's k/v gradients summed over its group's rows, q part zero).
+  virtual void attention(const AttentionArgs& args, Tensor& out, Tensor& lse) = 0;
+  virtual void attention_backward(const AttentionArgs& args, const Tensor& out, const Tensor& dout, const Tensor& lse,
+                                  Tensor& dqkv, Tensor& dprefix_qkv) = 0;
 
   // Over the last dim of contiguous x [rows, c]; mean and rstd are f32 [rows]. w, b may be undefined.
   virtual void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, Tensor& y, Tensor& mean,

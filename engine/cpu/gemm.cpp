@@ -1,15 +1,15 @@
 // GEMM on OpenBLAS: sgemm/dgemm directly; f16/bf16 operands are widened to f32 per matrix, multiplied,
 // and narrowed back (f32 accumulation, as on the GPU).
 //
-// Threading: OpenBLAS runs single-threaded and the work is split here with OpenMP — across the batch
-// when there are enough matrices, otherwise across row blocks of C. Two thread pools (OpenBLAS's and
-// OpenMP's) spinning against each other made every op slow on a loaded 2-core machine.
+// Threading: OpenBLAS runs single-threaded (engine/cpu/blas.h) and the work is split here with OpenMP —
+// across the batch when there are enough matrices, otherwise across row blocks of C.
 #include <cblas.h>
 #include <omp.h>
 
 #include <mutex>
 #include <vector>
 
+#include "engine/cpu/blas.h"
 #include "engine/cpu/cpu_backend.h"
 #include "engine/cpu/dispatch.h"
 
@@ -30,12 +30,12 @@ template <typename T> void add_bias(T* c, const T* bias, int64_t m, int64_t n, i
 
 }  // namespace
 
-namespace {
-
 void single_threaded_blas() {
   static std::once_flag once;
   std::call_once(once, [] { openblas_set_num_threads(1); });
 }
+
+namespace {
 
 // One f32/f64 GEMM of rows [r0, r1) of C.
 template <typename T> void blas_rows(const GemmArgs& g, const T* a, const T* b, T* c, int64_t r0, int64_t r1) {

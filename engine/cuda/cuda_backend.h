@@ -19,6 +19,9 @@ class CudaBackend final : public Backend {
   void gemm(const GemmArgs& args) override;
   void softmax(const Tensor& x, Tensor& out, bool log, double scale, bool causal) override;
   void softmax_backward(const Tensor& dy, const Tensor& y, Tensor& dx, bool log, double scale) override;
+  void attention(const AttentionArgs& args, Tensor& out, Tensor& lse) override;
+  void attention_backward(const AttentionArgs& args, const Tensor& out, const Tensor& dout, const Tensor& lse,
+                          Tensor& dqkv, Tensor& dprefix_qkv) override;
   void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, Tensor& y, Tensor& mean,
                   Tensor& rstd) override;
   void layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& mean, const Tensor& rstd,

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine/ops/ops.h"
+#include "engine/profile/profiler.h"
 
 namespace clipt::dist {
 
@@ -49,11 +50,16 @@ void Communicator::set_timeout(double seconds) {
   timeout_s_ = seconds;
 }
 
+// The collective itself is one profile record (on the device's stream with NCCL), in the communication phase.
 template <typename F> void Communicator::timed(const char* name, int64_t bytes, F&& f) {
+  profile::PhaseScope phase(profile::Phase::Communication);
   const auto t0 = Clock::now();
   if (measure_wait_) raw_barrier();
   const auto t1 = Clock::now();
-  f();
+  {
+    profile::OpScope op(name, DType::U8, double(bytes), /*device_timed=*/backend() == "nccl");
+    f();
+  }
   const auto t2 = Clock::now();
   stats_.calls += 1;
   stats_.bytes += bytes;
@@ -95,6 +101,7 @@ void Communicator::all_reduce(std::vector<Tensor>& tensors, ReduceOp op) {
   const DType dtype = reduction_dtype(tensors);
   CLIPT_CHECK(!(op == ReduceOp::Mean && dtype == DType::I64), "all_reduce: the mean of integer tensors is not exact");
   if (world_size_ == 1) return;
+  profile::PhaseScope phase(profile::Phase::Communication);  // the bucketing copies count as communication
   NoGrad ng;
   const Device staging = staging_device(device);
   std::vector<Tensor> flat;
@@ -129,6 +136,7 @@ double Communicator::all_reduce(double value, ReduceOp op) { return all_reduce(s
 Tensor Communicator::all_gather(const Tensor& local) {
   NoGrad ng;
   if (world_size_ == 1) return local.detach().contiguous().clone();
+  profile::PhaseScope phase(profile::Phase::Communication);
   const Device staging = staging_device(local.device());
   Tensor send = local.detach().to(staging).contiguous();
   Shape shape = local.shape();
@@ -145,6 +153,7 @@ Tensor Communicator::reduce_scatter(const Tensor& full) {
   CLIPT_CHECK(full.dim() >= 1 && full.size(0) % world_size_ == 0,
               "reduce_scatter: dim 0 of {} must be divisible by the world size {}", describe(full), world_size_);
   if (world_size_ == 1) return full.detach().contiguous().clone();
+  profile::PhaseScope phase(profile::Phase::Communication);
   const DType dtype = reduction_dtype({full});
   const Device staging = staging_device(full.device());
   Tensor send = full.detach().to(dtype).to(staging).contiguous();
@@ -159,6 +168,7 @@ Tensor Communicator::reduce_scatter(const Tensor& full) {
 void Communicator::broadcast(std::vector<Tensor>& tensors, int root) {
   CLIPT_CHECK(root >= 0 && root < world_size_, "broadcast: root {} outside the world of {} ranks", root, world_size_);
   if (tensors.empty() || world_size_ == 1) return;
+  profile::PhaseScope phase(profile::Phase::Communication);
   NoGrad ng;
   // One bucket per (dtype, device) run of the list; parameters (all f32 on one device) are one call.
   size_t begin = 0;

@@ -1,6 +1,7 @@
 #include "engine/nn/transformer.h"
 
 #include <cmath>
+#include <tuple>
 
 #include "engine/ops/ops.h"
 
@@ -25,15 +26,14 @@ Tensor MultiheadAttention::forward(const Tensor& x, bool causal) const {
   CLIPT_CHECK(x.dim() == 3 && x.size(2) == width, "MultiheadAttention: expected [B, L, {}], got {}", width,
               describe(x));
   profile::ModuleScope scope(module_name());
-  const int64_t b = x.size(0), l = x.size(1), d = width / heads;
-  Tensor qkv = linear(x, in_proj_weight, in_proj_bias);  // [B, L, 3W]
-  // One copy to [3, B, H, L, D]; q, k and v are then contiguous views.
-  TensorList qkv_heads = unbind(contiguous(permute(reshape(qkv, {b, l, 3, heads, d}), {2, 0, 3, 1, 4})), 0);
-  const Tensor& q = qkv_heads[0];
-  const Tensor& k = qkv_heads[1];
-  const Tensor& v = qkv_heads[2];
-  Tensor o = scaled_dot_product_attention(q, k, v, causal);  // [B, H, L, D]
-  return out_proj->forward(reshape(permute(o, {0, 2, 1, 3}), {b, l, width}));
+  return attend(qkv(x), causal);
+}
+
+Tensor MultiheadAttention::qkv(const Tensor& x) const { return linear(x, in_proj_weight, in_proj_bias); }
+
+Tensor MultiheadAttention::attend(const Tensor& qkv, bool causal, const Tensor& prefix_qkv) const {
+  // q, k and v are read in place from the projection; the heads come back merged as [B, L, W].
+  return out_proj->forward(fused_attention(qkv, heads, causal, std::nullopt, prefix_qkv));
 }
 
 Mlp::Mlp(int64_t width, int64_t hidden, Activation act_, Generator& gen, DType dtype) : act(act_) {
@@ -55,6 +55,17 @@ Tensor ResidualAttentionBlock::forward(const Tensor& x, bool causal) const {
   return add(h, mlp->forward(ln_2->forward(h)));
 }
 
+std::pair<Tensor, Tensor> ResidualAttentionBlock::forward_shared_prefix(const Tensor& prefix, const Tensor& rows,
+                                                                        bool causal, bool prefix_out) const {
+  profile::ModuleScope scope(module_name());
+  const Tensor prefix_qkv = attn->qkv(ln_1->forward(prefix));
+  Tensor r = add(rows, attn->attend(attn->qkv(ln_1->forward(rows)), causal, prefix_qkv));
+  r = add(r, mlp->forward(ln_2->forward(r)));
+  if (!prefix_out) return {Tensor(), r};
+  Tensor p = add(prefix, attn->attend(prefix_qkv, causal));
+  return {add(p, mlp->forward(ln_2->forward(p))), r};
+}
+
 Transformer::Transformer(int64_t width_, int64_t layers, int64_t heads, int64_t mlp_hidden, Activation act,
                          Generator& gen, DType dtype, double ln_eps)
     : width(width_) {
@@ -72,6 +83,20 @@ Tensor Transformer::forward(const Tensor& x, bool causal, const LayerHook& befor
     h = resblocks[i]->forward(h, causal);
   }
   return h;
+}
+
+Tensor Transformer::forward_shared_prefix(const Tensor& prefix, const Tensor& rows, bool causal,
+                                          const LayerHook& before_layer) const {
+  CLIPT_CHECK(prefix.dim() == 3 && rows.dim() == 3 && prefix.size(2) == width && rows.size(2) == width &&
+                  prefix.size(0) > 0 && rows.size(0) % prefix.size(0) == 0,
+              "transformer: shared prefix {} does not fit rows {} (width {})", describe(prefix), describe(rows), width);
+  profile::ModuleScope scope(module_name());
+  Tensor p = prefix, r = rows;
+  for (size_t i = 0; i < resblocks.size(); ++i) {
+    if (before_layer) p = before_layer(int64_t(i), p);
+    std::tie(p, r) = resblocks[i]->forward_shared_prefix(p, r, causal, i + 1 < resblocks.size());
+  }
+  return r;
 }
 
 }  // namespace clipt::nn

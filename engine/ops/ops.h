@@ -161,6 +161,17 @@ Tensor kl_div(const Tensor& log_input, const Tensor& target, KLReduction reducti
 // scale defaults to 1/sqrt(D). The causal mask hides key j from query i when j > i + (S − L).
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal = false,
                                     std::optional<double> scale = std::nullopt);
+// Self-attention read straight from a fused QKV projection: qkv [B, L, 3·H·D] (q, k, v stacked, heads
+// inside each, PyTorch's in_proj layout) → [B, L, H·D] with the heads merged. One fused op: the scores
+// are never stored and the backward recomputes them (CPU: any head size; CUDA: head size 64, others take
+// the composed path). With prefix_qkv [G, P, 3·H·D], row b also attends to the keys/values of group
+// b / (B / G) placed before its own (causal: key j of [prefix, own] visible from query i when j <= i + P);
+// the prefix's gradient is summed over the group's rows (its q part is zero).
+Tensor fused_attention(const Tensor& qkv, int64_t heads, bool causal, std::optional<double> scale = std::nullopt,
+                       const Tensor& prefix_qkv = Tensor());
+// The same attention composed of split copies, matmuls and a materialised softmax (the reference).
+Tensor composed_qkv_attention(const Tensor& qkv, int64_t heads, bool causal, std::optional<double> scale = std::nullopt,
+                              const Tensor& prefix_qkv = Tensor());
 // Convolution whose stride equals its kernel (ViT patch embedding): x [N, C, H, W], w [O, C, P, P],
 // H and W multiples of P; returns [N, O, H/P, W/P]. Computed as reshape + matmul.
 Tensor conv2d_patchify(const Tensor& x, const Tensor& w, const Tensor& bias = Tensor());

@@ -149,6 +149,34 @@ void RecordingBackend::softmax_backward(const Tensor& dy, const Tensor& y, Tenso
   inner_.softmax_backward(dy, y, dx, log, scale);
 }
 
+// Fused attention: q·kᵀ and p·v (2 FLOPs per multiply-add each) over the visible keys (about half under
+// the causal mask), plus the softmax; the backward recomputes q·kᵀ and adds dout·vᵀ, dq, dk and dv.
+namespace {
+double attention_flops(const AttentionArgs& a, double products) {
+  const double keys = double(a.prefix_len) + (a.causal ? 0.5 * double(a.len + 1) : double(a.len));
+  return products * 2.0 * double(a.batch * a.heads * a.len) * keys * double(a.head_dim);
+}
+}  // namespace
+
+void RecordingBackend::attention(const AttentionArgs& a, Tensor& out, Tensor& lse) {
+  Call c(*this, "attention", a.qkv->dtype());
+  c.cost(attention_flops(a, 2.0),
+         touched_bytes(*a.qkv) + (a.prefix_qkv ? touched_bytes(*a.prefix_qkv) : 0.0) + touched_bytes(out) +
+             touched_bytes(lse),
+         shape_of(*a.qkv));
+  inner_.attention(a, out, lse);
+}
+
+void RecordingBackend::attention_backward(const AttentionArgs& a, const Tensor& out, const Tensor& dout,
+                                          const Tensor& lse, Tensor& dqkv, Tensor& dprefix_qkv) {
+  Call c(*this, "attention_backward", a.qkv->dtype());
+  c.cost(attention_flops(a, 5.0),
+         touched_bytes(*a.qkv) + (a.prefix_qkv ? 2.0 * touched_bytes(*a.prefix_qkv) : 0.0) + touched_bytes(out) +
+             touched_bytes(dout) + touched_bytes(lse) + touched_bytes(dqkv),
+         shape_of(*a.qkv));
+  inner_.attention_backward(a, out, dout, lse, dqkv, dprefix_qkv);
+}
+
 // Mean, variance (subtract, square, add), normalise (subtract, multiply), affine (multiply, add).
 void RecordingBackend::layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, Tensor& y,
                                   Tensor& mean, Tensor& rstd) {

@@ -1,7 +1,7 @@
 // CoCoOp (Zhou et al., CVPR 2022): CoOp's shared context shifted per image by a meta-net over the image
 // feature, π(x) = W2·ReLU(W1·f(x)) (hidden = D/16), so every image sees its own class prompts. The text
-// tower runs once over all (image, class) pairs of a batch: [B·C, L, W] in one pass (chunked by image
-// when that is large).
+// tower runs once over all (image, class) pairs of a batch (chunked by image when that is large), each
+// image's start token and context encoded once as the shared prefix of its C class rows.
 #include "engine/nn/layers.h"
 #include "engine/ops/ops.h"
 #include "methods/builtin.h"
@@ -74,14 +74,12 @@ class CoCoOp final : public Method {
       const int64_t g = std::min(per_pass, b - at);
       std::vector<int64_t> class_rows;
       for (int64_t i = 0; i < g; ++i) class_rows.insert(class_rows.end(), classes.begin(), classes.end());
-      // [g, n, W] → one context per (image, class) row: [g·C, n, W].
-      Tensor group_ctx = ctx.narrow(0, at, g)
-                             .unsqueeze(1)
-                             .expand({g, c, ctx.size(1), ctx.size(2)})
-                             .reshape({g * c, ctx.size(1), ctx.size(2)});
-      Tensor emb = prompts.assemble(group_ctx, learner_->options().position, class_rows);
-      Tensor text = l2_normalize(ctx_.clip->text->forward(emb, prompts.eot_of(class_rows)).to(DType::F32), -1)
-                        .reshape({g, c, -1});
+      // One context per image, shared by its C class rows (one shared prefix per image).
+      Tensor text =
+          l2_normalize(prompts.encode(*ctx_.clip->text, ctx.narrow(0, at, g), learner_->options().position, class_rows)
+                           .to(DType::F32),
+                       -1)
+              .reshape({g, c, -1});
       Tensor img = image_features.narrow(0, at, g).unsqueeze(1);  // [g, 1, D]
       rows.push_back(mul(sum(mul(img, text), {2}), scale_));      // [g, C]
     }

@@ -26,8 +26,8 @@ clip::VisionPrompts vision_layer_prompts(const Tensor& shallow, const Tensor& de
 Tensor deep_text_features(const MethodContext& ctx, const ClassPrompts& prompts, const Tensor& text_ctx,
                           const Tensor& deep, const std::vector<int64_t>& rows) {
   const clip::TextPrompts layers = text_layer_prompts(deep);
-  Tensor emb = prompts.assemble(text_ctx, ClassTokenPosition::End, rows);
-  Tensor f = ctx.clip->text->forward(emb, prompts.eot_of(rows), layers.deep.empty() ? nullptr : &layers);
+  Tensor f =
+      prompts.encode(*ctx.clip->text, text_ctx, ClassTokenPosition::End, rows, layers.deep.empty() ? nullptr : &layers);
   return l2_normalize(f.to(DType::F32), -1);
 }
 

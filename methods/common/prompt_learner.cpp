@@ -84,6 +84,26 @@ Tensor ClassPrompts::assemble(const Tensor& ctx0, ClassTokenPosition position, c
   return index_select(cat(parts, 0), 0, rows_tensor(inverse, prefix.device()));
 }
 
+Tensor ClassPrompts::encode(const clip::TextTower& text, const Tensor& ctx0, ClassTokenPosition position,
+                            const std::vector<int64_t>& rows, const clip::TextPrompts* deep) const {
+  const int64_t n_rows = rows.empty() ? num_classes() : int64_t(rows.size()), w = prefix_.size(2);
+  Tensor ctx = ctx0.to(prefix_.dtype());
+  if (ctx.dim() == 2) ctx = ctx.unsqueeze(0);
+  CLIPT_CHECK(
+      ctx.dim() == 3 && ctx.size(0) > 0 && n_rows % ctx.size(0) == 0 && ctx.size(1) == n_ctx_ && ctx.size(2) == w,
+      "prompt context {} does not fit {} prompts of {} context tokens and width {}", describe(ctx0), n_rows, n_ctx_, w);
+  const int64_t groups = ctx.size(0), members = n_rows / groups;
+  if (position == ClassTokenPosition::End && members > 1) {
+    // The start token is the same for every class.
+    Tensor shared = cat({prefix_.narrow(0, 0, 1).expand({groups, 1, w}), ctx}, 1);
+    Tensor suffix = rows.empty() ? suffix_ : index_select(suffix_, 0, rows_tensor(rows, suffix_.device()));
+    return text.forward_shared_prefix(shared, suffix, eot_of(rows), deep);
+  }
+  Tensor per_row =
+      members == 1 ? ctx : ctx.unsqueeze(1).expand({groups, members, n_ctx_, w}).reshape({n_rows, n_ctx_, w});
+  return text.forward(assemble(per_row, position, rows), eot_of(rows), deep);
+}
+
 PromptLearner::PromptLearner(const MethodContext& mctx, const std::vector<std::string>& classnames,
                              PromptLearnerOptions options)
     : options_(std::move(options)) {
@@ -133,8 +153,7 @@ Tensor PromptLearner::text_features(const MethodContext& mctx, const ClassPrompt
   Tensor c = context.defined() ? context : ctx;
   if (c.dim() == 3 && !rows.empty())
     c = index_select(c, 0, Tensor::from_vector(rows, {int64_t(rows.size())}, c.device()));
-  Tensor emb = prompts.assemble(c, options_.position, rows);
-  return mctx.clip->text->forward(emb, prompts.eot_of(rows));
+  return prompts.encode(*mctx.clip->text, c, options_.position, rows);
 }
 
 }  // namespace clipt::methods

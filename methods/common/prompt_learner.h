@@ -37,6 +37,14 @@ class ClassPrompts {
   Tensor assemble(const Tensor& ctx, ClassTokenPosition position, const std::vector<int64_t>& rows = {}) const;
   // EOT positions of `rows` (all when empty).
   Tensor eot_of(const std::vector<int64_t>& rows) const;
+  // Text features [R, D] (model dtype) of `rows` (all when empty) with context `ctx`: [n, W] shared by
+  // every row, [G, n, W] one per group of R / G consecutive rows (CoCoOp: one per image, the rows
+  // repeating the class list), or [R, n, W] one per row (CSC); `deep` are the text tower's deep prompts.
+  // With the class token at the end and a context shared by several rows, the start token and the
+  // context form one shared prefix encoded once per group (TextTower::forward_shared_prefix); otherwise
+  // the prompts are assembled whole.
+  Tensor encode(const clip::TextTower& text, const Tensor& ctx, ClassTokenPosition position,
+                const std::vector<int64_t>& rows = {}, const clip::TextPrompts* deep = nullptr) const;
 
  private:
   int64_t n_ctx_ = 0;

@@ -114,20 +114,61 @@ Tensor TextTower::forward(const Tensor& embeddings, const Tensor& eot_positions,
                 embeddings.size(1));
   }
   Tensor x = add(embeddings.narrow(1, 0, len).to(dt), positional_embedding.narrow(0, 0, len));
-  nn::Transformer::LayerHook hook;
-  if (prompts && !prompts->deep.empty()) {
-    hook = [&](int64_t layer, const Tensor& h) {
-      if (layer == 0 || layer >= int64_t(prompts->deep.size()) || !prompts->deep[size_t(layer)].defined()) return h;
-      Tensor p = batched(prompts->deep[size_t(layer)], n, dt, "deep text prompts");
-      const int64_t k = p.size(1);
-      return cat({h.narrow(1, 0, 1), p, h.narrow(1, 1 + k, h.size(1) - 1 - k)}, 1);
-    };
-  }
-  x = transformer->forward(x, /*causal=*/true, hook);
+  tokens_encoded += n * len;
+  x = transformer->forward(x, /*causal=*/true, deep_prompt_hook(prompts, n, dt));
+  return project_eot(x, eot_positions);
+}
+
+nn::Transformer::LayerHook TextTower::deep_prompt_hook(const TextPrompts* prompts, int64_t batch, DType dt) const {
+  if (!prompts || prompts->deep.empty()) return nullptr;
+  return [prompts, batch, dt](int64_t layer, const Tensor& h) {
+    if (layer == 0 || layer >= int64_t(prompts->deep.size()) || !prompts->deep[size_t(layer)].defined()) return h;
+    Tensor p = batched(prompts->deep[size_t(layer)], batch, dt, "deep text prompts");
+    const int64_t k = p.size(1);
+    CLIPT_CHECK(1 + k <= h.size(1), "deep text prompts of layer {}: {} tokens do not fit a sequence of {}", layer, k,
+                h.size(1));
+    return cat({h.narrow(1, 0, 1), p, h.narrow(1, 1 + k, h.size(1) - 1 - k)}, 1);
+  };
+}
+
+Tensor TextTower::project_eot(const Tensor& x, const Tensor& eot_in_x) const {
+  const int64_t n = x.size(0), len = x.size(1), w = x.size(2);
   // LayerNorm is per token, so taking the EOT rows first gives ln_final(x)[eot] exactly.
-  Tensor rows = add(mul(Tensor::arange(n, DType::I64, x.device()), double(len)), eot_positions.to(DType::I64));
+  Tensor rows = add(mul(Tensor::arange(n, DType::I64, x.device()), double(len)), eot_in_x.to(DType::I64));
   Tensor eot = index_select(x.reshape({n * len, w}), 0, rows);
   return matmul(ln_final->forward(eot), text_projection);
+}
+
+Tensor TextTower::forward_shared_prefix(const Tensor& prefix, const Tensor& suffix, const Tensor& eot_positions,
+                                        const TextPrompts* prompts, bool truncate) const {
+  const int64_t ctx = positional_embedding.size(0), w = positional_embedding.size(1);
+  CLIPT_CHECK(prefix.dim() == 3 && suffix.dim() == 3 && prefix.size(2) == w && suffix.size(2) == w &&
+                  prefix.size(0) > 0 && suffix.size(0) % prefix.size(0) == 0 && prefix.size(1) + suffix.size(1) <= ctx,
+              "text tower: shared prefix {} does not fit rows {} (width {}, context {})", describe(prefix),
+              describe(suffix), w, ctx);
+  const int64_t g = prefix.size(0), n = suffix.size(0), members = n / g, p = prefix.size(1);
+  auto full = [&] {
+    Tensor per_row = prefix.unsqueeze(1).expand({g, members, p, w}).reshape({n, p, w});
+    return forward(cat({per_row, suffix.to(prefix.dtype())}, 1), eot_positions, prompts, truncate);
+  };
+  bool shareable = share_prefix && n > 0 && members > 1 && p > 0;
+  if (shareable && prompts)
+    for (const Tensor& d : prompts->deep)
+      shareable = shareable && (!d.defined() || (d.dim() == 2 && 1 + d.size(0) <= p));
+  if (shareable) shareable = int64_t(min(eot_positions).item()) >= p;
+  if (!shareable) return full();
+  profile::ModuleScope scope(module_name());
+  CLIPT_CHECK(eot_positions.dim() == 1 && eot_positions.size(0) == n,
+              "text tower: EOT positions {} do not match rows {}", describe(eot_positions), describe(suffix));
+  const DType dt = text_projection.dtype();
+  const int64_t len = truncate ? int64_t(max(eot_positions).item()) + 1 : p + suffix.size(1);
+  CLIPT_CHECK(len <= p + suffix.size(1), "text tower: EOT position {} beyond sequence length {}", len - 1,
+              p + suffix.size(1));
+  Tensor xp = add(prefix.to(dt), positional_embedding.narrow(0, 0, p));
+  Tensor xr = add(suffix.narrow(1, 0, len - p).to(dt), positional_embedding.narrow(0, p, len - p));
+  tokens_encoded += g * p + n * (len - p);
+  xr = transformer->forward_shared_prefix(xp, xr, /*causal=*/true, deep_prompt_hook(prompts, g, dt));
+  return project_eot(xr, sub(eot_positions.to(DType::I64), double(p)));
 }
 
 Tensor TextTower::encode_ids(const Tensor& ids, bool truncate) const {

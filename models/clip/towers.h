@@ -55,12 +55,32 @@ class TextTower : public nn::Module {
                  bool truncate = true) const;
   // forward(embed(ids), argmax(ids)).
   Tensor encode_ids(const Tensor& ids, bool truncate = true) const;
+  // Shared-prefix encoding, exactly forward(cat(prefix of each row, suffix), eot_positions, prompts):
+  // prefix [G, P, W] is shared by consecutive groups of N / G rows of suffix [N, S, W] (CoOp: G = 1, the
+  // start token and the learned context; CoCoOp: one per image). Under the causal mask the prefix's
+  // hidden states do not depend on what follows, so it is encoded once per group and each row runs only
+  // its own S tokens against the prefix's keys/values; the backward sums the prefix gradients over its
+  // rows. Deep prompts must then be shared ([n, W], inside the prefix). Falls back to the full encoding
+  // when that does not hold, when an EOT lies inside the prefix, or when share_prefix is off.
+  Tensor forward_shared_prefix(const Tensor& prefix, const Tensor& suffix, const Tensor& eot_positions,
+                               const TextPrompts* prompts = nullptr, bool truncate = true) const;
+
+  // Off: forward_shared_prefix always takes the full encoding (tests compare the two).
+  bool share_prefix = true;
+  // Token positions run through the transformer so far (rows × length, prefixes counted once).
+  mutable int64_t tokens_encoded = 0;
 
   std::unique_ptr<nn::Embedding> token_embedding;
   Tensor positional_embedding;  // [context_length, W]
   std::unique_ptr<nn::Transformer> transformer;
   std::unique_ptr<nn::LayerNorm> ln_final;
   Tensor text_projection;  // [W, projection_dim]
+
+ private:
+  // The hook that puts deep prompts at positions 1..n before layers >= 1 of a batch of `batch`.
+  nn::Transformer::LayerHook deep_prompt_hook(const TextPrompts* prompts, int64_t batch, DType dt) const;
+  // ln_final and the projection of each sequence's EOT token (position eot_in_x[i] of x[i]).
+  Tensor project_eot(const Tensor& x, const Tensor& eot_in_x) const;
 };
 
 }  // namespace clipt::clip

@@ -14,10 +14,10 @@
 namespace clipt {
 namespace {
 
-// GEMMs of one pre-LN block: forward qkv, q·kᵀ, p·v, out_proj, c_fc, c_proj; backward (weights frozen):
-// dX of the four linears and both operands of the two attention products.
-constexpr int64_t kForwardGemmsPerBlock = 6;
-constexpr int64_t kActivationBackwardGemmsPerBlock = 8;
+// Backend GEMMs of one pre-LN block: forward qkv, out_proj, c_fc, c_proj (attention is one fused op with
+// its own tile products); backward (weights frozen): dX of the four linears.
+constexpr int64_t kForwardGemmsPerBlock = 4;
+constexpr int64_t kActivationBackwardGemmsPerBlock = 4;
 
 std::unique_ptr<clip::ClipModel> tiny_f64_clip() {
   clip::ClipConfig c;
