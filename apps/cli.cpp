@@ -58,13 +58,30 @@ OUTPUT_DIR/profile/ gets report.md, profile.json, trace.json and roofline.svg.
 )",
        cmd_train},
       {"b2n", "the base-to-new protocol over datasets and seeds; prints the paper-style table",
-       R"(usage: clipt b2n --trainer NAME [--config-file F] --datasets a,b,... [--seeds 1,2,3] --root DIR
+        R"(usage: clipt b2n --trainer NAME [--config-file F] --datasets a,b,... [--seeds 1,2,3] [--shots K] --root DIR
                  [--output-dir DIR] [--dataset-config-dir DIR] [--model DIR] [--device D] [KEY VALUE...]
 
 The base-to-new protocol: for each dataset × seed, train on the base classes and evaluate on the base and
 new classes; prints the Markdown table and writes b2n.md / b2n.csv / b2n.json into --output-dir (default
 output/b2n/<trainer>; runs in <output-dir>/<dataset>/seed<k>). Finished runs are skipped on a rerun. Other
 options are those of `clipt train`; `clipt report <output-dir>` draws the tables with the spread over seeds.
+  --shots K      shots per base class (default 16, as every peer's base2new script; a config file or a
+                 DATASET.NUM_SHOTS override also sets it); each run's config.yaml records it
+
+The recipes the shipped configs follow (configs/trainers/<method>/, see each file's header):
+  CoOp           KaiyangZhou/CoOp scripts/cocoop/base2new_train.sh: vit_b16_ctxv1 (ImageNet: vit_b16_ep50_ctxv1)
+  CoCoOp         the same script: vit_b16_c4_ep10_batch1_ctxv1
+  KgCoOp         htyao89/KgCoOp scripts/base2new_train.sh: vit_b16_ep100_ctxv1, 4 tokens, TRAINER.COOP.W 8.0
+  ProGrad        BeierZhu/Prompt-align trainers/prograd.py (16 tokens from ProGrad's per-dataset template,
+                 its own zero-shot templates) with GCSCoOp's ProGrad/vit_b16_ctxv1 (200 epochs, batch 128)
+  GCSCoOp, SCoOp llcllc1997/GCSCoOp scripts/base2new_train.sh: SharpCoOp/vit_b16_ctxv1, 4 tokens, bounds
+                 0.5 / 0.8. rho is OPTIM.RHO 0.1: the released scripts take rho as an argument and publish no
+                 per-dataset values, so 0.1 (the README's and train.py's) is kept for every dataset
+  MaPLe, IVLP    muzairkhattak/multimodal-prompt-learning: vit_b16_c2_ep5_batch4_2ctx / _2+2ctx
+  MetaPrompt     Vill-Lab/2024-TIP-MetaPrompt Meta_B2N/vit_b16 with the released meta step
+                 (METAPROMPT.LEGACY_RESTORE True; False is the clean restore)
+  DPC            JREion/DPC SPLE/CoOp/vit_b16_ep20 with omega_b 0.2, omega_n 0; stage 1 CoOp vit_b16_ep100,
+                 4 tokens, no CTX_INIT, class token at the end (DPC.BACKBONE_CONFIG selects another)
 )",
        cmd_b2n},
       {"eval", "training loss, its sharpness and test accuracy of a trained run",

@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "apps/list_option.h"
+#include "apps/protocol_recipe_args.h"
 #include "apps/train_args.h"
 #include "data/world/world_datasets.h"
 #include "engine/core/error.h"
@@ -18,12 +19,16 @@
 
 namespace clipt::apps {
 
-int cmd_dg(const CommandArgs& argv) {
+int cmd_dg(const CommandArgs& argv0) {
+  CommandArgs argv = argv0;
+  const ProtocolRecipeArgs recipe = take_protocol_recipe_args(argv);
   const ParsedTrainArgs parsed = parse_train_args(argv, {"dataset", "targets", "shots", "seeds"});
   const Args& args = *parsed.args;
+  world::register_world_datasets();
   trainer::DgOptions o;
   o.base = parsed.train;
-  CLIPT_CHECK(!o.base.trainer.empty(), "dg: pass --trainer NAME");
+  o.config_file_for = resolve_protocol_configs(recipe, o.base, "dg");
+  CLIPT_CHECK(!o.base.trainer.empty(), "dg: pass --trainer NAME (or a --recipe that names one)");
   CLIPT_CHECK(o.base.source_domains.empty() && o.base.target_domains.empty(),
               "dg: the protocol chooses the source domains; pick targets with --targets a,b");
   o.dataset = args.get_or("dataset", "");
@@ -33,7 +38,6 @@ int cmd_dg(const CommandArgs& argv) {
   o.targets = split_commas(args.get_or("targets", ""));
   o.shots = args.get_int("shots", 5);
   o.seeds = parse_seeds(args.get_or("seeds", "1,2,3"), "dg");
-  world::register_world_datasets();
   if (o.base.output_dir.empty()) {  // MetaPrompt's DG/<dataset>/<trainer>/<cfg>_shots_<k> layout, without <cfg>
     const std::string dataset =
         o.dataset.empty() ? trainer::build_run_config(o.base).get_string("DATASET.NAME") : o.dataset;

@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "apps/list_option.h"
+#include "apps/protocol_recipe_args.h"
 #include "apps/train_args.h"
 #include "apps/world_xd.h"
 #include "data/dataset.h"
@@ -21,13 +22,16 @@
 
 namespace clipt::apps {
 
-int cmd_xd(const CommandArgs& argv) {
+int cmd_xd(const CommandArgs& argv0) {
+  CommandArgs argv = argv0;
+  const ProtocolRecipeArgs recipe = take_protocol_recipe_args(argv);
   const ParsedTrainArgs parsed = parse_train_args(argv, {"source", "targets", "shots", "seeds", "dataset-config-dir"});
   const Args& args = *parsed.args;
+  world::register_world_datasets();
   trainer::XdOptions o;
   o.base = parsed.train;
-  CLIPT_CHECK(!o.base.trainer.empty(), "xd: pass --trainer NAME");
-  world::register_world_datasets();
+  o.config_file_for = resolve_protocol_configs(recipe, o.base, "xd");
+  CLIPT_CHECK(!o.base.trainer.empty(), "xd: pass --trainer NAME (or a --recipe that names one)");
   o.source = data::find_dataset(args.get_or("source", "imagenet")).name;
   o.targets = split_commas(args.get_or("targets", ""));
   o.shots = args.get_int("shots", 16);

@@ -55,6 +55,28 @@ const std::map<std::string, std::string, std::less<>>& coop_table() {
   return m;
 }
 
+// ProGrad trainers/prograd.py CUSTOM_TEMPLATES, verbatim (the same in GCSCoOp's copy of the trainer).
+const std::map<std::string, std::string, std::less<>>& prograd_table() {
+  static const std::map<std::string, std::string, std::less<>> m{
+      {"OxfordPets", "a type of pet, a photo of a {}."},
+      {"OxfordFlowers", "a type of flower, a photo of a {}."},
+      {"FGVCAircraft", "a type of aircraft, a photo of a {}."},
+      {"DescribableTextures", "a texture of {}."},
+      {"EuroSAT", "a centered satellite photo of {}."},
+      {"StanfordCars", "a photo of a {}."},
+      {"Food101", "a type of food, a photo of {}."},
+      {"SUN397", "a photo of a {}."},
+      {"Caltech101", "a photo of a {}."},
+      {"UCF101", "a photo of a person doing {}."},
+      {"ImageNet", "a photo of a {}."},
+      {"ImageNetSketch", "a photo of a {}."},
+      {"ImageNetV2", "a photo of a {}."},
+      {"ImageNetA", "a photo of a {}."},
+      {"ImageNetR", "a photo of a {}."},
+  };
+  return m;
+}
+
 bool is_imagenet_family(const std::string& dassl) {
   return dassl == "ImageNet" || dassl == "ImageNetV2" || dassl == "ImageNetSketch" || dassl == "ImageNetA" ||
          dassl == "ImageNetR";
@@ -70,6 +92,19 @@ const std::string& coop_template(std::string_view dataset) {
 }
 
 bool has_coop_template(std::string_view dataset) { return coop_table().count(dassl_name_of(dataset)) == 1; }
+
+const std::string& kgcoop_template(std::string_view dataset) {
+  // KgCoOp trainers/kgcoop.py CUSTOM_TEMPLATES is CoOp's table with this one entry changed.
+  static const std::string dtd = "a photo of a {}, a type of texture.";
+  return dassl_name_of(dataset) == "DescribableTextures" ? dtd : coop_template(dataset);
+}
+
+const std::string& prograd_template(std::string_view dataset) {
+  static const std::string fallback = "a photo of a {}.";
+  const auto& m = prograd_table();
+  const auto it = m.find(dassl_name_of(dataset));
+  return it != m.end() ? it->second : fallback;
+}
 
 const std::vector<std::string>& imagenet_select_templates() {
   static const std::vector<std::string> t{
@@ -115,8 +150,8 @@ std::string prompt_classname(std::string_view classname) {
   return out;
 }
 
-std::string fill_template(std::string_view tmpl, std::string_view classname) {
-  const std::string name = prompt_classname(classname);
+std::string fill_template(std::string_view tmpl, std::string_view classname, ClassNameForm form) {
+  const std::string name = form == ClassNameForm::Spaced ? prompt_classname(classname) : std::string(classname);
   std::string out;
   size_t pos = 0;
   for (;;) {

@@ -22,13 +22,13 @@ Tensor encode_texts(const MethodContext& ctx, const std::vector<std::string>& te
 }  // namespace
 
 Tensor hand_made_text_features(const MethodContext& ctx, const std::vector<std::string>& classnames,
-                               const std::vector<std::string>& templates) {
+                               const std::vector<std::string>& templates, data::ClassNameForm form) {
   CLIPT_CHECK(!templates.empty(), "hand-made text features: no templates");
   NoGrad ng;
   Tensor sum_features;
   for (const std::string& tmpl : templates) {
     std::vector<std::string> texts;
-    for (const auto& c : classnames) texts.push_back(data::fill_template(tmpl, c));
+    for (const auto& c : classnames) texts.push_back(data::fill_template(tmpl, c, form));
     Tensor f = encode_texts(ctx, texts);
     sum_features = sum_features.defined() ? add(sum_features, f) : f;
   }

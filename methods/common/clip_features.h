@@ -4,15 +4,17 @@
 #include <string>
 #include <vector>
 
+#include "data/templates.h"
 #include "methods/method.h"
 
 namespace clipt::methods {
 
 // L2-normalised f32 text features [C, D] of frozen CLIP for `classnames` through `templates` ("{}" is
-// the class name, "_" → " "): with several templates, per-template features are normalised, averaged
-// and renormalised (CLIP's prompt ensembling). No tape; prompts are encoded in chunks.
+// the class name, "_" → " " unless `form` is Raw): with several templates, per-template features are
+// normalised, averaged and renormalised (CLIP's prompt ensembling). No tape; prompts are encoded in chunks.
 Tensor hand_made_text_features(const MethodContext& ctx, const std::vector<std::string>& classnames,
-                               const std::vector<std::string>& templates);
+                               const std::vector<std::string>& templates,
+                               data::ClassNameForm form = data::ClassNameForm::Spaced);
 // The dataset's CoOp template ("a photo of a {}, a type of pet." for OxfordPets, ...).
 Tensor coop_text_features(const MethodContext& ctx, const std::vector<std::string>& classnames);
 

@@ -118,15 +118,30 @@ PromptLearner::PromptLearner(const MethodContext& mctx, const std::vector<std::s
     int64_t count = 0;
     for (std::string w; split >> w;) ++count;
     const auto tokens = mctx.tokenizer->encode(words);
-    CLIPT_CHECK(int64_t(tokens.size()) == count,
-                "CTX_INIT '{}' has {} words but {} tokens; CoOp needs one token per word", options_.ctx_init, count,
-                tokens.size());
-    options_.n_ctx = count;
-    prefix_text_ = words;
+    CLIPT_CHECK(!options_.class_specific, "CTX_INIT with class-specific context (CSC) is not supported (as CoOp)");
     NoGrad ng;
     Tensor ids = mctx.tokenizer->tokenize_batch({words}, mctx.clip->config().context_length).to(mctx.device);
-    init = mctx.clip->text->embed(ids).select(0, 0).narrow(0, 1, count).to(DType::F32).contiguous();
-    CLIPT_CHECK(!options_.class_specific, "CTX_INIT with class-specific context (CSC) is not supported (as CoOp)");
+    Tensor word_vectors = mctx.clip->text->embed(ids).select(0, 0).narrow(0, 1, count).to(DType::F32);
+    if (options_.init_words_at_end) {
+      CLIPT_CHECK(options_.n_ctx >= count, "N_CTX {} is smaller than the {} words of the context init '{}'",
+                  options_.n_ctx, count, words);
+      CLIPT_CHECK(int64_t(tokens.size()) == count || options_.position == ClassTokenPosition::End,
+                  "the context init '{}' has {} words but {} tokens: its extra tokens stay before the class name, "
+                  "which only CLASS_TOKEN_POSITION end supports",
+                  words, count, tokens.size());
+      init = Tensor::zeros({options_.n_ctx, width}, DType::F32, mctx.device);
+      init.narrow(0, options_.n_ctx - count, count).copy_(word_vectors);
+      prefix_text_.clear();
+      for (int64_t i = 0; i < options_.n_ctx - count; ++i) prefix_text_ += "X ";
+      prefix_text_ += words;
+    } else {
+      CLIPT_CHECK(int64_t(tokens.size()) == count,
+                  "CTX_INIT '{}' has {} words but {} tokens; CoOp needs one token per word", options_.ctx_init, count,
+                  tokens.size());
+      options_.n_ctx = count;
+      prefix_text_ = words;
+      init = word_vectors.contiguous();
+    }
   } else {
     CLIPT_CHECK(options_.n_ctx > 0, "N_CTX must be positive, got {}", options_.n_ctx);
     Shape s = options_.class_specific ? Shape{int64_t(classnames.size()), options_.n_ctx, width}

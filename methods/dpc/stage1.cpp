@@ -123,8 +123,10 @@ fs::path backbone_config_file(const Config& run_cfg, const std::string& backbone
                 p.string());
     return p;
   }
+  // CoOp: the stage 1 the released DPC configs point at (see the file's header); the others: their peers'
+  // base-to-new recipe.
   static const std::map<std::string, std::string> peer_recipes = {
-      {"CoOp", "CoOp/vit_b16_ctxv1.yaml"},
+      {"CoOp", "DPC/stage1_CoOp_vit_b16_ep100_nctx4.yaml"},
       {"KgCoOp", "KgCoOp/vit_b16_ep100_ctxv1.yaml"},
       {"MaPLe", "MaPLe/vit_b16_c2_ep5_batch4_2ctx.yaml"},
       {"IVLP", "IVLP/vit_b16_c2_ep5_batch4_2+2ctx.yaml"},

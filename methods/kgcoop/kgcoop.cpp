@@ -1,6 +1,8 @@
 // KgCoOp (Yao et al., CVPR 2023): CoOp plus λ·(1 − mean_c cos(w_c, w_c^clip)), pulling the learned
-// class embeddings towards frozen CLIP's hand-made ones (the dataset's CoOp template), over all training
+// class embeddings towards frozen CLIP's hand-made ones (KgCoOp's per-dataset template: CoOp's, except
+// "a photo of a {}, a type of texture." for DTD, as htyao89/KgCoOp trainers/kgcoop.py), over all training
 // classes at every step. λ = TRAINER.COOP.W (8.0 for base-to-new).
+#include "data/templates.h"
 #include "engine/ops/ops.h"
 #include "methods/builtin.h"
 #include "methods/common/clip_features.h"
@@ -15,7 +17,7 @@ class KgCoOp final : public CoOp {
   void build(const MethodContext& ctx, const std::vector<std::string>& classnames) override {
     CoOp::build(ctx, classnames);
     lambda_ = ctx.cfg->get_float("TRAINER.COOP.W");
-    frozen_text_ = coop_text_features(ctx, classnames);
+    frozen_text_ = hand_made_text_features(ctx, classnames, {data::kgcoop_template(ctx.dataset)});
   }
 
   LossResult loss(const TrainBatch& batch) override {

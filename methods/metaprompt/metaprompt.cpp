@@ -18,6 +18,13 @@ Tensor index_tensor(const std::vector<int64_t>& v, Device device) {
   return Tensor::from_vector(v, {int64_t(v.size())}, device);
 }
 
+// W0: the dataset's MetaPrompt template(s) filled with the raw class names — the released CustomCLIP
+// calls template.format(classname) on Dassl's names, underscores kept (only its prompted text replaces
+// them) — ensembled and renormalised.
+Tensor frozen_classifier(const MethodContext& ctx, const std::vector<std::string>& classnames) {
+  return hand_made_text_features(ctx, classnames, data::metaprompt_templates(ctx.dataset), data::ClassNameForm::Raw);
+}
+
 // Layer 0's prompts and the deep ones of a [layers, n, W] prompt tensor.
 Tensor layer0(const Tensor& p) { return p.select(0, 0); }
 Tensor deeper(const Tensor& p) { return p.size(0) > 1 ? p.narrow(0, 1, p.size(0) - 1) : Tensor(); }
@@ -43,7 +50,7 @@ void MetaPrompt::build(const MethodContext& ctx, const std::vector<std::string>&
   vision_prompts_ = normal_prompts({layers, n_pro, c.vision.width}, vision_gen, ctx.device).requires_grad_();
   train_classnames_ = classnames;
   train_prompts_ = ClassPrompts(ctx, classnames, placeholder_prefix(n_ctx_), n_ctx_);
-  w0_train_ = hand_made_text_features(ctx, classnames, data::metaprompt_templates(ctx.dataset));
+  w0_train_ = frozen_classifier(ctx, classnames);
 }
 
 nn::NamedTensors MetaPrompt::trainable_parameters() const {
@@ -181,7 +188,7 @@ void MetaPrompt::prepare_eval(const std::vector<std::string>& classnames, ClassS
   } else {
     // W0 and the tokenised prompts depend on the class set only: built once per set.
     if (classnames != cached_classnames_) {
-      w0_cached_ = hand_made_text_features(ctx_, classnames, data::metaprompt_templates(ctx_.dataset));
+      w0_cached_ = frozen_classifier(ctx_, classnames);
       prompts_cached_ = ClassPrompts(ctx_, classnames, placeholder_prefix(n_ctx_), n_ctx_);
       cached_classnames_ = classnames;
     }

@@ -4,7 +4,8 @@
 //     Pt [LAYERS, N_CTX, W_t] ("X X <class>." with Pt[0] at positions 1..N_CTX), vision Pv [LAYERS, N_PRO,
 //     W_v], all N(0, 0.02²);
 //   - the asymmetric logits z_V = s·f_v(x)·W0ᵀ (prompted image vs the frozen template classifier W0, the
-//     dataset's template(s) ensembled then renormalised, cached once per class set) and
+//     dataset's template(s) filled with the raw class names, ensembled then renormalised, cached once per
+//     class set) and
 //     z_T = s·f_0(x)·g_t(c)ᵀ (frozen image vs prompted text); z = (z_V + z_T)/2; loss CE(z) + CE(z_V) +
 //     CE(z_T), one optimiser step; prediction by z;
 //   - then the first-order meta step on the same batch (meta_splits.h for the episodes): per episode one
@@ -14,9 +15,11 @@
 //     MetaPrompt_DG (alias Meta_DG): leave one present domain out, vision prompts, CE(z_V) over all classes.
 // The frozen image features f_0 of a batch are computed once per step and W0 once per class set; both
 // branches share them.
-// METAPROMPT.LEGACY_RESTORE True reproduces the released code (§1.6 items 1–2): the restore aliases the
-// snapshot (only the first episode's inner step is undone), and the "frozen" modality keeps a zero
-// gradient, so the inner steps apply momentum and weight decay to it. Default: the clean algorithm.
+// METAPROMPT.LEGACY_RESTORE True (the default, and what clipt's MetaPrompt recipes write) reproduces the
+// released code, whose numbers the paper reports (§1.6 items 1–2): the restore aliases the snapshot (only
+// the first episode's inner step is undone), and the "frozen" modality keeps a zero gradient, so the inner
+// steps apply momentum and weight decay to it. False: the clean algorithm (every inner step undone, the
+// frozen modality untouched).
 #pragma once
 #include <functional>
 

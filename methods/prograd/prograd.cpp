@@ -3,10 +3,18 @@
 // T²·mean_i Σ_k p0_ik·(−log softmax(z_i/T)_k) with p0 = softmax(z0/T) (the gradient of KL(p0‖p)) — and
 // a step on the cross-entropy gradient with its component against the distillation gradient removed
 // (per parameter tensor, λ = LOSS.LAMBDA): methods/common/gradient_shaping.h.
-// z0 are frozen CLIP's logits with the dataset's CoOp template ("a photo of a {}." by default), whose
-// text features are computed once at build; the image features are shared by both logits.
+// z0 are frozen CLIP's logits with ProGrad's own per-dataset template (data::prograd_template: "a type of
+// pet, a photo of a {}." for OxfordPets, "a texture of {}." for DTD, ...; "a photo of a {}." by default),
+// whose text features are computed once at build; the image features are shared by both logits.
+// The context, as the released PromptLearner: TRAINER.COOP.N_CTX vectors (16 by default and in ProGrad's
+// scripts); with CTX_INIT True, zeros then the embeddings of the template's words (the template without
+// " {}.") in the last rows, the prompt reading "X … X <template words> <class>." (PromptLearnerOptions::
+// init_words_at_end). The released trainer reads any true CTX_INIT as "the dataset's template words";
+// clipt does so for True (the peers' configs) and initialises from a CTX_INIT string's own words, so a
+// string still means what it says.
 // LOSS.NAME "prograd" (the peers' recipe) or empty; T = LOSS.T (1), λ = LOSS.LAMBDA (1).
 // loss() is the cross-entropy (the objective the projection protects), plus the KL as a metric.
+#include "data/templates.h"
 #include "engine/ops/ops.h"
 #include "methods/builtin.h"
 #include "methods/common/clip_features.h"
@@ -28,9 +36,28 @@ class ProGrad final : public CoOp {
     lambda_ = cfg.get_float("LOSS.LAMBDA");
     CLIPT_CHECK(temperature_ > 0, "ProGrad: LOSS.T must be positive, got {}", temperature_);
     CoOp::build(ctx, classnames);
-    zeroshot_text_ = coop_text_features(ctx, classnames);
+    zeroshot_text_ = hand_made_text_features(ctx, classnames, {data::prograd_template(ctx.dataset)});
   }
 
+  // The released template words of the dataset: its ProGrad template without " {}.".
+  static std::string template_words(const std::string& dataset) {
+    std::string words = data::prograd_template(dataset);
+    const auto at = words.find(" {}.");
+    if (at != std::string::npos) words.erase(at, 4);
+    return words;
+  }
+
+ protected:
+  PromptLearnerOptions learner_options(const Config& cfg) const override {
+    PromptLearnerOptions o = CoOp::learner_options(cfg);
+    const ConfigValue& init = cfg.get("TRAINER.COOP.CTX_INIT");
+    // ctx_ is set before CoOp::build asks for the options; its dataset is the run's DATASET.NAME.
+    if (init.kind() == ConfigValue::Kind::Bool && init.as_bool()) o.ctx_init = template_words(ctx_.dataset);
+    o.init_words_at_end = true;
+    return o;
+  }
+
+ public:
   LossResult loss(const TrainBatch& batch) override {
     Losses l = losses(batch);
     return {l.ce, l.logits.detach(), {{"kl", l.kl.item()}}};

@@ -1,6 +1,7 @@
 #include "methods/trainer/b2n.h"
 
 #include "data/dataset.h"
+#include "data/subsample.h"
 #include "methods/method.h"
 #include "methods/trainer/progress.h"
 #include "methods/trainer/protocol_runs.h"
@@ -16,12 +17,7 @@ namespace {
 nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t seed, RunLog& log) {
   const auto dir = protocol_run_dir(o.output_dir, dataset, seed);
   const auto record = dir / "b2n.json";
-  TrainArgs a = o.base;
-  a.seed = seed;
-  a.output_dir = dir.string();
-  if (a.dataset_config_file.empty()) a.dataset_config_file = dataset_config_in(o.dataset_config_dir, dataset);
-  a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.SUBSAMPLE_CLASSES", "base"});
-  const Config cfg = current_run_config(a, dir, o.replace_stale_runs, log);
+  const Config cfg = current_run_config(b2n_run_args(o, dataset, seed), dir, o.replace_stale_runs, log);
   if (auto j = read_finished_run(record, "rerun this dataset and seed", [&](const nlohmann::json& done) {
         log.info("{} seed {}: finished earlier (base {:.2f}, new {:.2f}) — {}", dataset, seed,
                  done.at("base").get<double>(), done.at("new").get<double>(), record.string());
@@ -33,9 +29,14 @@ nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t 
   const EvalResult base = t.evaluate(data::Subsample::Base);
   const EvalResult novel = t.evaluate(data::Subsample::New);
   t.write_results({base, novel}, dir / "results.json");
-  nlohmann::json j = {
-      {"dataset", dataset},    {"seed", seed},          {"method", methods::canonical_method_name(o.base.trainer)},
-      {"base", base.accuracy}, {"new", novel.accuracy}, {"hm", harmonic_mean(base.accuracy, novel.accuracy)}};
+  nlohmann::json j = {{"dataset", dataset},
+                      {"seed", seed},
+                      {"method", methods::canonical_method_name(o.base.trainer)},
+                      {"shots", cfg.get_int("DATASET.NUM_SHOTS")},
+                      {"train_images", data::subsample_classes(t.splits(), data::Subsample::Base).train.size()},
+                      {"base", base.accuracy},
+                      {"new", novel.accuracy},
+                      {"hm", harmonic_mean(base.accuracy, novel.accuracy)}};
   if (auto b = t.method().baseline(); b && b->accuracy.count("base") && b->accuracy.count("new")) {
     const double bb = b->accuracy.at("base"), bn = b->accuracy.at("new");
     j["baseline"] = {{"method", b->method}, {"base", bb}, {"new", bn}, {"hm", harmonic_mean(bb, bn)}};
@@ -49,6 +50,23 @@ nlohmann::json run_one(const B2nOptions& o, const std::string& dataset, int64_t 
 }
 
 }  // namespace
+
+TrainArgs b2n_run_args(const B2nOptions& o, const std::string& dataset, int64_t seed) {
+  TrainArgs a = o.base;
+  a.seed = seed;
+  a.output_dir = protocol_run_dir(o.output_dir, dataset, seed).string();
+  a.config_file = config_file_for(o.config_file_for, dataset, a.config_file);
+  if (a.dataset_config_file.empty()) a.dataset_config_file = dataset_config_in(o.dataset_config_dir, dataset);
+  a.protocol_defaults.insert(a.protocol_defaults.end(), {"DATASET.NUM_SHOTS", std::to_string(kB2nDefaultShots)});
+  if (o.shots) {
+    for (size_t i = 0; i + 1 < a.opts.size(); i += 2)
+      CLIPT_CHECK(a.opts[i] != "DATASET.NUM_SHOTS" || a.opts[i + 1] == std::to_string(*o.shots),
+                  "b2n: --shots {} and DATASET.NUM_SHOTS {} disagree; give one of them", *o.shots, a.opts[i + 1]);
+    a.opts.insert(a.opts.end(), {"DATASET.NUM_SHOTS", std::to_string(*o.shots)});
+  }
+  a.opts.insert(a.opts.end(), {"DATASET.NAME", dataset, "DATASET.SUBSAMPLE_CLASSES", "base"});
+  return a;
+}
 
 std::string B2nTable::markdown() const {
   std::string s;

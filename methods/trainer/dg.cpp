@@ -26,6 +26,7 @@ nlohmann::json run_one(const DgOptions& o, const std::string& dataset, const std
   TrainArgs a = o.base;
   a.seed = seed;
   a.output_dir = dir.string();
+  a.config_file = config_file_for(o.config_file_for, dataset, a.config_file);
   a.source_domains = sel.sources;
   a.target_domains = sel.targets;
   const auto target_index = std::find(domains.begin(), domains.end(), target) - domains.begin();

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "methods/trainer/protocol_recipe.h"
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/run_log.h"
 
@@ -20,6 +21,7 @@ struct DgOptions {
   std::string dataset;               // registry or Dassl name; empty: DATASET.NAME of the config
   std::vector<std::string> targets;  // target domains; empty: every domain in turn
   std::vector<int64_t> seeds{1, 2, 3};
+  ConfigFileFor config_file_for;     // per-dataset config files (over base.config_file)
   int64_t shots = 5;                 // per class per source domain (MetaPrompt: 1 or 5); < 1: all images
   std::filesystem::path output_dir;  // runs go to <output>/<target>/seed<k>
   const std::atomic<bool>* stop = nullptr;

@@ -10,6 +10,7 @@ namespace clipt::trainer {
 
 Config build_run_config(const TrainArgs& a) {
   Config cfg = default_config();
+  cfg.merge_from_list(a.protocol_defaults);
   if (!a.dataset_config_file.empty()) {
     cfg.merge_from_file(a.dataset_config_file);
     cfg.set("CLIPT.DATASET_CONFIG_FILE", std::filesystem::absolute(a.dataset_config_file).string());

@@ -1,6 +1,8 @@
 // Dassl's setup_cfg for clipt: defaults, then the dataset config file, then the method config file,
 // then the command-line arguments of the peers' train.py, then trailing KEY VALUE overrides — so the
-// peers' scripts work with `python train.py` replaced by `clipt train`.
+// peers' scripts work with `python train.py` replaced by `clipt train`. A protocol may put its own
+// defaults (b2n: DATASET.NUM_SHOTS 16) between Dassl's defaults and the files, so files and overrides
+// still win.
 #pragma once
 #include <filesystem>
 #include <optional>
@@ -21,6 +23,8 @@ struct TrainArgs {
   std::string model;              // --model: a converted CLIP directory (CLIPT.MODEL_DIR)
   std::string device;             // --device (CLIPT.DEVICE)
   std::vector<std::string> opts;  // trailing KEY VALUE pairs
+  // KEY VALUE pairs merged right after Dassl's defaults, before the config files: a protocol's defaults.
+  std::vector<std::string> protocol_defaults;
 };
 
 Config build_run_config(const TrainArgs& args);

@@ -33,6 +33,7 @@ nlohmann::json run_source(const XdOptions& o, const std::string& source, int64_t
   a.seed = seed;
   a.output_dir = dir.string();
   a.dataset_config_file = source_dataset_config(o, source);
+  a.config_file = config_file_for(o.config_file_for, source, a.config_file);
   a.opts.insert(a.opts.end(), {"DATASET.NAME", source, "DATASET.NUM_SHOTS", std::to_string(o.shots),
                                "DATASET.SUBSAMPLE_CLASSES", "all"});
   const Config cfg = current_run_config(a, dir, false, log);
@@ -68,6 +69,7 @@ nlohmann::json run_target(const XdOptions& o, const std::string& source, const s
   a.seed = seed;
   a.output_dir = dir.string();
   a.dataset_config_file = source_dataset_config(o, source);  // the source run's input pipeline
+  a.config_file = config_file_for(o.config_file_for, source, a.config_file);  // and its recipe
   // Evaluation only: the target's test split with its own classes; no few-shot sampling.
   a.opts.insert(a.opts.end(), {"DATASET.NAME", target, "DATASET.NUM_SHOTS", "-1", "DATASET.SUBSAMPLE_CLASSES", "all"});
   const Config cfg = current_run_config(a, dir, false, log);

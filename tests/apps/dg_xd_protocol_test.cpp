@@ -1,7 +1,8 @@
 // The DG (leave-one-domain-out) and cross-dataset protocols: the table arithmetic against hand-computed
 // values, and small end-to-end runs on a tiny generated world with the tiny random CLIP of
 // tests/golden/clip_tiny (ZeroshotCLIP and CoOp, one epoch): which domains each run trains and tests on,
-// how many images, that finished runs are read back, and the tables and files written.
+// how many images, that finished runs are read back, and the tables and files written. Also base-to-new's
+// shots (16 unless overridden) and its refusal of a run folder made with another recipe.
 #include <fstream>
 #include <set>
 
@@ -363,6 +364,139 @@ TEST_F(TinyWorld, B2nRefusesARunMadeWithAnotherRecipeAndTheDemoRedoesIt) {
   const auto redone_stamp = fs::last_write_time(run / "b2n.json");
   run_b2n(o, log);
   EXPECT_EQ(fs::last_write_time(run / "b2n.json"), redone_stamp);
+}
+
+// Base-to-new trains on 16 shots per base class unless told otherwise (every peer's base2new script
+// passes DATASET.NUM_SHOTS 16): the README's command, read back as the run's config.
+TEST(B2nProtocol, SixteenShotsUnlessOverridden) {
+  B2nOptions o;  // `clipt b2n --trainer CoOp --config-file configs/trainers/CoOp/vit_b16_ctxv1.yaml
+                 //  --datasets caltech101 --seeds 1 --root $DATA --output-dir output/b2n/CoOp`
+  o.base.trainer = "CoOp";
+  o.base.config_file = (test::source_dir() / "configs" / "trainers" / "CoOp" / "vit_b16_ctxv1.yaml").string();
+  o.base.root = "/data";
+  o.datasets = {"caltech101"};
+  o.seeds = {1};
+  o.output_dir = "output/b2n/CoOp";
+  o.dataset_config_dir = test::source_dir() / "configs" / "datasets";
+  auto shots = [&](const B2nOptions& opts) {
+    return build_run_config(b2n_run_args(opts, "caltech101", 1)).get_int("DATASET.NUM_SHOTS");
+  };
+  const Config cfg = build_run_config(b2n_run_args(o, "caltech101", 1));
+  EXPECT_EQ(cfg.get_int("DATASET.NUM_SHOTS"), 16);
+  EXPECT_EQ(cfg.get_string("DATASET.SUBSAMPLE_CLASSES"), "base");
+  EXPECT_EQ(cfg.get_string("DATASET.NAME"), "caltech101");
+  EXPECT_EQ(cfg.get_int("OPTIM.MAX_EPOCH"), 200);
+  // DATASET.NUM_SHOTS K, --shots K, or a config file that sets it.
+  B2nOptions k = o;
+  k.base.opts = {"DATASET.NUM_SHOTS", "8"};
+  EXPECT_EQ(shots(k), 8);
+  k.shots = 8;
+  EXPECT_EQ(shots(k), 8);
+  k.shots = 4;
+  EXPECT_ERROR_CONTAINS(shots(k), "--shots 4 and DATASET.NUM_SHOTS 8 disagree");
+  k.base.opts.clear();
+  EXPECT_EQ(shots(k), 4);
+  const fs::path file = test::scratch_dir("b2n_shots") / "two_shots.yaml";
+  std::ofstream(file) << "DATASET:\n  NUM_SHOTS: 2\n";
+  B2nOptions f = o;
+  f.base.dataset_config_file = file.string();
+  EXPECT_EQ(shots(f), 2);
+}
+
+// The same as a user types it, end to end on the tiny world (20 training images per class): each run
+// trains on 16 per base class and its config.yaml and record say so.
+TEST_F(TinyWorld, B2nCommandTrainsOnSixteenShots) {
+  const fs::path root = tiny_world("b2n_shots_cli", 20);
+  std::vector<std::string> cmd = {"b2n",        "--trainer", "ZeroshotCLIP", "--datasets", "world", "--seeds", "1",
+                                  "--root",     root.string(), "--model", tiny_clip().string(), "--device", "cpu",
+                                  "INPUT.SIZE", "(32, 32)",  "DATALOADER.NUM_WORKERS", "0"};
+  auto run = [&](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> c = cmd;
+    c.insert(c.end(), {"--output-dir", (root / out).string()});
+    c.insert(c.end(), extra.begin(), extra.end());
+    return run_command(c);
+  };
+  ASSERT_EQ(run("default", {}), 0);
+  const fs::path rundir = root / "default" / "world" / "seed1";
+  const auto record = read_json(rundir / "b2n.json");
+  EXPECT_EQ(record["shots"].get<int64_t>(), 16);
+  EXPECT_EQ(record["train_images"].get<int64_t>(), 16 * 2);  // 2 base classes of 4
+  Config saved = default_config();
+  saved.merge_from_file(rundir / "config.yaml");
+  EXPECT_EQ(saved.get_int("DATASET.NUM_SHOTS"), 16);
+  ASSERT_EQ(run("four", {"--shots", "4"}), 0);
+  EXPECT_EQ(read_json(root / "four" / "world" / "seed1" / "b2n.json")["train_images"].get<int64_t>(), 4 * 2);
+  ASSERT_EQ(run("all", {"DATASET.NUM_SHOTS", "-1"}), 0);
+  EXPECT_EQ(read_json(root / "all" / "world" / "seed1" / "b2n.json")["train_images"].get<int64_t>(), 20 * 2);
+  EXPECT_EQ(run("bad", {"--shots", "4", "DATASET.NUM_SHOTS", "8"}), 1);
+  EXPECT_FALSE(fs::exists(root / "bad" / "b2n.json"));
+}
+
+// A per-dataset config picks each run's recipe (b2n per dataset, dg per dataset, xd the source's for the
+// source run and its evaluations), and a run folder made with another per-dataset config is refused.
+TEST_F(TinyWorld, PerDatasetConfigsChooseEachRunsRecipe) {
+  const fs::path root = tiny_world("per_dataset", 2);
+  auto config_file = [&](const std::string& name, double lr) {
+    const fs::path f = root / name;
+    std::ofstream(f) << "OPTIM:\n  LR: " << lr << "\n";
+    return f.string();
+  };
+  // The tiny arguments without their OPTIM.LR override, so the config files' learning rates show.
+  auto args = [&](const std::string& trainer, const fs::path& at) {
+    TrainArgs a = tiny_args(trainer, at);
+    const auto lr = std::find(a.opts.begin(), a.opts.end(), "OPTIM.LR");
+    a.opts.erase(lr, lr + 2);
+    return a;
+  };
+  auto saved_lr = [](const fs::path& run) {
+    Config c = default_config();
+    c.merge_from_file(run / "config.yaml");
+    return c.get_float("OPTIM.LR");
+  };
+  RunLog log(root / "log", true);
+  B2nOptions o;
+  o.base = args("ZeroshotCLIP", root);
+  o.base.opts.insert(o.base.opts.end(), {"DATASET.NUM_SHOTS", "1"});
+  o.base.config_file = config_file("default.yaml", 0.001);
+  o.config_file_for = {{"world", config_file("world.yaml", 0.005)}};
+  o.datasets = {"world"};
+  o.seeds = {1};
+  o.output_dir = root / "b2n";
+  o.quiet_runs = true;
+  run_b2n(o, log);
+  EXPECT_DOUBLE_EQ(saved_lr(o.output_dir / "world" / "seed1"), 0.005);
+  run_b2n(o, log);  // same recipe: read back
+  o.config_file_for = {{"world", config_file("world_other.yaml", 0.007)}};
+  EXPECT_ERROR_CONTAINS(run_b2n(o, log), "was made with OPTIM.LR = 0.005, this run uses 0.007");
+
+  XdOptions x;
+  x.base = o.base;
+  x.config_file_for = {{"world", config_file("world_xd.yaml", 0.003)}};
+  x.source = "world";
+  x.targets = {"world_sketch"};
+  x.seeds = {1};
+  x.shots = 1;
+  x.output_dir = root / "xd";
+  x.quiet_runs = true;
+  apps::ensure_world_style_copies(root, {"world_sketch"});
+  x.base.opts = args("ZeroshotCLIP", root).opts;
+  run_xd(x, log);
+  EXPECT_DOUBLE_EQ(saved_lr(x.output_dir / "world" / "seed1"), 0.003);
+  EXPECT_DOUBLE_EQ(saved_lr(x.output_dir / "world_sketch" / "seed1"), 0.003);  // evaluated as trained
+
+  const fs::path dg_root = tiny_dg_world("per_dataset_dg");
+  DgOptions d;
+  d.base = args("ZeroshotCLIP", dg_root);
+  d.base.config_file = o.base.config_file;
+  d.config_file_for = {{"world_dg", config_file("world_dg.yaml", 0.004)}};
+  d.dataset = "world_dg";
+  d.targets = {"sketch"};
+  d.seeds = {1};
+  d.shots = 1;
+  d.output_dir = dg_root / "dg";
+  d.quiet_runs = true;
+  run_dg(d, log);
+  EXPECT_DOUBLE_EQ(saved_lr(d.output_dir / "sketch" / "seed1"), 0.004);
 }
 
 }  // namespace

@@ -141,7 +141,7 @@ TEST(DefaultConfig, HasThePeersExtendCfgKeys) {
   EXPECT_EQ(c.get("TRAINER.MAPLE.PROMPT_DEPTH"), V(9));
   EXPECT_EQ(c.get("TRAINER.IVLP.PROMPT_DEPTH_TEXT"), V(9));
   EXPECT_EQ(c.get("TRAINER.META.META_STEP"), V(0.2));
-  EXPECT_EQ(c.get("METAPROMPT.LEGACY_RESTORE"), V(false));
+  EXPECT_EQ(c.get("METAPROMPT.LEGACY_RESTORE"), V(true));  // the released meta step
   EXPECT_EQ(c.get("SPLE.INFER_TOPK"), V(8));
   EXPECT_EQ(c.get("SPLE.STACK.WEIGHT"), V(0.5));
   EXPECT_EQ(c.get("DPC.SEMANTICS"), V("code"));
