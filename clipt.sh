@@ -10,7 +10,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"
 
 BUILD_PACKAGES=(cmake g++ make pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libopenblas-dev
-                libjpeg-dev libpng-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev)
+                libjpeg-dev libpng-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+                libopenmpi-dev openmpi-bin)
 # The converter (models/clip/convert_clip.py) runs with Debian's PyTorch; its tests need it.
 TEST_PACKAGES=(python3 python3-torch python3-numpy clang-format)
 

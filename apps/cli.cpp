@@ -7,7 +7,9 @@
 #include <functional>
 
 #include "apps/commands.h"
+#include "engine/core/closest_name.h"
 #include "engine/core/error.h"
+#include "engine/dist/communicator.h"
 
 namespace clipt::apps {
 
@@ -28,29 +30,38 @@ const std::vector<Command>& commands() {
 Makes sure the built-in world exists (benchmark images, tokenizer) and a CLIP pretrained on it (the
 committed model in assets/world-clip, else pretrained now and cached), then runs the base-to-new protocol
 on the world for zero-shot CLIP and every method with a recipe in configs/world/ (or those of --methods),
-and prints the base / new / HM table.
-  --world DIR    the built-in world's folder (default clipt-world)
-  --out DIR      where the runs and tables go (default clipt-demo)
-  --seeds LIST   comma-separated seeds (default 1)
+prints the base / new / HM table and writes the report of its runs (OUT/report.html, see `clipt report`).
+  --world DIR      the built-in world's folder (default clipt-world)
+  --out DIR        where the runs, tables and report go (default clipt-demo)
+  --device D       cpu or cuda (default cuda when a GPU is present, else cpu)
+  --seeds LIST     comma-separated seeds (default 1)
+  --methods LIST   comma-separated methods (default: ZeroshotCLIP and every method with a recipe in
+                   configs/world/)
 )",
        cmd_demo},
       {"train", "train (or evaluate) a prompt-learning method; the peers' train.py command line",
        R"(usage: clipt train --trainer NAME [--config-file F] [--dataset-config-file F] --root DIR --output-dir DIR
                    [--seed N] [--eval-only] [--model-dir DIR] [--load-epoch N] [--no-train] [--resume DIR]
                    [--source-domains a,b] [--target-domains a,b] [--transforms a,b] [--backbone NAME]
-                   [--head NAME] [--model DIR] [--device D] [KEY VALUE...]
+                   [--head NAME] [--model DIR] [--device D] [--profile N] [KEY VALUE...]
 
 The command line of the peers' train.py, so their scripts run with `python train.py` replaced by
 `clipt train`; --model DIR is a converted CLIP directory, and trailing KEY VALUE pairs override the config.
+The run folder (--output-dir) receives config.yaml, log.txt, metrics.jsonl, TensorBoard scalars
+(tensorboard/), results.json and checkpoints/: one per epoch, atomic, of which the newest is kept (and every
+TRAIN.CHECKPOINT_FREQ-th); running the same command again resumes, and Ctrl-C saves a mid-epoch checkpoint.
+--profile N records N training steps after the first (see `clipt profile`): the tables go to the log and
+OUTPUT_DIR/profile/ gets report.md, profile.json, trace.json and roofline.svg.
 )",
        cmd_train},
       {"b2n", "the base-to-new protocol over datasets and seeds; prints the paper-style table",
        R"(usage: clipt b2n --trainer NAME [--config-file F] --datasets a,b,... [--seeds 1,2,3] --root DIR
-                 --output-dir DIR [--dataset-config-dir DIR] [--model DIR] [--device D] [KEY VALUE...]
+                 [--output-dir DIR] [--dataset-config-dir DIR] [--model DIR] [--device D] [KEY VALUE...]
 
 The base-to-new protocol: for each dataset × seed, train on the base classes and evaluate on the base and
-new classes; prints the Markdown table and writes b2n.md / b2n.csv / b2n.json. Finished runs are skipped on
-a rerun. Other options are those of `clipt train`.
+new classes; prints the Markdown table and writes b2n.md / b2n.csv / b2n.json into --output-dir (default
+output/b2n/<trainer>; runs in <output-dir>/<dataset>/seed<k>). Finished runs are skipped on a rerun. Other
+options are those of `clipt train`; `clipt report <output-dir>` draws the tables with the spread over seeds.
 )",
        cmd_b2n},
       {"eval", "training loss, its sharpness and test accuracy of a trained run",
@@ -84,6 +95,45 @@ xd.md / xd.csv / xd.json. With --source world the targets default to the world's
 demand under --root.
 )",
        cmd_xd},
+      {"profile", "where a step's time goes: ops, modules, phases, roofline (CPU or GPU, no download)",
+       R"(usage: clipt profile [--trainer NAME] [--config-file F] (--model DIR | --arch vit_b16|vit_b32|vit_l14|world)
+                     [--classes C] [--batch B] [--what train|eval|image|text] [--device cpu|cuda]
+                     [--steps N] [--warmup K] [--trace FILE.json] [--svg FILE.svg] [--report FILE.md]
+                     [--top N] [--module-depth D] [--json] [KEY VALUE...]
+
+Profiles N steps (default 3, after K = 1 unrecorded warm-up steps) of a method's training step (default
+CoOp, batch B = 4 on the CPU, 32 on a GPU, over C = 10 made-up classes), its evaluation, or one CLIP tower
+(--what image|text). With --arch the model has random weights of that shape and the inputs are synthetic,
+so it runs anywhere; --model DIR profiles a converted CLIP. Every primitive of forward, backward and
+optimizer is recorded with the module it ran under, shapes, dtype, time (CUDA events on a GPU), FLOPs and
+bytes; the tables give time by phase, by op kind and by module (top N; --module-depth D groups paths by
+their first D parts) with achieved TFLOP/s and GB/s against the device's peaks (a table of known GPUs, or
+measured on the CPU). --trace writes Chrome trace-event JSON (Perfetto, chrome://tracing), --svg the
+roofline, --json prints the summary as JSON. `clipt train --profile N` profiles N steps of a real run.
+)",
+       cmd_profile},
+      {"list", "list the registered methods, datasets or the shipped configs, one per line",
+       R"(usage: clipt list methods|datasets|configs
+
+  methods    every registered method (the --trainer names) and the config group of its options
+  datasets   every registered dataset: the name to type, the Dassl name used in YAML files, the folder
+             expected under --root
+  configs    the shipped recipes (YAML files under configs/)
+`clipt --version` prints the version.
+)",
+       cmd_list},
+      {"report", "Markdown and HTML report (tables, bar charts, training curves) of the runs under folders",
+       R"(usage: clipt report DIR... [--out DIR]
+
+Collects every run under the folders (clipt train, b2n, dg, xd and eval runs: results.json, metrics.jsonl
+and the protocols' per-run records) and writes report.md, one self-contained report.html (pictures inline,
+no external URL) and the pictures as SVG files in report-files/: per-method base / new / HM tables with
+mean ± std over seeds (the average row is the HM of the base and new accuracies averaged over datasets),
+per-dataset rows, domain-generalisation and cross-dataset tables, bar charts of base / new / HM per method
+and training curves (loss, training accuracy, learning rate per epoch) of every trained run.
+  --out DIR   where the report goes (default: DIR when one folder is given, else clipt-report)
+)",
+       cmd_report},
       {"zeroshot", "zero-shot CLIP accuracy on a dataset with its hand-made template",
        R"(usage: clipt zeroshot --model DIR --dataset NAME --root DIR [--split test|val] [--subsample all|base|new]
                       [--ensemble] [--device D] [--batch N] [--workers N] [--out FILE]
@@ -111,7 +161,7 @@ Zero-shot classification of image files. With --json, one object
        R"(usage: clipt pretrain [--world DIR] [--out DIR] [--steps N] [--batch N] [--lr X] [--seed N] [--device D]
                       [--width W] [--layers L] [--image-size S] [--patch P] [--warmup N] [--colour-group N]
 
-Contrastive CLIP pretraining from scratch on the built-in world (default --world world-data), writing a
+Contrastive CLIP pretraining from scratch on the built-in world (default --world clipt-world, the demo's), writing a
 model directory in the standard layout (default --out <world>/clip). The defaults produce the demo's model.
 )",
        cmd_pretrain},
@@ -129,6 +179,11 @@ void print_usage(std::FILE* to) {
   fmt::print(to, "usage: clipt <command> [options]\n\ncommands:\n");
   for (const auto& c : commands()) fmt::print(to, "  {:<10} {}\n", c.name, c.summary);
   fmt::print(to, "\n`clipt <command> --help` (or `clipt help <command>`) describes a command's options.\n");
+}
+
+[[noreturn]] void unknown_command(const std::string& name) {
+  fail("unknown command '{}'; did you mean '{}'? (`clipt --help` lists the commands)", name,
+       closest_name(name, command_names()));
 }
 
 bool asks_for_help(const CommandArgs& args) {
@@ -150,16 +205,18 @@ int run_cli(int argc, char** argv) {
       return 2;
     }
     const std::string name = argv[1];
+    if (name == "--version" || name == "version") {
+      fmt::print("clipt {} ({} build, CUDA backend {})\n", CLIPT_VERSION, CLIPT_BUILD_TYPE,
+                 CLIPT_WITH_CUDA ? "compiled in" : "not compiled in");
+      return 0;
+    }
     if (name == "--help" || name == "-h" || name == "help") {
       if (argc < 3) {
         print_usage(stdout);
         return 0;
       }
       const Command* c = find_command(argv[2]);
-      if (!c) {
-        print_usage(stderr);
-        fail("unknown command '{}'", argv[2]);
-      }
+      if (!c) unknown_command(argv[2]);
       fmt::print("{}", c->usage);
       return 0;
     }
@@ -171,15 +228,16 @@ int run_cli(int argc, char** argv) {
       }
       return c->run(args);
     }
-    print_usage(stderr);
-    fail("unknown command '{}'", name);
+    unknown_command(name);
   } catch (const Interrupted& e) {
     fmt::print(stderr, "clipt: {}\n", e.what());
     return 130;
   } catch (const Error& e) {
+    dist::report_error(e.what());  // in a job of several ranks: stops every rank with this message
     fmt::print(stderr, "clipt: error: {}\n", e.what());
     return 1;
   } catch (const std::exception& e) {
+    dist::report_error(e.what());
     fmt::print(stderr, "clipt: error: {}\n", e.what());
     return 1;
   }

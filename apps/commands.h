@@ -17,5 +17,8 @@ int cmd_zeroshot(const CommandArgs& args);
 int cmd_dg(const CommandArgs& args);
 int cmd_xd(const CommandArgs& args);
 int cmd_eval(const CommandArgs& args);
+int cmd_profile(const CommandArgs& args);
+int cmd_report(const CommandArgs& args);
+int cmd_list(const CommandArgs& args);
 
 }  // namespace clipt::apps

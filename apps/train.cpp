@@ -15,7 +15,7 @@
 namespace clipt::apps {
 
 int cmd_train(const CommandArgs& argv) {
-  const ParsedTrainArgs parsed = parse_train_args(argv);
+  const ParsedTrainArgs parsed = parse_train_args(argv, {"profile"});
   world::register_world_datasets();  // DATASET.NAME world, as in b2n/eval
   const Args* args = parsed.args.get();
   const Config cfg = trainer::build_run_config(parsed.train);
@@ -25,6 +25,7 @@ int cmd_train(const CommandArgs& argv) {
   trainer::RunLog log(out);
   auto& stop = trainer::install_interrupt_handler();
   trainer::Trainer t(cfg, log, &stop);
+  t.set_profile_steps(args->get_int("profile", 0));
   std::vector<trainer::EvalResult> results;
   const auto subsample = data::parse_subsample(cfg.get_string("DATASET.SUBSAMPLE_CLASSES"));
   const std::string split = cfg.get_string("TEST.SPLIT");

@@ -18,8 +18,8 @@
 #include "engine/ops/random.h"
 #include "methods/method.h"
 #include "methods/pretrain/clip_pretrain.h"
-#include "models/clip/bpe_trainer.h"
 #include "models/clip/clip_model.h"
+#include "models/clip/synthetic_prompts.h"
 #include "models/clip/tokenizer.h"
 
 namespace clipt::bench {
@@ -56,24 +56,9 @@ inline clip::ClipConfig model_config(const std::string& size, int64_t vocab, Wor
   return c;
 }
 
-// Made-up class names of two or three syllables (so prompts have realistic token counts).
-inline std::vector<std::string> class_names(int64_t n) {
-  const char* syllables[] = {"ka", "lo", "mi", "ter", "su", "ban", "vor", "ne", "pri", "dal", "go", "rin"};
-  std::vector<std::string> out;
-  for (int64_t i = 0; i < n; ++i) {
-    std::string name = std::string(syllables[i % 12]) + syllables[(i / 12 + 3) % 12];
-    if (i >= 144) name += std::string(" ") + syllables[(i / 144) % 12];
-    out.push_back(name);
-  }
-  return out;
-}
-
-// A 1024-token BPE learned from "a photo of a <name>." for every class name.
-inline clip::Tokenizer prompt_tokenizer(const std::vector<std::string>& names) {
-  std::vector<std::string> corpus;
-  for (const auto& n : names) corpus.push_back("a photo of a " + n + ".");
-  return clip::Tokenizer(clip::train_bpe(corpus, {.vocab_size = 1024}), "bench prompts");
-}
+// Made-up class names and a tokenizer learned from their prompts (models/clip/synthetic_prompts.h).
+inline std::vector<std::string> class_names(int64_t n) { return clip::synthetic_class_names(n); }
+inline clip::Tokenizer prompt_tokenizer(const std::vector<std::string>& names) { return clip::prompt_tokenizer(names); }
 
 // The recipes' optimiser (CoOp's configs) over a method's trainable parameters.
 inline std::unique_ptr<optim::SGD> recipe_sgd(methods::Method& m) {

@@ -1,75 +1,31 @@
-// Binary element-wise ops y = op(a, b) (arithmetic, min/max with NaN propagation, comparisons, and the
-// fused activation backward helpers out = a · f'(b)), plus where(cond, a, b). Broadcasting arrives as
+// Binary element-wise ops y = op(a, b) for the BinaryOp list of kernels/elementwise_ops.h (arithmetic,
+// min/max with NaN propagation, comparisons, and the fused activation backward helpers out = a · f'(b)),
+// whose formulas the CPU backend shares, plus where(cond, a, b). Broadcasting arrives as
 // stride-0 operands. Compute type: f32 for f32/f16/bf16, f64 for f64 and integers (as the CPU backend,
 // whose binary ops compute in the input's compute type whatever the output dtype).
 #include "kernels/elementwise.h"
 #include "kernels/elementwise_map.cuh"
-#include "kernels/math.cuh"
 
 namespace clipt::kernels {
 
 namespace {
 
-template <typename C, bool Full> __device__ __forceinline__ C binary_math(BinaryKind op, C a, C b) {
-  using namespace math;
-  switch (op) {
-    case BinaryKind::Add: return a + b;
-    case BinaryKind::Sub: return a - b;
-    case BinaryKind::Mul: return a * b;
-    case BinaryKind::Div: return a / b;
-    case BinaryKind::Pow: return pow_(a, b);
-    case BinaryKind::Maximum: return isnan_(a) || a > b ? a : b;
-    case BinaryKind::Minimum: return isnan_(a) || a < b ? a : b;
-    case BinaryKind::Eq: return C(a == b);
-    case BinaryKind::Ne: return C(a != b);
-    case BinaryKind::Lt: return C(a < b);
-    case BinaryKind::Le: return C(a <= b);
-    case BinaryKind::Gt: return C(a > b);
-    case BinaryKind::Ge: return C(a >= b);
-    default: break;
-  }
-  if constexpr (Full) {
-    switch (op) {
-      case BinaryKind::GeluBackward: {
-        const C cdf = C(0.5) * (C(1) + erf_(b * C(kSqrt1_2)));
-        const C pdf = exp_(C(-0.5) * b * b) * C(kInvSqrt2Pi);
-        return a * (cdf + b * pdf);
-      }
-      case BinaryKind::GeluTanhBackward: {
-        const C t = tanh_(C(kSqrt2OverPi) * (b + C(0.044715) * b * b * b));
-        const C dinner = C(kSqrt2OverPi) * (C(1) + C(3 * 0.044715) * b * b);
-        return a * (C(0.5) * (C(1) + t) + C(0.5) * b * (C(1) - t * t) * dinner);
-      }
-      case BinaryKind::QuickGeluBackward: {
-        const C s = C(1) / (C(1) + exp_(C(-1.702) * b));
-        return a * (s + C(1.702) * b * s * (C(1) - s));
-      }
-      case BinaryKind::SigmoidBackwardFromOutput: return a * b * (C(1) - b);
-      case BinaryKind::TanhBackwardFromOutput: return a * (C(1) - b * b);
-      case BinaryKind::ReluBackward: return b > C(0) ? a : C(0);
-      default: break;
-    }
-  }
-  return a;  // not reached: binary_supported() filters the ops
-}
-
-template <typename In, typename Out, bool Full> struct BinaryFn {
-  BinaryKind op;
+template <typename In, typename Out> struct BinaryFn {
+  BinaryOp op;
   __device__ __forceinline__ Out operator()(In a, In b) const {
     using C = compute_t<In>;
-    return from_compute<Out>(binary_math<C, Full>(op, to_compute(a), to_compute(b)));
+    return from_compute<Out>(binary_apply<C>(op, C(to_compute(a)), C(to_compute(b))));
   }
 };
 
-template <typename In> void launch_binary(BinaryKind op, bool bool_out, const void* a, const void* b, void* y,
-                                          int64_t n, const Strided<2>* geo, cudaStream_t stream) {
-  constexpr bool full = is_float_like_v<In> || std::is_same_v<In, double>;
+template <typename In> void launch_binary(BinaryOp op, bool bool_out, const void* a, const void* b, void* y, int64_t n,
+                                          const Strided<2>* geo, cudaStream_t stream) {
   const In* pa = static_cast<const In*>(a);
   const In* pb = static_cast<const In*>(b);
   if (bool_out)
-    launch_map2(pa, pb, static_cast<bool*>(y), n, geo, BinaryFn<In, bool, full>{op}, stream);
+    launch_map2(pa, pb, static_cast<bool*>(y), n, geo, BinaryFn<In, bool>{op}, stream);
   else
-    launch_map2(pa, pb, static_cast<In*>(y), n, geo, BinaryFn<In, In, full>{op}, stream);
+    launch_map2(pa, pb, static_cast<In*>(y), n, geo, BinaryFn<In, In>{op}, stream);
 }
 
 // where() moves bits: one kernel per element size.
@@ -98,7 +54,7 @@ template <int Bytes> void launch_where(const bool* c, const void* a, const void*
 
 }  // namespace
 
-cudaError_t binary(BinaryKind op, KDType in, KDType out, const void* a, const void* b, void* y, int64_t n,
+cudaError_t binary(BinaryOp op, KDType in, KDType out, const void* a, const void* b, void* y, int64_t n,
                    const Strided<2>* geo, cudaStream_t stream) {
   if (n <= 0) return cudaSuccess;
   if (!binary_supported(op, in, out)) return cudaErrorInvalidValue;

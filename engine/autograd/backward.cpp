@@ -5,6 +5,7 @@
 
 #include "engine/autograd/node.h"
 #include "engine/core/backend.h"
+#include "engine/profile/profiler.h"
 
 namespace clipt {
 
@@ -26,6 +27,7 @@ void record(const char* name, const TensorList& inputs, const std::vector<Tensor
   if (!any_requires_grad(inputs)) return;
   auto node = std::make_shared<FunctionNode>();
   node->name = name;
+  node->profile_module = profile::current_module();
   node->fn = std::move(fn);
   node->next.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -151,7 +153,11 @@ struct BackwardPass {
       if (auto it = node_captures.find(node); it != node_captures.end())
         for (auto [nr, slot] : it->second) captured[slot] = accumulate(captured[slot], grads[size_t(nr)]);
 
-      TensorList in_grads = node->apply(grads);
+      TensorList in_grads;
+      {
+        profile::ModuleIdScope scope(node->profile_module);
+        in_grads = node->apply(grads);
+      }
       CLIPT_CHECK(in_grads.size() <= node->next.size(), "backward of '{}' returned {} gradients for {} inputs",
                   node->name, in_grads.size(), node->next.size());
       if (!retain_graph) {
@@ -193,6 +199,7 @@ Tensor default_root_grad(const Tensor& root, const Tensor& grad) {
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   CLIPT_CHECK(root.requires_grad(), "backward: tensor {} does not require grad and has no grad_fn", describe(root));
+  profile::PhaseScope phase(profile::Phase::Backward);
   BackwardPass pass;
   pass.retain_graph = retain_graph;
   pass.run(root, default_root_grad(root, grad));
@@ -200,6 +207,7 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
 
 TensorList grad_of(const Tensor& root, const TensorList& inputs, bool retain_graph) {
   CLIPT_CHECK(root.requires_grad(), "grad_of: tensor {} does not require grad", describe(root));
+  profile::PhaseScope phase(profile::Phase::Backward);
   BackwardPass pass;
   pass.retain_graph = retain_graph;
   pass.capture_only = true;

@@ -39,6 +39,7 @@ struct Node {
   bool needs_input_grad(size_t i) const { return i < next.size() && next[i].valid(); }
 
   std::string name;
+  int32_t profile_module = 0;       // the module path its forward ran under (engine/profile), for its backward
   std::vector<Edge> next;           // one per input
   std::vector<OutputMeta> outputs;  // one per output
   bool released = false;

@@ -10,64 +10,14 @@
 #include <cstdint>
 
 #include "engine/core/tensor.h"
+#include "kernels/elementwise_ops.h"
 
 namespace clipt {
 
-enum class UnaryOp : uint8_t {
-  Neg,
-  Exp,
-  Log,
-  Sqrt,
-  Rsqrt,
-  Abs,
-  Sigmoid,
-  Tanh,
-  Relu,
-  Sign,
-  Square,
-  Reciprocal,
-  Sin,
-  Cos,
-  Gelu,       // x·Φ(x) with erf
-  GeluTanh,   // tanh approximation
-  QuickGelu,  // x·σ(1.702x)
-  // With scalar parameters a, b:
-  AddScalar,   // x + a
-  MulScalar,   // x · a
-  RSubScalar,  // a − x
-  RDivScalar,  // a / x
-  PowScalar,   // x ^ a
-  Clamp,       // min(max(x, a), b)
-  GtScalar,
-  GeScalar,
-  LtScalar,
-  LeScalar,
-  EqScalar,    // x ? a → 0/1 in the output dtype (often Bool)
-  LogicalNot,  // 1 − (x != 0)
-};
-
-enum class BinaryOp : uint8_t {
-  Add,
-  Sub,
-  Mul,
-  Div,
-  Pow,
-  Maximum,
-  Minimum,
-  Eq,
-  Ne,
-  Lt,
-  Le,
-  Gt,
-  Ge,  // output dtype may be Bool
-  // Fused backward helpers: out = a · f'(b) for the activation f, with b the forward input.
-  GeluBackward,
-  GeluTanhBackward,
-  QuickGeluBackward,
-  SigmoidBackwardFromOutput /* a·y(1−y) */,
-  TanhBackwardFromOutput /* a·(1−y²) */,
-  ReluBackward,
-};
+// The element-wise op lists and their formulas are written once, in kernels/elementwise_ops.h.
+using kernels::BinaryOp;
+using kernels::op_name;
+using kernels::UnaryOp;
 
 enum class ReduceOp : uint8_t { Sum, Mean, Max, Min, SumSquares };
 enum class ArgReduceOp : uint8_t { ArgMax, ArgMin };

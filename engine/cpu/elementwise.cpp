@@ -1,4 +1,5 @@
-// Element-wise primitives: copy/cast, fill, unary, binary, where.
+// Element-wise primitives: copy/cast, fill, unary, binary, where. The unary and binary formulas are the
+// ones the CUDA kernels use (kernels/elementwise_ops.h).
 #include <cmath>
 #include <cstring>
 
@@ -9,144 +10,10 @@ namespace clipt::cpu {
 
 namespace {
 
-constexpr double kSqrt1_2 = 0.70710678118654752440;
-constexpr double kSqrt2OverPi = 0.79788456080286535588;
-
-template <typename C> C gelu_tanh_inner(C x) { return C(kSqrt2OverPi) * (x + C(0.044715) * x * x * x); }
-
-template <typename C> [[gnu::always_inline]] inline C unary_value(UnaryOp op, C x, C a, C b) {
-  using std::exp;
-  switch (op) {
-    case UnaryOp::Neg: return -x;
-    case UnaryOp::Exp: return exp(x);
-    case UnaryOp::Log: return std::log(x);
-    case UnaryOp::Sqrt: return std::sqrt(x);
-    case UnaryOp::Rsqrt: return C(1) / std::sqrt(x);
-    case UnaryOp::Abs: return std::abs(x);
-    case UnaryOp::Sigmoid: return C(1) / (C(1) + exp(-x));
-    case UnaryOp::Tanh: return std::tanh(x);
-    case UnaryOp::Relu: return x > C(0) ? x : C(0);
-    case UnaryOp::Sign: return C((x > C(0)) - (x < C(0)));
-    case UnaryOp::Square: return x * x;
-    case UnaryOp::Reciprocal: return C(1) / x;
-    case UnaryOp::Sin: return std::sin(x);
-    case UnaryOp::Cos: return std::cos(x);
-    case UnaryOp::Gelu: return C(0.5) * x * (C(1) + std::erf(x * C(kSqrt1_2)));
-    case UnaryOp::GeluTanh: return C(0.5) * x * (C(1) + std::tanh(gelu_tanh_inner(x)));
-    case UnaryOp::QuickGelu: return x / (C(1) + exp(C(-1.702) * x));
-    case UnaryOp::AddScalar: return x + a;
-    case UnaryOp::MulScalar: return x * a;
-    case UnaryOp::RSubScalar: return a - x;
-    case UnaryOp::RDivScalar: return a / x;
-    case UnaryOp::PowScalar: return a == C(2) ? x * x : std::pow(x, a);
-    case UnaryOp::Clamp: return x < a ? a : (x > b ? b : x);
-    case UnaryOp::GtScalar: return C(x > a);
-    case UnaryOp::GeScalar: return C(x >= a);
-    case UnaryOp::LtScalar: return C(x < a);
-    case UnaryOp::LeScalar: return C(x <= a);
-    case UnaryOp::EqScalar: return C(x == a);
-    case UnaryOp::LogicalNot: return C(x == C(0));
-  }
-  return x;
-}
-
-template <typename C> [[gnu::always_inline]] inline C binary_value(BinaryOp op, C a, C b) {
-  switch (op) {
-    case BinaryOp::Add: return a + b;
-    case BinaryOp::Sub: return a - b;
-    case BinaryOp::Mul: return a * b;
-    case BinaryOp::Div: return a / b;
-    case BinaryOp::Pow: return std::pow(a, b);
-    case BinaryOp::Maximum: return std::isnan(a) || a > b ? a : b;
-    case BinaryOp::Minimum: return std::isnan(a) || a < b ? a : b;
-    case BinaryOp::Eq: return C(a == b);
-    case BinaryOp::Ne: return C(a != b);
-    case BinaryOp::Lt: return C(a < b);
-    case BinaryOp::Le: return C(a <= b);
-    case BinaryOp::Gt: return C(a > b);
-    case BinaryOp::Ge: return C(a >= b);
-    case BinaryOp::GeluBackward: {
-      const C cdf = C(0.5) * (C(1) + std::erf(b * C(kSqrt1_2)));
-      const C pdf = std::exp(C(-0.5) * b * b) * C(0.39894228040143267794);
-      return a * (cdf + b * pdf);
-    }
-    case BinaryOp::GeluTanhBackward: {
-      const C t = std::tanh(gelu_tanh_inner(b));
-      const C dinner = C(kSqrt2OverPi) * (C(1) + C(3 * 0.044715) * b * b);
-      return a * (C(0.5) * (C(1) + t) + C(0.5) * b * (C(1) - t * t) * dinner);
-    }
-    case BinaryOp::QuickGeluBackward: {
-      const C s = C(1) / (C(1) + std::exp(C(-1.702) * b));
-      return a * (s + C(1.702) * b * s * (C(1) - s));
-    }
-    case BinaryOp::SigmoidBackwardFromOutput: return a * b * (C(1) - b);
-    case BinaryOp::TanhBackwardFromOutput: return a * (C(1) - b * b);
-    case BinaryOp::ReluBackward: return b > C(0) ? a : C(0);
-  }
-  return a;
-}
-
-// Calls f(std::integral_constant<Op, op>{}) so loops see the op as a compile-time constant and the
-// switch inside unary_value/binary_value folds away (the per-element switch cost ~2x on these loops).
-template <typename F> void with_unary_op(UnaryOp op, F&& f) {
-  switch (op) {
-    case UnaryOp::Neg: return f(std::integral_constant<UnaryOp, UnaryOp::Neg>{});
-    case UnaryOp::Exp: return f(std::integral_constant<UnaryOp, UnaryOp::Exp>{});
-    case UnaryOp::Log: return f(std::integral_constant<UnaryOp, UnaryOp::Log>{});
-    case UnaryOp::Sqrt: return f(std::integral_constant<UnaryOp, UnaryOp::Sqrt>{});
-    case UnaryOp::Rsqrt: return f(std::integral_constant<UnaryOp, UnaryOp::Rsqrt>{});
-    case UnaryOp::Abs: return f(std::integral_constant<UnaryOp, UnaryOp::Abs>{});
-    case UnaryOp::Sigmoid: return f(std::integral_constant<UnaryOp, UnaryOp::Sigmoid>{});
-    case UnaryOp::Tanh: return f(std::integral_constant<UnaryOp, UnaryOp::Tanh>{});
-    case UnaryOp::Relu: return f(std::integral_constant<UnaryOp, UnaryOp::Relu>{});
-    case UnaryOp::Sign: return f(std::integral_constant<UnaryOp, UnaryOp::Sign>{});
-    case UnaryOp::Square: return f(std::integral_constant<UnaryOp, UnaryOp::Square>{});
-    case UnaryOp::Reciprocal: return f(std::integral_constant<UnaryOp, UnaryOp::Reciprocal>{});
-    case UnaryOp::Sin: return f(std::integral_constant<UnaryOp, UnaryOp::Sin>{});
-    case UnaryOp::Cos: return f(std::integral_constant<UnaryOp, UnaryOp::Cos>{});
-    case UnaryOp::Gelu: return f(std::integral_constant<UnaryOp, UnaryOp::Gelu>{});
-    case UnaryOp::GeluTanh: return f(std::integral_constant<UnaryOp, UnaryOp::GeluTanh>{});
-    case UnaryOp::QuickGelu: return f(std::integral_constant<UnaryOp, UnaryOp::QuickGelu>{});
-    case UnaryOp::AddScalar: return f(std::integral_constant<UnaryOp, UnaryOp::AddScalar>{});
-    case UnaryOp::MulScalar: return f(std::integral_constant<UnaryOp, UnaryOp::MulScalar>{});
-    case UnaryOp::RSubScalar: return f(std::integral_constant<UnaryOp, UnaryOp::RSubScalar>{});
-    case UnaryOp::RDivScalar: return f(std::integral_constant<UnaryOp, UnaryOp::RDivScalar>{});
-    case UnaryOp::PowScalar: return f(std::integral_constant<UnaryOp, UnaryOp::PowScalar>{});
-    case UnaryOp::Clamp: return f(std::integral_constant<UnaryOp, UnaryOp::Clamp>{});
-    case UnaryOp::GtScalar: return f(std::integral_constant<UnaryOp, UnaryOp::GtScalar>{});
-    case UnaryOp::GeScalar: return f(std::integral_constant<UnaryOp, UnaryOp::GeScalar>{});
-    case UnaryOp::LtScalar: return f(std::integral_constant<UnaryOp, UnaryOp::LtScalar>{});
-    case UnaryOp::LeScalar: return f(std::integral_constant<UnaryOp, UnaryOp::LeScalar>{});
-    case UnaryOp::EqScalar: return f(std::integral_constant<UnaryOp, UnaryOp::EqScalar>{});
-    case UnaryOp::LogicalNot: return f(std::integral_constant<UnaryOp, UnaryOp::LogicalNot>{});
-  }
-}
-
-template <typename F> void with_binary_op(BinaryOp op, F&& f) {
-  switch (op) {
-    case BinaryOp::Add: return f(std::integral_constant<BinaryOp, BinaryOp::Add>{});
-    case BinaryOp::Sub: return f(std::integral_constant<BinaryOp, BinaryOp::Sub>{});
-    case BinaryOp::Mul: return f(std::integral_constant<BinaryOp, BinaryOp::Mul>{});
-    case BinaryOp::Div: return f(std::integral_constant<BinaryOp, BinaryOp::Div>{});
-    case BinaryOp::Pow: return f(std::integral_constant<BinaryOp, BinaryOp::Pow>{});
-    case BinaryOp::Maximum: return f(std::integral_constant<BinaryOp, BinaryOp::Maximum>{});
-    case BinaryOp::Minimum: return f(std::integral_constant<BinaryOp, BinaryOp::Minimum>{});
-    case BinaryOp::Eq: return f(std::integral_constant<BinaryOp, BinaryOp::Eq>{});
-    case BinaryOp::Ne: return f(std::integral_constant<BinaryOp, BinaryOp::Ne>{});
-    case BinaryOp::Lt: return f(std::integral_constant<BinaryOp, BinaryOp::Lt>{});
-    case BinaryOp::Le: return f(std::integral_constant<BinaryOp, BinaryOp::Le>{});
-    case BinaryOp::Gt: return f(std::integral_constant<BinaryOp, BinaryOp::Gt>{});
-    case BinaryOp::Ge: return f(std::integral_constant<BinaryOp, BinaryOp::Ge>{});
-    case BinaryOp::GeluBackward: return f(std::integral_constant<BinaryOp, BinaryOp::GeluBackward>{});
-    case BinaryOp::GeluTanhBackward: return f(std::integral_constant<BinaryOp, BinaryOp::GeluTanhBackward>{});
-    case BinaryOp::QuickGeluBackward: return f(std::integral_constant<BinaryOp, BinaryOp::QuickGeluBackward>{});
-    case BinaryOp::SigmoidBackwardFromOutput:
-      return f(std::integral_constant<BinaryOp, BinaryOp::SigmoidBackwardFromOutput>{});
-    case BinaryOp::TanhBackwardFromOutput:
-      return f(std::integral_constant<BinaryOp, BinaryOp::TanhBackwardFromOutput>{});
-    case BinaryOp::ReluBackward: return f(std::integral_constant<BinaryOp, BinaryOp::ReluBackward>{});
-  }
-}
+using kernels::BinaryFormula;
+using kernels::UnaryFormula;
+using kernels::visit_binary;
+using kernels::visit_unary;
 
 bool all_contiguous(std::initializer_list<const Tensor*> ts) {
   for (auto* t : ts)
@@ -208,26 +75,28 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, Tensor& out, double a, doubl
       const C ca = C(a), cb = C(b);
       if constexpr (std::is_same_v<T, O> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
         // Same float type in and out: a tight loop per op over rows (strided or not).
-        with_unary_op(op, [&](auto kop) {
+        visit_unary(op, [&](auto kop) {
           for_each_strided_rows<1>(
               out.shape(), {&x.strides()},
               [&](int64_t i0, int64_t count, const std::array<int64_t, 1>& off, const std::array<int64_t, 1>& step) {
                 const T* src = xp + off[0];
                 T* dst = op_ + i0;
                 if (step[0] == 1) {
-                  for (int64_t j = 0; j < count; ++j) dst[j] = unary_value<C>(kop.value, src[j], ca, cb);
+                  for (int64_t j = 0; j < count; ++j)
+                    dst[j] = UnaryFormula<kop.value>::template apply<C>(src[j], ca, cb);
                 } else {
-                  for (int64_t j = 0; j < count; ++j) dst[j] = unary_value<C>(kop.value, src[j * step[0]], ca, cb);
+                  for (int64_t j = 0; j < count; ++j)
+                    dst[j] = UnaryFormula<kop.value>::template apply<C>(src[j * step[0]], ca, cb);
                 }
               });
         });
       } else if (x.is_contiguous()) {
         parallel_range(out.numel(), 1, [&](int64_t s, int64_t e) {
-          for (int64_t i = s; i < e; ++i) store(op_ + i, unary_value<C>(op, C(load(xp + i)), ca, cb));
+          for (int64_t i = s; i < e; ++i) store(op_ + i, kernels::unary_apply<C>(op, C(load(xp + i)), ca, cb));
         });
       } else {
         for_each_strided<1>(out.shape(), {&x.strides()}, [&](int64_t i, const std::array<int64_t, 1>& o) {
-          store(op_ + i, unary_value<C>(op, C(load(xp + o[0])), ca, cb));
+          store(op_ + i, kernels::unary_apply<C>(op, C(load(xp + o[0])), ca, cb));
         });
       }
     });
@@ -244,7 +113,7 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& o
       const T* bp = static_cast<const T*>(b.data_ptr());
       O* o = static_cast<O*>(out.data_ptr());
       if constexpr (std::is_same_v<T, O> && (std::is_same_v<T, float> || std::is_same_v<T, double>)) {
-        with_binary_op(op, [&](auto kop) {
+        visit_binary(op, [&](auto kop) {
           for_each_strided_rows<2>(
               out.shape(), {&a.strides(), &b.strides()},
               [&](int64_t i0, int64_t count, const std::array<int64_t, 2>& off, const std::array<int64_t, 2>& step) {
@@ -252,24 +121,24 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& o
                 const T* y = bp + off[1];
                 T* dst = o + i0;
                 if (step[0] == 1 && step[1] == 1) {
-                  for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j], y[j]);
+                  for (int64_t j = 0; j < count; ++j) dst[j] = BinaryFormula<kop.value>::template apply<C>(x[j], y[j]);
                 } else if (step[0] == 1 && step[1] == 0) {
                   const C yv = y[0];
-                  for (int64_t j = 0; j < count; ++j) dst[j] = binary_value<C>(kop.value, x[j], yv);
+                  for (int64_t j = 0; j < count; ++j) dst[j] = BinaryFormula<kop.value>::template apply<C>(x[j], yv);
                 } else {
                   for (int64_t j = 0; j < count; ++j)
-                    dst[j] = binary_value<C>(kop.value, x[j * step[0]], y[j * step[1]]);
+                    dst[j] = BinaryFormula<kop.value>::template apply<C>(x[j * step[0]], y[j * step[1]]);
                 }
               });
         });
       } else if (all_contiguous({&a, &b})) {
         parallel_range(out.numel(), 1, [&](int64_t s, int64_t e) {
-          for (int64_t i = s; i < e; ++i) store(o + i, binary_value<C>(op, load(ap + i), load(bp + i)));
+          for (int64_t i = s; i < e; ++i) store(o + i, kernels::binary_apply<C>(op, C(load(ap + i)), C(load(bp + i))));
         });
       } else {
         for_each_strided<2>(out.shape(), {&a.strides(), &b.strides()},
                             [&](int64_t i, const std::array<int64_t, 2>& off) {
-                              store(o + i, binary_value<C>(op, load(ap + off[0]), load(bp + off[1])));
+                              store(o + i, kernels::binary_apply<C>(op, C(load(ap + off[0])), C(load(bp + off[1]))));
                             });
       }
     });

@@ -12,97 +12,6 @@ namespace clipt::cuda {
 
 namespace {
 
-using kernels::BinaryKind;
-using kernels::UnaryKind;
-
-// The kernels' op lists mirror the engine's, value for value.
-#define CLIPT_SAME_UNARY(name) static_assert(int(UnaryOp::name) == int(UnaryKind::name))
-CLIPT_SAME_UNARY(Neg);
-CLIPT_SAME_UNARY(Exp);
-CLIPT_SAME_UNARY(Log);
-CLIPT_SAME_UNARY(Sqrt);
-CLIPT_SAME_UNARY(Rsqrt);
-CLIPT_SAME_UNARY(Abs);
-CLIPT_SAME_UNARY(Sigmoid);
-CLIPT_SAME_UNARY(Tanh);
-CLIPT_SAME_UNARY(Relu);
-CLIPT_SAME_UNARY(Sign);
-CLIPT_SAME_UNARY(Square);
-CLIPT_SAME_UNARY(Reciprocal);
-CLIPT_SAME_UNARY(Sin);
-CLIPT_SAME_UNARY(Cos);
-CLIPT_SAME_UNARY(Gelu);
-CLIPT_SAME_UNARY(GeluTanh);
-CLIPT_SAME_UNARY(QuickGelu);
-CLIPT_SAME_UNARY(AddScalar);
-CLIPT_SAME_UNARY(MulScalar);
-CLIPT_SAME_UNARY(RSubScalar);
-CLIPT_SAME_UNARY(RDivScalar);
-CLIPT_SAME_UNARY(PowScalar);
-CLIPT_SAME_UNARY(Clamp);
-CLIPT_SAME_UNARY(GtScalar);
-CLIPT_SAME_UNARY(GeScalar);
-CLIPT_SAME_UNARY(LtScalar);
-CLIPT_SAME_UNARY(LeScalar);
-CLIPT_SAME_UNARY(EqScalar);
-CLIPT_SAME_UNARY(LogicalNot);
-#undef CLIPT_SAME_UNARY
-#define CLIPT_SAME_BINARY(name) static_assert(int(BinaryOp::name) == int(BinaryKind::name))
-CLIPT_SAME_BINARY(Add);
-CLIPT_SAME_BINARY(Sub);
-CLIPT_SAME_BINARY(Mul);
-CLIPT_SAME_BINARY(Div);
-CLIPT_SAME_BINARY(Pow);
-CLIPT_SAME_BINARY(Maximum);
-CLIPT_SAME_BINARY(Minimum);
-CLIPT_SAME_BINARY(Eq);
-CLIPT_SAME_BINARY(Ne);
-CLIPT_SAME_BINARY(Lt);
-CLIPT_SAME_BINARY(Le);
-CLIPT_SAME_BINARY(Gt);
-CLIPT_SAME_BINARY(Ge);
-CLIPT_SAME_BINARY(GeluBackward);
-CLIPT_SAME_BINARY(GeluTanhBackward);
-CLIPT_SAME_BINARY(QuickGeluBackward);
-CLIPT_SAME_BINARY(SigmoidBackwardFromOutput);
-CLIPT_SAME_BINARY(TanhBackwardFromOutput);
-CLIPT_SAME_BINARY(ReluBackward);
-#undef CLIPT_SAME_BINARY
-
-const char* unary_name(UnaryOp op) {
-  static const char* names[] = {"neg",        "exp",         "log",         "sqrt",       "rsqrt",      "abs",
-                                "sigmoid",    "tanh",        "relu",        "sign",       "square",     "reciprocal",
-                                "sin",        "cos",         "gelu",        "gelu_tanh",  "quick_gelu", "add_scalar",
-                                "mul_scalar", "rsub_scalar", "rdiv_scalar", "pow_scalar", "clamp",      "gt_scalar",
-                                "ge_scalar",  "lt_scalar",   "le_scalar",   "eq_scalar",  "logical_not"};
-  const size_t i = size_t(op);
-  return i < sizeof(names) / sizeof(names[0]) ? names[i] : "unary";
-}
-
-const char* binary_name(BinaryOp op) {
-  static const char* names[] = {"add",
-                                "sub",
-                                "mul",
-                                "div",
-                                "pow",
-                                "maximum",
-                                "minimum",
-                                "eq",
-                                "ne",
-                                "lt",
-                                "le",
-                                "gt",
-                                "ge",
-                                "gelu_backward",
-                                "gelu_tanh_backward",
-                                "quick_gelu_backward",
-                                "sigmoid_backward",
-                                "tanh_backward",
-                                "relu_backward"};
-  const size_t i = size_t(op);
-  return i < sizeof(names) / sizeof(names[0]) ? names[i] : "binary";
-}
-
 // The element bit pattern of `value` stored as `dtype`, by the CPU backend's rule (through the dtype's
 // compute type: f32 for f32/f16/bf16, f64 otherwise).
 uint64_t fill_bits(DType dtype, double value) {
@@ -191,29 +100,28 @@ void CudaBackend::fill(Tensor& dst, double value) {
 
 void CudaBackend::unary(UnaryOp op, const Tensor& x, Tensor& out, double a, double b) {
   LaunchContext lc(out);
-  require_cuda(x, lc, unary_name(op), "input");
-  require_contiguous(out, unary_name(op), "output");
-  check_same_shape(unary_name(op), x, out);
-  const auto kop = static_cast<UnaryKind>(op);
-  CLIPT_CHECK(kernels::unary_supported(kop, kd(x.dtype()), kd(out.dtype())),
+  require_cuda(x, lc, op_name(op), "input");
+  require_contiguous(out, op_name(op), "output");
+  check_same_shape(op_name(op), x, out);
+  CLIPT_CHECK(kernels::unary_supported(op, kd(x.dtype()), kd(out.dtype())),
               "{}: not available on CUDA for {} input and {} output (integer tensors support arithmetic and "
               "comparisons only)",
-              unary_name(op), dtype_name(x.dtype()), dtype_name(out.dtype()));
+              op_name(op), dtype_name(x.dtype()), dtype_name(out.dtype()));
   if (out.numel() == 0) return;
   const CoalescedLayout layout = coalesce(out.shape(), {&x.strides()});
   if (layout.contiguous(0)) {
-    CLIPT_LAUNCH(lc, kernels::unary(kop, kd(x.dtype()), kd(out.dtype()), x.data_ptr(), out.data_ptr(), out.numel(),
+    CLIPT_LAUNCH(lc, kernels::unary(op, kd(x.dtype()), kd(out.dtype()), x.data_ptr(), out.data_ptr(), out.numel(),
                                     nullptr, a, b, lc.stream));
   } else {
-    const auto geo = to_strided<1>(layout, unary_name(op));
-    CLIPT_LAUNCH(lc, kernels::unary(kop, kd(x.dtype()), kd(out.dtype()), x.data_ptr(), out.data_ptr(), out.numel(),
-                                    &geo, a, b, lc.stream));
+    const auto geo = to_strided<1>(layout, op_name(op));
+    CLIPT_LAUNCH(lc, kernels::unary(op, kd(x.dtype()), kd(out.dtype()), x.data_ptr(), out.data_ptr(), out.numel(), &geo,
+                                    a, b, lc.stream));
   }
 }
 
 void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   LaunchContext lc(out);
-  const char* name = binary_name(op);
+  const char* name = op_name(op);
   require_cuda(a, lc, name, "first operand");
   require_cuda(b, lc, name, "second operand");
   require_contiguous(out, name, "output");
@@ -221,18 +129,17 @@ void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& 
   check_same_shape(name, b, out);
   CLIPT_CHECK(a.dtype() == b.dtype(), "binary op: operand dtypes {} and {} differ", dtype_name(a.dtype()),
               dtype_name(b.dtype()));
-  const auto kop = static_cast<BinaryKind>(op);
-  CLIPT_CHECK(kernels::binary_supported(kop, kd(a.dtype()), kd(out.dtype())),
+  CLIPT_CHECK(kernels::binary_supported(op, kd(a.dtype()), kd(out.dtype())),
               "{}: not available on CUDA for {} operands and {} output", name, dtype_name(a.dtype()),
               dtype_name(out.dtype()));
   if (out.numel() == 0) return;
   const CoalescedLayout layout = coalesce(out.shape(), {&a.strides(), &b.strides()});
   if (layout.contiguous(0) && layout.contiguous(1)) {
-    CLIPT_LAUNCH(lc, kernels::binary(kop, kd(a.dtype()), kd(out.dtype()), a.data_ptr(), b.data_ptr(), out.data_ptr(),
+    CLIPT_LAUNCH(lc, kernels::binary(op, kd(a.dtype()), kd(out.dtype()), a.data_ptr(), b.data_ptr(), out.data_ptr(),
                                      out.numel(), nullptr, lc.stream));
   } else {
     const auto geo = to_strided<2>(layout, name);
-    CLIPT_LAUNCH(lc, kernels::binary(kop, kd(a.dtype()), kd(out.dtype()), a.data_ptr(), b.data_ptr(), out.data_ptr(),
+    CLIPT_LAUNCH(lc, kernels::binary(op, kd(a.dtype()), kd(out.dtype()), a.data_ptr(), b.data_ptr(), out.data_ptr(),
                                      out.numel(), &geo, lc.stream));
   }
 }

@@ -204,7 +204,7 @@ void add_bias(const GemmArgs& g, const LaunchContext& lc) {
   geo.strides[0][1] = 1;
   geo.strides[1][0] = 0;
   geo.strides[1][1] = 1;
-  CLIPT_LAUNCH(lc, kernels::binary(kernels::BinaryKind::Add, kd(c.dtype()), kd(c.dtype()), c.data_ptr(),
+  CLIPT_LAUNCH(lc, kernels::binary(kernels::BinaryOp::Add, kd(c.dtype()), kd(c.dtype()), c.data_ptr(),
                                    g.bias->data_ptr(), c.data_ptr(), g.batch * g.m * g.n, &geo, lc.stream));
 }
 

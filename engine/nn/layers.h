@@ -3,6 +3,7 @@
 #include "engine/nn/module.h"
 #include "engine/ops/ops.h"
 #include "engine/ops/random.h"
+#include "engine/profile/profiler.h"
 
 namespace clipt::nn {
 
@@ -14,14 +15,20 @@ Tensor activate(Activation a, const Tensor& x);
 class Linear : public Module {
  public:
   Linear(int64_t in, int64_t out, bool bias, Generator& gen, DType dtype = DType::F32);
-  Tensor forward(const Tensor& x) const { return linear(x, weight, bias); }
+  Tensor forward(const Tensor& x) const {
+    profile::ModuleScope scope(module_name());
+    return linear(x, weight, bias);
+  }
   Tensor weight, bias;
 };
 
 class LayerNorm : public Module {
  public:
   explicit LayerNorm(int64_t dim, double eps = 1e-5, DType dtype = DType::F32);
-  Tensor forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps); }
+  Tensor forward(const Tensor& x) const {
+    profile::ModuleScope scope(module_name());
+    return layer_norm(x, weight, bias, eps);
+  }
   Tensor weight, bias;
   double eps;
 };
@@ -30,7 +37,10 @@ class LayerNorm : public Module {
 class Embedding : public Module {
  public:
   Embedding(int64_t num, int64_t dim, Generator& gen, double std = 1.0, DType dtype = DType::F32);
-  Tensor forward(const Tensor& ids) const { return embedding(weight, ids); }
+  Tensor forward(const Tensor& ids) const {
+    profile::ModuleScope scope(module_name());
+    return embedding(weight, ids);
+  }
   Tensor weight;
 };
 

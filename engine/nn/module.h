@@ -40,6 +40,9 @@ class Module {
   void to(Device device);
   void to(DType dtype);
   int64_t num_parameters() const;
+  // This module's name under the parent that registered it first ("attn", "resblocks.3"; "" for a root).
+  // Forwards open a profile::ModuleScope with it, so op records carry checkpoint-style paths.
+  const std::string& module_name() const { return name_; }
 
  protected:
   Tensor& register_parameter(const std::string& name, Tensor* slot, Tensor value, bool requires_grad = true);
@@ -47,10 +50,14 @@ class Module {
   template <typename M>
   M& register_module(const std::string& name, std::unique_ptr<M>* slot, std::unique_ptr<M> value) {
     *slot = std::move(value);
+    if ((*slot)->name_.empty()) (*slot)->name_ = name;
     children_.push_back({name, slot->get()});
     return **slot;
   }
-  void register_module_ref(const std::string& name, Module* child) { children_.push_back({name, child}); }
+  void register_module_ref(const std::string& name, Module* child) {
+    if (child->name_.empty()) child->name_ = name;
+    children_.push_back({name, child});
+  }
 
  private:
   void collect(const std::string& prefix, bool params, bool buffers, bool recurse,
@@ -61,6 +68,7 @@ class Module {
   std::vector<std::pair<std::string, Tensor*>> buffers_;
   std::vector<std::pair<std::string, Module*>> children_;
   bool training_ = true;
+  std::string name_;
 };
 
 }  // namespace clipt::nn

@@ -24,6 +24,7 @@ MultiheadAttention::MultiheadAttention(int64_t width_, int64_t heads_, Generator
 Tensor MultiheadAttention::forward(const Tensor& x, bool causal) const {
   CLIPT_CHECK(x.dim() == 3 && x.size(2) == width, "MultiheadAttention: expected [B, L, {}], got {}", width,
               describe(x));
+  profile::ModuleScope scope(module_name());
   const int64_t b = x.size(0), l = x.size(1), d = width / heads;
   Tensor qkv = linear(x, in_proj_weight, in_proj_bias);  // [B, L, 3W]
   // One copy to [3, B, H, L, D]; q, k and v are then contiguous views.
@@ -49,6 +50,7 @@ ResidualAttentionBlock::ResidualAttentionBlock(int64_t width, int64_t heads, int
 }
 
 Tensor ResidualAttentionBlock::forward(const Tensor& x, bool causal) const {
+  profile::ModuleScope scope(module_name());
   Tensor h = add(x, attn->forward(ln_1->forward(x), causal));
   return add(h, mlp->forward(ln_2->forward(h)));
 }
@@ -63,6 +65,7 @@ Transformer::Transformer(int64_t width_, int64_t layers, int64_t heads, int64_t 
 }
 
 Tensor Transformer::forward(const Tensor& x, bool causal, const LayerHook& before_layer) const {
+  profile::ModuleScope scope(module_name());
   Tensor h = x;
   for (size_t i = 0; i < resblocks.size(); ++i) {
     if (before_layer) h = before_layer(int64_t(i), h);

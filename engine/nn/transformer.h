@@ -23,7 +23,10 @@ class MultiheadAttention : public Module {
 class Mlp : public Module {
  public:
   Mlp(int64_t width, int64_t hidden, Activation act, Generator& gen, DType dtype = DType::F32);
-  Tensor forward(const Tensor& x) const { return c_proj->forward(activate(act, c_fc->forward(x))); }
+  Tensor forward(const Tensor& x) const {
+    profile::ModuleScope scope(module_name());
+    return c_proj->forward(activate(act, c_fc->forward(x)));
+  }
   Activation act;
   std::unique_ptr<Linear> c_fc, c_proj;
 };

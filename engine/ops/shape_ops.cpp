@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "engine/ops/ops.h"
+#include "engine/profile/profiler.h"
 
 namespace clipt {
 
@@ -62,6 +63,17 @@ std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
   }
   if (view_d != -1) return std::nullopt;
   return new_strides;
+}
+
+// A transfer between devices (not a Backend primitive) as one profile record; one to the host waits for
+// the device, so its time is a host wait.
+void copy_between_devices(const Tensor& src, Tensor& dst) {
+  const bool to_host = dst.device().is_cpu();
+  const char* name = to_host ? "copy_d2h" : src.device().is_cpu() ? "copy_h2d" : "copy_d2d";
+  std::optional<profile::PhaseScope> wait;
+  if (to_host) wait.emplace(profile::Phase::HostWait);
+  profile::OpScope op(name, dst.dtype(), double(dst.nbytes()), /*device_timed=*/true);
+  cuda_copy_between(src, dst);
 }
 
 }  // namespace
@@ -246,7 +258,7 @@ Tensor to_device(const Tensor& x, Device device) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), device);
   if (y.numel() > 0) {
     NoGrad ng;
-    cuda_copy_between(src, y);
+    copy_between_devices(src, y);
   }
   const Device in_device = x.device();
   record("to_device", {x}, {&y},
@@ -425,10 +437,10 @@ Tensor& Tensor::copy_(const Tensor& src) {
   }
   Tensor staged = to_dtype(s, dtype()).contiguous();
   if (is_contiguous()) {
-    cuda_copy_between(staged, *this);
+    copy_between_devices(staged, *this);
   } else {
     Tensor tmp = Tensor::empty(shape(), dtype(), device());
-    cuda_copy_between(staged, tmp);
+    copy_between_devices(staged, tmp);
     backend_for(device()).copy(tmp, *this);
   }
   return *this;

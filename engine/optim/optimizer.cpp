@@ -2,6 +2,7 @@
 
 #include "engine/core/backend.h"
 #include "engine/ops/ops.h"
+#include "engine/profile/profiler.h"
 
 namespace clipt::optim {
 
@@ -58,6 +59,7 @@ SGD::SGD(std::vector<Tensor> params, SgdOptions options)
     : Optimizer(std::move(params), options.lr), options_(options), buffers_(params_.size()) {}
 
 void SGD::step() {
+  profile::PhaseScope phase(profile::Phase::Optimizer);
   NoGrad ng;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
@@ -108,6 +110,7 @@ AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
       param_steps_(params_.size(), 0) {}
 
 void AdamW::step() {
+  profile::PhaseScope phase(profile::Phase::Optimizer);
   NoGrad ng;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];

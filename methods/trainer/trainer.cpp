@@ -10,6 +10,8 @@
 #include "engine/io/atomic_file.h"
 #include "engine/io/checkpoint.h"
 #include "engine/ops/ops.h"
+#include "engine/profile/peaks.h"
+#include "methods/trainer/progress.h"
 #include "methods/trainer/run_config.h"
 
 namespace clipt::trainer {
@@ -21,6 +23,8 @@ constexpr const char* kStatePrefix = "method_state.";
 constexpr const char* kOptimPrefix = "optim.";
 
 uint64_t run_seed(const Config& cfg) { return uint64_t(std::max<int64_t>(cfg.get_int("SEED"), 0)); }
+
+}  // namespace
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const Config& cfg, std::vector<Tensor> params) {
   const std::string name = cfg.get_string("OPTIM.NAME");
@@ -38,6 +42,8 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const Config& cfg, std::vector<
   }
   fail("OPTIM.NAME '{}' is not supported (sgd, adam, adamw; sam/gcsam select SGD for GCSCoOp)", name);
 }
+
+namespace {
 
 optim::LrScheduleOptions schedule_options(const Config& cfg) {
   optim::LrScheduleOptions o;
@@ -289,6 +295,8 @@ void Trainer::train() {
   const auto run_start = std::chrono::steady_clock::now();
   int64_t steps_this_run = 0;
   const int64_t total_steps = (max_epoch - epochs_done_) * batches - resume_iteration_;
+  std::unique_ptr<profile::StepProfiler> profiler;
+  if (profile_steps_ > 0) profiler = std::make_unique<profile::StepProfiler>(device_, profile_steps_, 1);
   for (int64_t epoch = epochs_done_; epoch < max_epoch; ++epoch) {
     const double lr = schedule_->lr_at(epoch);
     optimizer_->set_lr(lr);
@@ -309,22 +317,31 @@ void Trainer::train() {
           iteration > 0 || epoch > 0 ? "checkpoint saved to " + saved.string() : std::string("nothing trained yet")));
     };
     for (;;) {
+      if (profiler && iteration >= resume_iteration_) profiler->begin_step();
       try {
-        if (!loader->next(batch)) break;
+        profile::PhaseScope data_phase(profile::Phase::Data);
+        if (!loader->next(batch)) {
+          if (profiler) profiler->abandon_step();
+          break;
+        }
       } catch (const Interrupted&) { interrupted("while loading data"); }
       if (iteration < resume_iteration_) {  // resuming inside this epoch: these batches were trained
         ++iteration;
         continue;
       }
       methods::TrainBatch tb;
-      tb.images = batch.images.to(device_);
-      tb.labels = batch.labels.to(device_);
-      tb.domains = batch.domains.to(device_);
+      {
+        profile::PhaseScope data_phase(profile::Phase::Data);
+        tb.images = batch.images.to(device_);
+        tb.labels = batch.labels.to(device_);
+        tb.domains = batch.domains.to(device_);
+      }
       tb.host = &batch;
       tb.epoch = epoch;
       tb.iteration = iteration;
       tb.global_step = epoch * batches + iteration;
       methods::StepResult r = method_->train_step(tb, *optimizer_);
+      if (profiler && profiler->end_step()) write_profile(*profiler);
       if (!std::isfinite(r.loss)) {
         const int64_t good = latest_checkpoint(output_dir_);
         fail("loss is {} at epoch {} iteration {} (step {}); stopping. The last good checkpoint is {}", r.loss,
@@ -372,6 +389,23 @@ void Trainer::train() {
                  {"train_accuracy", seen ? 100.0 * double(correct) / double(seen) : NAN},
                  {"lr", lr}});
   }
+  if (profiler && !profiler->done()) write_profile(*profiler);
+}
+
+void Trainer::write_profile(profile::StepProfiler& profiler) {
+  const int64_t n = profiler.profiled_steps();
+  const profile::Profile recorded = profiler.finish();
+  if (n == 0) {
+    log_.info("profile: no step was profiled (the run ended before the warm-up step was over)");
+    return;
+  }
+  const profile::Peaks peaks = profile::device_peaks(device_);
+  const std::string title =
+      fmt::format("{} training step, {}, {} {}, batch {}", method_name_, clip_->config().summary(), device_.str(),
+                  dtype_name(dtype_), cfg_.get_int("DATALOADER.TRAIN_X.BATCH_SIZE"));
+  const auto dir = output_dir_ / "profile";
+  log_.line(profile::write_profile_files(recorded, profile::summarize(recorded, peaks, title), dir));
+  log_.info("profile of {} step(s) written to {} (report.md, profile.json, trace.json, roofline.svg)", n, dir.string());
 }
 
 EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split) {
@@ -389,6 +423,11 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
   r.num_classes = int64_t(classnames.size());
   std::vector<int64_t> per_class_total(classnames.size()), per_class_correct(classnames.size());
   data::Batch batch;
+  // Progress: redrawn on a terminal, else one log line per TRAIN.PRINT_FREQ batches.
+  Progress progress(
+      fmt::format("evaluating {} ({}, {} images)", split, r.subsample, samples.size()), loader->batches_per_epoch(),
+      [this](const std::string& l) { log_.file_line(l); }, std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1),
+      !log_.quiet() && Progress::stdout_is_terminal());
   while (loader->next(batch)) {
     Tensor logits = method_->eval_logits(batch.images.to(device_));
     const auto pred = argmax(logits, 1).to_vector<int64_t>();
@@ -400,6 +439,7 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
       per_class_correct[size_t(labels[k])] += ok;
     }
     r.total += int64_t(pred.size());
+    progress.advance();
     if (stop_ && stop_->load()) throw Interrupted("interrupted during evaluation");
   }
   r.accuracy = r.total ? 100.0 * double(r.correct) / double(r.total) : 0.0;

@@ -16,6 +16,7 @@
 #include "data/subsample.h"
 #include "data/transforms.h"
 #include "engine/optim/lr_schedule.h"
+#include "engine/profile/step_profiler.h"
 #include "methods/method.h"
 #include "methods/trainer/run_log.h"
 
@@ -30,6 +31,9 @@ struct EvalResult {
   double macro_accuracy = 0;  // mean per-class accuracy, percent
   nlohmann::json to_json() const;
 };
+
+// The optimizer OPTIM.NAME names over `params` (SGD for sgd/sam/gcsam, AdamW or Adam).
+std::unique_ptr<optim::Optimizer> make_optimizer(const Config& cfg, std::vector<Tensor> params);
 
 class Trainer {
  public:
@@ -46,6 +50,10 @@ class Trainer {
   void load(const std::filesystem::path& run_or_file, int64_t epoch = -1);
   // Writes results.json (atomic) with the evaluations and the run's identity.
   void write_results(const std::vector<EvalResult>& results, const std::filesystem::path& path) const;
+
+  // Profiles `steps` training steps after one warm-up step (`clipt train --profile N`): the tables go to
+  // the log and OUTPUT_DIR/profile/ gets report.md, profile.json, trace.json and roofline.svg.
+  void set_profile_steps(int64_t steps) { profile_steps_ = steps; }
 
   // Called after every optimisation step with the global step index (progress hooks, tests).
   void set_after_step(std::function<void(int64_t global_step)> f) { after_step_ = std::move(f); }
@@ -91,6 +99,8 @@ class Trainer {
   int64_t epochs_done_ = 0;
   int64_t resume_iteration_ = 0;  // > 0 when resuming inside an epoch (after Ctrl-C)
   std::function<void(int64_t)> after_step_;
+  int64_t profile_steps_ = 0;
+  void write_profile(profile::StepProfiler& profiler);
 };
 
 // Loads a checkpoint's method parameters and extra state (not the optimizer) into `method`, which must

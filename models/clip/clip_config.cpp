@@ -100,4 +100,21 @@ nlohmann::json clip_config_to_json(const ClipConfig& c, const std::string& torch
           {"vision_config", vision}};
 }
 
+ClipConfig clip_preset(const std::string& name) {
+  ClipConfig c;  // defaults: ViT-B/32 (text 12×512, vision 12×768, patch 32, 224 pixels, embed 512)
+  if (name == "vit_b32") return c;
+  if (name == "vit_b16") {
+    c.patch_size = 16;
+    return c;
+  }
+  if (name == "vit_l14") {
+    c.text = {768, 12, 12, 3072, "quick_gelu", 1e-5};
+    c.vision = {1024, 24, 16, 4096, "quick_gelu", 1e-5};
+    c.patch_size = 14;
+    c.projection_dim = 768;
+    return c;
+  }
+  fail("unknown CLIP architecture '{}' (known: vit_b16, vit_b32, vit_l14)", name);
+}
+
 }  // namespace clipt::clip

@@ -36,6 +36,9 @@ struct ClipConfig {
 // divisible by heads, resolution not a multiple of the patch) are errors naming `source` and the key.
 ClipConfig parse_clip_config(const nlohmann::json& j, const std::string& source);
 ClipConfig load_clip_config(const std::filesystem::path& config_json);
+// The shapes of OpenAI's released CLIPs by name: "vit_b16", "vit_b32", "vit_l14" (for random-weight runs
+// such as `clipt profile --arch`); an unknown name is an error listing the known ones.
+ClipConfig clip_preset(const std::string& name);
 nlohmann::json clip_config_to_json(const ClipConfig& c, const std::string& torch_dtype = "float32");
 
 }  // namespace clipt::clip

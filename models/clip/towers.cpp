@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/ops/ops.h"
+#include "engine/profile/profiler.h"
 
 namespace clipt::clip {
 
@@ -50,6 +51,7 @@ Tensor VisionTower::forward(const Tensor& images, const VisionPrompts* prompts) 
   CLIPT_CHECK(
       images.dim() == 4 && images.size(1) == 3 && images.size(2) == image_size_ && images.size(3) == image_size_,
       "image tower: expected images [B, 3, {}, {}], got {}", image_size_, image_size_, describe(images));
+  profile::ModuleScope scope(module_name());
   const DType dt = proj.dtype();
   const int64_t b = images.size(0), w = class_embedding.size(0);
   Tensor x = patch_embed(images.to(dt), conv1_weight);  // [B, patches, W]
@@ -88,7 +90,10 @@ TextTower::TextTower(const ClipConfig& c, Generator& gen, DType dtype) {
                      init_normal({w, c.projection_dim}, 1.0 / std::sqrt(double(w)), gen, dtype));
 }
 
-Tensor TextTower::embed(const Tensor& ids) const { return token_embedding->forward(ids); }
+Tensor TextTower::embed(const Tensor& ids) const {
+  profile::ModuleScope scope(module_name());
+  return token_embedding->forward(ids);
+}
 
 Tensor TextTower::forward(const Tensor& embeddings, const Tensor& eot_positions, const TextPrompts* prompts,
                           bool truncate) const {
@@ -97,6 +102,7 @@ Tensor TextTower::forward(const Tensor& embeddings, const Tensor& eot_positions,
               "text tower: expected embeddings [N, <= {}, {}], got {}", ctx, w, describe(embeddings));
   CLIPT_CHECK(eot_positions.dim() == 1 && eot_positions.size(0) == embeddings.size(0),
               "text tower: EOT positions {} do not match embeddings {}", describe(eot_positions), describe(embeddings));
+  profile::ModuleScope scope(module_name());
   const DType dt = text_projection.dtype();
   const int64_t n = embeddings.size(0);
   int64_t len = embeddings.size(1);

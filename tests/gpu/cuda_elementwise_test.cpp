@@ -1,5 +1,6 @@
 // CUDA vs CPU: element-wise ops (unary, binary with broadcasting, comparisons, where), copies and casts
 // between every dtype pair, fills and view/copy ops — forward and backward, on odd and strided shapes.
+#include "tests/common/elementwise_cases.h"
 #include "tests/gpu/gpu_test_util.h"
 
 namespace clipt {
@@ -11,54 +12,40 @@ using test::gpu::float_dtypes;
 using test::gpu::random_cpu;
 using test::gpu::tol_for;
 
-struct UnaryCase {
-  const char* name;
-  std::function<Tensor(const Tensor&)> fn;
-  bool positive;  // needs inputs away from 0 and > 0
-};
-
-std::vector<UnaryCase> unary_cases() {
-  return {
-      {"neg", [](const Tensor& x) { return neg(x); }, false},
-      {"exp", [](const Tensor& x) { return exp(x); }, false},
-      {"log", [](const Tensor& x) { return log(x); }, true},
-      {"sqrt", [](const Tensor& x) { return sqrt(x); }, true},
-      {"rsqrt", [](const Tensor& x) { return rsqrt(x); }, true},
-      {"abs", [](const Tensor& x) { return abs(x); }, false},
-      {"sigmoid", [](const Tensor& x) { return sigmoid(x); }, false},
-      {"tanh", [](const Tensor& x) { return tanh(x); }, false},
-      {"relu", [](const Tensor& x) { return relu(x); }, false},
-      {"square", [](const Tensor& x) { return square(x); }, false},
-      {"reciprocal", [](const Tensor& x) { return reciprocal(x); }, true},
-      {"sin", [](const Tensor& x) { return sin(x); }, false},
-      {"cos", [](const Tensor& x) { return cos(x); }, false},
-      {"sign", [](const Tensor& x) { return sign(x); }, false},
-      {"gelu", [](const Tensor& x) { return gelu(x); }, false},
-      {"gelu_tanh", [](const Tensor& x) { return gelu_tanh(x); }, false},
-      {"quick_gelu", [](const Tensor& x) { return quick_gelu(x); }, false},
-      {"clamp", [](const Tensor& x) { return clamp(x, -0.5, 0.75); }, false},
-      {"pow3", [](const Tensor& x) { return pow(x, 3.0); }, false},
-      {"pow_half", [](const Tensor& x) { return pow(x, 0.5); }, true},
-      {"add_scalar", [](const Tensor& x) { return add(x, 1.25); }, false},
-      {"mul_scalar", [](const Tensor& x) { return mul(x, -3.0); }, false},
-      {"rsub", [](const Tensor& x) { return rsub(2.0, x); }, false},
-      {"rdiv", [](const Tensor& x) { return rdiv(3.0, x); }, true},
-  };
+// Every case of the op list (tests/common/elementwise_cases.h), every float dtype, contiguous and strided
+// (a narrowed view of the first operand), forward and backward; integer inputs too for the
+// cases defined on them.
+Tensor case_input(const test::ElementwiseCase& c, DType dt, int operand) {
+  const Shape shape = operand == 0 ? Shape{3, 5, 7} : Shape{1, 5, 1};  // the second operand broadcasts
+  return c.domain == test::InputDomain::Positive ? random_cpu(shape, dt, 11 + operand, 0.5, 2.5)
+                                                 : random_cpu(shape, dt, 11 + operand);
 }
 
-TEST(CudaElementwise, UnaryOpsAllFloatDtypesContiguousAndStrided) {
+TEST(CudaElementwise, EveryOpListCaseAllDtypesContiguousAndStrided) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  for (DType dt : float_dtypes()) {
-    for (const auto& c : unary_cases()) {
-      const Tensor x = c.positive ? random_cpu({3, 5, 7}, dt, 11, 0.25, 3.0) : random_cpu({3, 5, 7}, dt, 11);
+  for (const auto& c : test::elementwise_cases()) {
+    for (DType dt : float_dtypes()) {
+      TensorList in;
+      for (int i = 0; i < c.arity; ++i) in.push_back(case_input(c, dt, i));
       const auto fn = c.fn;
+      const test::gpu::Tol tol = c.differentiable ? tol_for(dt) : test::gpu::Tol{0, 0};
+      const std::string what = c.name + " " + std::string(dtype_name(dt));
+      expect_cpu_cuda_match(what, in, fn, tol, c.differentiable);
       expect_cpu_cuda_match(
-          std::string(c.name) + " " + std::string(dtype_name(dt)), {x},
-          [fn](const TensorList& in) { return fn(in[0]); }, tol_for(dt));
-      // A transposed, narrowed view exercises the strided kernel path.
-      expect_cpu_cuda_match(
-          std::string(c.name) + " strided " + std::string(dtype_name(dt)), {x},
-          [fn](const TensorList& in) { return fn(in[0].transpose(0, 2).narrow(1, 1, 3)); }, tol_for(dt));
+          what + " strided", in,
+          [fn](const TensorList& x) {
+            TensorList v = x;
+            v[0] = x[0].narrow(2, 1, 5);  // strided, and misaligned for 128-bit loads
+            return fn(v);
+          },
+          tol, c.differentiable);
+    }
+    if (!c.integer_inputs) continue;
+    for (DType dt : {DType::I64, DType::I32}) {
+      TensorList in;
+      for (int i = 0; i < c.arity; ++i)
+        in.push_back(random_cpu(i == 0 ? Shape{3, 4} : Shape{4}, DType::F32, 50 + i, -9, 9).to(dt));
+      expect_cpu_cuda_match(c.name + " " + std::string(dtype_name(dt)), in, c.fn, {0, 0}, false);
     }
   }
 }
@@ -76,33 +63,8 @@ TEST(CudaElementwise, LargeContiguousUnaryUsesVectorPathAndTail) {
   }
 }
 
-TEST(CudaElementwise, BinaryOpsWithBroadcastAndPromotion) {
+TEST(CudaElementwise, MixedDtypePromotion) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  using Bin = std::function<Tensor(const Tensor&, const Tensor&)>;
-  const std::vector<std::pair<const char*, Bin>> ops = {
-      {"add", [](const Tensor& a, const Tensor& b) { return add(a, b); }},
-      {"sub", [](const Tensor& a, const Tensor& b) { return sub(a, b); }},
-      {"mul", [](const Tensor& a, const Tensor& b) { return mul(a, b); }},
-      {"div", [](const Tensor& a, const Tensor& b) { return div(a, add(abs(b), 0.5)); }},
-      {"pow", [](const Tensor& a, const Tensor& b) { return pow(add(abs(a), 0.5), b); }},
-      {"maximum", [](const Tensor& a, const Tensor& b) { return maximum(a, b); }},
-      {"minimum", [](const Tensor& a, const Tensor& b) { return minimum(a, b); }},
-  };
-  for (DType dt : float_dtypes()) {
-    const Tensor a = random_cpu({5, 1, 7}, dt, 1), b = random_cpu({1, 6, 1}, dt, 2);
-    const Tensor full = random_cpu({5, 6, 7}, dt, 3);
-    for (const auto& [name, fn] : ops) {
-      expect_cpu_cuda_match(
-          std::string(name) + " broadcast " + std::string(dtype_name(dt)), {a, b},
-          [fn](const TensorList& in) { return fn(in[0], in[1]); }, tol_for(dt));
-      expect_cpu_cuda_match(
-          std::string(name) + " transposed " + std::string(dtype_name(dt)), {full, a},
-          [fn](const TensorList& in) { return fn(in[0].transpose(0, 2), in[1].transpose(0, 2)); }, tol_for(dt));
-      expect_cpu_cuda_match(
-          std::string(name) + " contiguous " + std::string(dtype_name(dt)), {full, full * 0.5},
-          [fn](const TensorList& in) { return fn(in[0], in[1]); }, tol_for(dt));
-    }
-  }
   // f16 + f32 promotes to f32; the f16 input's gradient comes back in f16.
   expect_cpu_cuda_match(
       "mixed f16 f32", {random_cpu({4, 9}, DType::F16, 7), random_cpu({9}, DType::F32, 8)},
