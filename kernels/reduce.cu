@@ -187,7 +187,7 @@ template <typename T, typename Out> void launch_reduce(ReduceKind op, const void
   launch_pass<T, Acc, Acc>(x, partial, outer, n, inner, plan.splits, plan.chunk, PassArgs<Acc>{comb, square, Acc(1)},
                            stream);
   launch_pass<Acc, Acc, Out>(partial, out, outer, plan.splits, inner, 1, plan.splits,
-                           PassArgs<Acc>{comb, false, final_scale}, stream);
+                             PassArgs<Acc>{comb, false, final_scale}, stream);
 }
 
 // ---------------------------------------------------------------- arg-reduce

@@ -65,7 +65,7 @@ struct GemmKeyHash {
 struct GemmPlan {
   cublasLtMatmulDesc_t desc = nullptr;
   cublasLtMatrixLayout_t lt_a = nullptr, lt_b = nullptr, lt_c = nullptr;  // cuBLASLt's A (= our B), B (= our A), C/D
-  std::vector<cublasLtMatmulAlgo_t> algos;  // usable algorithms, best first
+  std::vector<cublasLtMatmulAlgo_t> algos;                                // usable algorithms, best first
   bool supported() const { return !algos.empty(); }
 };
 
@@ -175,7 +175,9 @@ void plain_gemm(const GemmArgs& g, const LaunchContext& lc, bool tf32) {
   const DType dt = g.c->dtype();
   const cudaDataType_t type = cuda_type(dt);
   const bool f64 = dt == DType::F64;
-  const cublasComputeType_t compute = f64 ? CUBLAS_COMPUTE_64F : tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  const cublasComputeType_t compute = f64    ? CUBLAS_COMPUTE_64F
+                                      : tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                             : CUBLAS_COMPUTE_32F;
   const float alpha_f = g.alpha, beta_f = g.beta;
   const double alpha_d = g.alpha, beta_d = g.beta;
   const void* alpha = f64 ? static_cast<const void*>(&alpha_d) : &alpha_f;
@@ -183,8 +185,8 @@ void plain_gemm(const GemmArgs& g, const LaunchContext& lc, bool tf32) {
   CLIPT_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
       h, g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(g.n), int(g.m), int(g.k),
       alpha, g.b->data_ptr(), type, int(g.ldb), g.batch > 1 ? g.stride_b : 0, g.a->data_ptr(), type, int(g.lda),
-      g.batch > 1 ? g.stride_a : 0, beta, g.c->data_ptr(), type, int(g.ldc), g.batch > 1 ? g.stride_c : 0,
-      int(g.batch), compute, CUBLAS_GEMM_DEFAULT));
+      g.batch > 1 ? g.stride_a : 0, beta, g.c->data_ptr(), type, int(g.ldc), g.batch > 1 ? g.stride_c : 0, int(g.batch),
+      compute, CUBLAS_GEMM_DEFAULT));
 }
 
 // Whether cuBLASLt refused an algorithm for this problem (try the next one) rather than failing.

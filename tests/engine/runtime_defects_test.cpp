@@ -79,8 +79,8 @@ TEST(RuntimeDefects, ScatterAddRefusesAnIndexLargerThanTheTargetOnOtherDims) {
   Tensor out = Tensor::zeros({4, 3});
   EXPECT_ERROR_CONTAINS(cpu_backend().gather(target, 1, index, out), "larger than tensor");
   // The valid case still works: column sums of ones.
-  Tensor ok = scatter_add(target, 0, Tensor::from_vector(std::vector<int64_t>{0, 1, 1, 1, 0, 0}, {2, 3}),
-                          Tensor::ones({2, 3}));
+  Tensor ok =
+      scatter_add(target, 0, Tensor::from_vector(std::vector<int64_t>{0, 1, 1, 1, 0, 0}, {2, 3}), Tensor::ones({2, 3}));
   EXPECT_TRUE(test::all_close(ok, Tensor::from_vector({1, 1, 1, 1, 1, 1}, {2, 3})));
 }
 
