@@ -9,10 +9,14 @@ namespace clipt::kernels {
 cudaError_t index_select(size_t elem_bytes, const void* x, const int64_t* idx, void* out, int64_t outer, int64_t n,
                          int64_t inner, int64_t m, DeviceErrorRecord* errors, cudaStream_t stream);
 
-// out[o, idx[i], :] += src[o, i, :] for i = 0, 1, …, m−1 in order (colliding indices add in index order,
-// exactly as the CPU backend, so the result is deterministic).
+// Scratch bytes index_add needs for m indices into n rows (0 when m is 0).
+size_t index_add_workspace_bytes(int64_t n, int64_t m);
+
+// out[o, k, :] += Σ src[o, i, :] over the i with idx[i] = k, summed in index order in f32 (f64 for f64 and
+// integers) and added to out once per element — exactly as the CPU backend, so the result is
+// deterministic and matches it bit for bit. Needs m < 2^31 and n < 2^32 − 1 (else cudaErrorInvalidValue).
 cudaError_t index_add(KDType dtype, void* out, const int64_t* idx, const void* src, int64_t outer, int64_t n,
-                      int64_t inner, int64_t m, DeviceErrorRecord* errors, cudaStream_t stream);
+                      int64_t inner, int64_t m, void* workspace, DeviceErrorRecord* errors, cudaStream_t stream);
 
 // Geometry of gather / scatter_add along `dim`: the index (and src/out of gather) is contiguous with
 // `index_sizes`; the indexed tensor (x of gather, out of scatter_add) is contiguous with `target_strides`

@@ -170,24 +170,24 @@ template <typename In, typename Acc, typename Out> void launch_pass(const In* x,
   }
 }
 
-template <typename T> void launch_reduce(ReduceKind op, const void* xv, void* outv, int64_t outer, int64_t n,
-                                         int64_t inner, void* workspace, cudaStream_t stream) {
+template <typename T, typename Out> void launch_reduce(ReduceKind op, const void* xv, void* outv, int64_t outer,
+                                                       int64_t n, int64_t inner, void* workspace, cudaStream_t stream) {
   using Acc = compute_t<T>;
   const T* x = static_cast<const T*>(xv);
-  T* out = static_cast<T*>(outv);
+  Out* out = static_cast<Out*>(outv);
   const Combine comb = op == ReduceKind::Max ? Combine::Max : op == ReduceKind::Min ? Combine::Min : Combine::Sum;
   const bool square = op == ReduceKind::SumSquares;
   const Acc final_scale = op == ReduceKind::Mean ? Acc(1.0 / double(std::max<int64_t>(n, 1))) : Acc(1);
   const Plan plan = plan_for(outer, n, inner);
   if (plan.splits == 1) {
-    launch_pass<T, Acc, T>(x, out, outer, n, inner, 1, n, PassArgs<Acc>{comb, square, final_scale}, stream);
+    launch_pass<T, Acc, Out>(x, out, outer, n, inner, 1, n, PassArgs<Acc>{comb, square, final_scale}, stream);
     return;
   }
   Acc* partial = static_cast<Acc*>(workspace);
   launch_pass<T, Acc, Acc>(x, partial, outer, n, inner, plan.splits, plan.chunk, PassArgs<Acc>{comb, square, Acc(1)},
                            stream);
-  launch_pass<Acc, Acc, T>(partial, out, outer, plan.splits, inner, 1, plan.splits,
-                           PassArgs<Acc>{comb, false, final_scale}, stream);
+  launch_pass<Acc, Acc, Out>(partial, out, outer, plan.splits, inner, 1, plan.splits,
+                             PassArgs<Acc>{comb, false, final_scale}, stream);
 }
 
 // ---------------------------------------------------------------- arg-reduce
@@ -282,10 +282,18 @@ size_t reduce_workspace_bytes(KDType dtype, int64_t outer, int64_t n, int64_t in
 }
 
 cudaError_t reduce(ReduceKind op, KDType dtype, const void* x, void* out, int64_t outer, int64_t n, int64_t inner,
-                   void* workspace, cudaStream_t stream) {
+                   void* workspace, cudaStream_t stream, KDType out_dtype) {
   if (outer * inner <= 0) return cudaSuccess;
+  if (out_dtype != dtype) {
+    // f32 results of 16-bit inputs: a sum of squares of f16 values overflows f16 long before its root does.
+    if (out_dtype != KDType::F32) return cudaErrorInvalidValue;
+    const bool ok = dtype == KDType::F16 || dtype == KDType::BF16;
+    if (dtype == KDType::F16) launch_reduce<__half, float>(op, x, out, outer, n, inner, workspace, stream);
+    if (dtype == KDType::BF16) launch_reduce<__nv_bfloat16, float>(op, x, out, outer, n, inner, workspace, stream);
+    return launch_status(ok);
+  }
   const bool ok =
-      dispatch_all(dtype, [&]<typename T>() { launch_reduce<T>(op, x, out, outer, n, inner, workspace, stream); });
+      dispatch_all(dtype, [&]<typename T>() { launch_reduce<T, T>(op, x, out, outer, n, inner, workspace, stream); });
   return launch_status(ok);
 }
 

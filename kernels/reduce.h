@@ -12,9 +12,10 @@ enum class ArgReduceKind : uint8_t { ArgMax, ArgMin };
 // Scratch bytes reduce() needs for this shape (0 when one pass suffices). Pass a buffer at least this big.
 size_t reduce_workspace_bytes(KDType dtype, int64_t outer, int64_t n, int64_t inner);
 
-// out[o, i] = reduce_j x[o, j, i]; out has x's dtype; accumulation in f32 (f64 for f64 and integers).
+// out[o, i] = reduce_j x[o, j, i]; accumulation in f32 (f64 for f64 and integers). out has x's dtype, or
+// f32 for f16/bf16 inputs (out_dtype = F32), so sums of squares cannot overflow the 16-bit range.
 cudaError_t reduce(ReduceKind op, KDType dtype, const void* x, void* out, int64_t outer, int64_t n, int64_t inner,
-                   void* workspace, cudaStream_t stream);
+                   void* workspace, cudaStream_t stream, KDType out_dtype);
 
 // out[o, i] = index of the first maximum (minimum) along n; a NaN counts as the extreme (PyTorch's rule).
 cudaError_t arg_reduce(ArgReduceKind op, KDType dtype, const void* x, int64_t* out, int64_t outer, int64_t n,

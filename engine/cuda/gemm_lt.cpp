@@ -7,9 +7,15 @@
 // `bias[n]` broadcast over rows.
 //
 // f32 computes in f32 (CUBLAS_COMPUTE_32F, or TF32 tensor cores when allowed), f16/bf16 in f32 with f32
-// scale, f64 in f64. Matmul descriptor, layouts and the heuristic's algorithm are cached per shape,
+// scale, f64 in f64. Matmul descriptor, layouts and the heuristic's algorithms are cached per shape,
 // dtype, transposes, strides and pointer alignment — built once, never per call. Each stream gets its own
 // workspace (engine/runtime/context.h).
+//
+// The heuristic is asked for several algorithms, and only those it marks usable (state SUCCESS) are kept.
+// They are tried in order; one that cuBLASLt refuses at run time is dropped for that key. When none is
+// left (odd alignments, e.g. 2-byte-aligned fp16 views at a text length of 24, or a bias epilogue that
+// has no kernel), the classic cublasGemmStridedBatchedEx runs the same product: any shape that a plain
+// GEMM can do never raises.
 #include <cublasLt.h>
 #include <cublas_v2.h>
 
@@ -18,6 +24,7 @@
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/launch.h"
@@ -58,9 +65,11 @@ struct GemmKeyHash {
 struct GemmPlan {
   cublasLtMatmulDesc_t desc = nullptr;
   cublasLtMatrixLayout_t lt_a = nullptr, lt_b = nullptr, lt_c = nullptr;  // cuBLASLt's A (= our B), B (= our A), C/D
-  cublasLtMatmulAlgo_t algo{};
-  bool supported = false;
+  std::vector<cublasLtMatmulAlgo_t> algos;                                // usable algorithms, best first
+  bool supported() const { return !algos.empty(); }
 };
+
+constexpr int kHeuristicAlgos = 8;
 
 std::mutex g_cache_mutex;
 std::unordered_map<GemmKey, GemmPlan, GemmKeyHash> g_cache;
@@ -136,15 +145,14 @@ GemmPlan build_plan(const GemmKey& key, cublasLtHandle_t lt) {
       CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES};
   for (int i = 0; i < 4; ++i)
     CLIPT_CUBLAS_CHECK(cublasLtMatmulPreferenceSetAttribute(pref, attrs[i], &aligns[i], sizeof(aligns[i])));
-  cublasLtMatmulHeuristicResult_t result{};
+  cublasLtMatmulHeuristicResult_t results[kHeuristicAlgos] = {};
   int found = 0;
   const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(lt, plan.desc, plan.lt_a, plan.lt_b, plan.lt_c, plan.lt_c,
-                                                           pref, 1, &result, &found);
+                                                           pref, kHeuristicAlgos, results, &found);
   cublasLtMatmulPreferenceDestroy(pref);
-  if (st == CUBLAS_STATUS_SUCCESS && found > 0) {
-    plan.algo = result.algo;
-    plan.supported = true;
-  }
+  if (st == CUBLAS_STATUS_SUCCESS)
+    for (int i = 0; i < found; ++i)
+      if (results[i].state == CUBLAS_STATUS_SUCCESS) plan.algos.push_back(results[i].algo);
   return plan;
 }
 
@@ -158,17 +166,32 @@ cublasHandle_t cublas_handle(int device) {
   return h;
 }
 
-// f64 when cuBLASLt offers no algorithm: the classic strided-batched dgemm with the same operand swap.
-void dgemm_fallback(const GemmArgs& g, const LaunchContext& lc) {
+// When cuBLASLt offers no usable algorithm: the classic strided-batched GEMM (any alignment) with the
+// same operand swap and the same compute type.
+void plain_gemm(const GemmArgs& g, const LaunchContext& lc, bool tf32) {
   cublasHandle_t h = cublas_handle(lc.device);
   std::lock_guard<std::mutex> lock(g_cublas_mutex);
   CLIPT_CUBLAS_CHECK(cublasSetStream(h, lc.stream));
-  const double alpha = g.alpha, beta = g.beta;
-  CLIPT_CUBLAS_CHECK(cublasDgemmStridedBatched(
+  const DType dt = g.c->dtype();
+  const cudaDataType_t type = cuda_type(dt);
+  const bool f64 = dt == DType::F64;
+  const cublasComputeType_t compute = f64    ? CUBLAS_COMPUTE_64F
+                                      : tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32
+                                             : CUBLAS_COMPUTE_32F;
+  const float alpha_f = g.alpha, beta_f = g.beta;
+  const double alpha_d = g.alpha, beta_d = g.beta;
+  const void* alpha = f64 ? static_cast<const void*>(&alpha_d) : &alpha_f;
+  const void* beta = f64 ? static_cast<const void*>(&beta_d) : &beta_f;
+  CLIPT_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
       h, g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, int(g.n), int(g.m), int(g.k),
-      &alpha, static_cast<const double*>(g.b->data_ptr()), int(g.ldb), g.stride_b,
-      static_cast<const double*>(g.a->data_ptr()), int(g.lda), g.stride_a, &beta, static_cast<double*>(g.c->data_ptr()),
-      int(g.ldc), g.stride_c, int(g.batch)));
+      alpha, g.b->data_ptr(), type, int(g.ldb), g.batch > 1 ? g.stride_b : 0, g.a->data_ptr(), type, int(g.lda),
+      g.batch > 1 ? g.stride_a : 0, beta, g.c->data_ptr(), type, int(g.ldc), g.batch > 1 ? g.stride_c : 0, int(g.batch),
+      compute, CUBLAS_GEMM_DEFAULT));
+}
+
+// Whether cuBLASLt refused an algorithm for this problem (try the next one) rather than failing.
+bool refused(cublasStatus_t st) {
+  return st == CUBLAS_STATUS_NOT_SUPPORTED || st == CUBLAS_STATUS_ARCH_MISMATCH || st == CUBLAS_STATUS_INVALID_VALUE;
 }
 
 // C[b, i, :] += bias for a contiguous C (when the epilogue cannot be used).
@@ -251,46 +274,42 @@ void CudaBackend::gemm(const GemmArgs& g) {
   bool done = false;
   {
     std::lock_guard<std::mutex> lock(g_cache_mutex);
-    auto it = g_cache.find(key);
-    if (it == g_cache.end()) {
-      GemmPlan plan = build_plan(key, ctx.lt);
-      if (!plan.supported && key.bias_epilogue) {
-        // Some (dtype, epilogue) pairs have no kernel: remember the failure and fall back to a plain GEMM.
-        g_cache.emplace(key, plan);
-        key.bias_epilogue = false;
-        it = g_cache.find(key);
-        if (it == g_cache.end()) it = g_cache.emplace(key, build_plan(key, ctx.lt)).first;
-      } else {
-        it = g_cache.emplace(key, plan).first;
-      }
-    } else if (!it->second.supported && key.bias_epilogue) {
+    auto plan_for = [&](const GemmKey& k) -> GemmPlan& {
+      auto it = g_cache.find(k);
+      if (it == g_cache.end()) it = g_cache.emplace(k, build_plan(k, ctx.lt)).first;
+      return it->second;
+    };
+    GemmPlan* plan = &plan_for(key);
+    // Some (dtype, epilogue) pairs have no kernel: the bias becomes a separate add after a plain product.
+    if (!plan->supported() && key.bias_epilogue) {
       key.bias_epilogue = false;
-      it = g_cache.find(key);
-      if (it == g_cache.end()) it = g_cache.emplace(key, build_plan(key, ctx.lt)).first;
+      plan = &plan_for(key);
     }
-    const GemmPlan& plan = it->second;
-    if (plan.supported) {
-      if (key.bias_epilogue) {
-        const void* bias_ptr = g.bias->data_ptr();
-        set_desc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias_ptr);
+    if (key.bias_epilogue) {
+      const void* bias_ptr = g.bias->data_ptr();
+      set_desc(plan->desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias_ptr);
+    }
+    const float alpha_f = g.alpha, beta_f = g.beta;
+    const double alpha_d = g.alpha, beta_d = g.beta;
+    const bool f64 = dt == DType::F64;
+    while (!done && plan->supported()) {
+      const cublasStatus_t st = cublasLtMatmul(
+          ctx.lt, plan->desc, f64 ? static_cast<const void*>(&alpha_d) : &alpha_f, g.b->data_ptr(), plan->lt_a,
+          g.a->data_ptr(), plan->lt_b, f64 ? static_cast<const void*>(&beta_d) : &beta_f, g.c->data_ptr(), plan->lt_c,
+          g.c->data_ptr(), plan->lt_c, &plan->algos.front(), workspace, kGemmWorkspaceBytes, lc.stream);
+      if (st == CUBLAS_STATUS_SUCCESS) {
+        done = true;
+      } else if (refused(st)) {
+        plan->algos.erase(plan->algos.begin());  // never try it again for this key
+      } else {
+        CLIPT_CUBLAS_CHECK(st);
       }
-      const float alpha_f = g.alpha, beta_f = g.beta;
-      const double alpha_d = g.alpha, beta_d = g.beta;
-      const bool f64 = dt == DType::F64;
-      CLIPT_CUBLAS_CHECK(cublasLtMatmul(
-          ctx.lt, plan.desc, f64 ? static_cast<const void*>(&alpha_d) : &alpha_f, g.b->data_ptr(), plan.lt_a,
-          g.a->data_ptr(), plan.lt_b, f64 ? static_cast<const void*>(&beta_d) : &beta_f, g.c->data_ptr(), plan.lt_c,
-          g.c->data_ptr(), plan.lt_c, &plan.algo, workspace, kGemmWorkspaceBytes, lc.stream));
-      done = true;
     }
   }
   if (!done) {
-    CLIPT_CHECK(dt == DType::F64,
-                "gemm: cuBLASLt has no algorithm for {} batch {} m {} n {} k {} (trans_a {}, trans_b {}, lda {} ldb "
-                "{} ldc {}, alignments {}/{}/{} bytes)",
-                dtype_name(dt), g.batch, g.m, g.n, g.k, g.trans_a, g.trans_b, g.lda, g.ldb, g.ldc, key.align_a,
-                key.align_b, key.align_c);
-    dgemm_fallback(g, lc);
+    // No usable cuBLASLt algorithm: the plain GEMM, with any bias as a separate add.
+    key.bias_epilogue = false;
+    plain_gemm(g, lc, key.tf32);
   }
   if (has_bias && !key.bias_epilogue) {
     CLIPT_CHECK(g.c->is_contiguous() && g.ldc == g.n && (g.batch == 1 || g.stride_c == g.m * g.n),

@@ -23,6 +23,9 @@ kernels::GatherGeometry gather_geometry(const Tensor& target, int64_t dim, const
   CLIPT_CHECK(target.dim() >= 1 && target.dim() <= kernels::kMaxDims, "{}: CUDA supports 1 to {} dims, got {}", op,
               kernels::kMaxDims, describe(target));
   CLIPT_CHECK(dim >= 0 && dim < target.dim(), "{}: dim {} out of range for {}", op, dim, describe(target));
+  for (int64_t d = 0; d < target.dim(); ++d)
+    CLIPT_CHECK(d == dim || index.size(d) <= target.size(d), "{}: index {} is larger than tensor {} in dim {}", op,
+                describe(index), describe(target), d);
   kernels::GatherGeometry g;
   g.ndim = int32_t(target.dim());
   g.dim = int32_t(dim);
@@ -68,9 +71,12 @@ void CudaBackend::index_add(Tensor& out, const Tensor& index, int64_t outer, int
               "index_add: geometry [{}, {}, {}] with {} indices does not match output {} and source {}", outer, n,
               inner, m, describe(out), describe(src));
   if (src.numel() == 0) return;
-  CLIPT_LAUNCH(lc,
-               kernels::index_add(kd(out.dtype()), out.data_ptr(), static_cast<const int64_t*>(index.data_ptr()),
-                                  src.data_ptr(), outer, n, inner, m, error_record_for_launch(lc.device), lc.stream));
+  CLIPT_CHECK(m < (int64_t(1) << 31) && n < (int64_t(1) << 32) - 1,
+              "index_add: {} indices into {} rows exceed the CUDA kernel's limits (2^31 indices, 2^32 - 1 rows)", m, n);
+  Tensor ws = scratch(kernels::index_add_workspace_bytes(n, m), lc);
+  CLIPT_LAUNCH(lc, kernels::index_add(kd(out.dtype()), out.data_ptr(), static_cast<const int64_t*>(index.data_ptr()),
+                                      src.data_ptr(), outer, n, inner, m, ws.data_ptr(),
+                                      error_record_for_launch(lc.device), lc.stream));
 }
 
 void CudaBackend::gather(const Tensor& x, int64_t dim, const Tensor& index, Tensor& out) {

@@ -23,12 +23,16 @@ void CudaBackend::reduce(ReduceOp op, const Tensor& x, int64_t outer, int64_t n,
               "reduce: geometry [{}, {}, {}] does not match input {} and output {}", outer, n, inner, describe(x),
               describe(out));
   if (out.numel() == 0) return;
-  // The kernels write the input's dtype; another output dtype goes through a temporary.
-  Tensor target = out.dtype() == x.dtype() ? out : Tensor::empty(out.shape(), x.dtype(), out.device());
+  // The kernels write the input's dtype (or f32 for 16-bit inputs); another output dtype goes through a
+  // temporary.
+  const bool direct =
+      out.dtype() == x.dtype() || (out.dtype() == DType::F32 && (x.dtype() == DType::F16 || x.dtype() == DType::BF16));
+  Tensor target = direct ? out : Tensor::empty(out.shape(), x.dtype(), out.device());
   const size_t ws_bytes = kernels::reduce_workspace_bytes(kd(x.dtype()), outer, n, inner);
   Tensor ws = ws_bytes > 0 ? scratch(ws_bytes, lc) : Tensor();
-  CLIPT_LAUNCH(lc, kernels::reduce(static_cast<kernels::ReduceKind>(op), kd(x.dtype()), x.data_ptr(), target.data_ptr(),
-                                   outer, n, inner, ws.defined() ? ws.data_ptr() : nullptr, lc.stream));
+  CLIPT_LAUNCH(
+      lc, kernels::reduce(static_cast<kernels::ReduceKind>(op), kd(x.dtype()), x.data_ptr(), target.data_ptr(), outer,
+                          n, inner, ws.defined() ? ws.data_ptr() : nullptr, lc.stream, kd(target.dtype())));
   if (!target.is_same(out)) copy(target, out);
 }
 

@@ -78,6 +78,11 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index0, const Ten
   const int64_t d = wrap_dim(dim, x.dim(), "scatter_add");
   Tensor index = as_index(index0, "scatter_add");
   CLIPT_CHECK(index.shape() == src.shape(), "scatter_add: index {} and src {} differ", describe(index), describe(src));
+  CLIPT_CHECK(index.dim() == x.dim(), "scatter_add: index {} and input {} differ in rank", describe(index),
+              describe(x));
+  for (int64_t i = 0; i < x.dim(); ++i)
+    CLIPT_CHECK(i == d || index.size(i) <= x.size(i), "scatter_add: index {} larger than input {} in dim {}",
+                describe(index), describe(x), i);
   Tensor out = x.contiguous().clone();
   if (index.numel() > 0) backend_for(x.device()).scatter_add(out, d, index, src.to(x.dtype()).contiguous());
   return out;

@@ -1,6 +1,7 @@
 // Reductions. The backend reduces one dim of a contiguous tensor viewed as [outer, n, inner]; several
 // dims are reduced one group of adjacent dims at a time, from the last group to the first.
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "engine/ops/ops.h"
@@ -53,8 +54,10 @@ Tensor reduce_group(ReduceOp op, const Tensor& x, int64_t first, int64_t last, D
 }
 
 // Forward of sum/mean/max/min/sum-of-squares over `dims`, without autograd. Multi-group reductions of
-// 16-bit inputs go through f32 so partial results cannot overflow.
-Tensor reduce_raw(ReduceOp op, const Tensor& x0, const std::vector<int64_t>& dims, bool keepdim) {
+// 16-bit inputs go through f32 so partial results cannot overflow. The result has x's dtype unless
+// `result_dtype` asks for f32 (a 16-bit sum of squares that is only an intermediate of a norm).
+Tensor reduce_raw(ReduceOp op, const Tensor& x0, const std::vector<int64_t>& dims, bool keepdim,
+                  std::optional<DType> result_dtype = std::nullopt) {
   NoGrad ng;
   Tensor x = x0.contiguous();
   // Group adjacent dims.
@@ -65,8 +68,11 @@ Tensor reduce_raw(ReduceOp op, const Tensor& x0, const std::vector<int64_t>& dim
     else
       groups.push_back({d, d});
   }
-  const DType final_dtype = x.dtype();
-  if (groups.size() > 1 && (x.dtype() == DType::F16 || x.dtype() == DType::BF16)) x = x.to(DType::F32);
+  const DType final_dtype = result_dtype.value_or(x.dtype());
+  const bool half = x.dtype() == DType::F16 || x.dtype() == DType::BF16;
+  if (groups.size() > 1 && half) x = x.to(DType::F32);
+  // One group of a 16-bit input with an f32 result: the backend writes f32 directly.
+  const DType group_dtype = groups.size() == 1 && half && final_dtype == DType::F32 ? DType::F32 : x.dtype();
   Tensor cur = x;
   if (groups.empty()) cur = x.clone();
   const bool mean = op == ReduceOp::Mean;
@@ -76,7 +82,7 @@ Tensor reduce_raw(ReduceOp op, const Tensor& x0, const std::vector<int64_t>& dim
     // Mean over several groups = sum of groups then one division (exact for f32 counts).
     const ReduceOp step = mean && groups.size() > 1 ? ReduceOp::Sum : op;
     const ReduceOp this_op = (op == ReduceOp::SumSquares && it != groups.rbegin()) ? ReduceOp::Sum : step;
-    cur = reduce_group(this_op, cur, it->first, it->second, cur.dtype());
+    cur = reduce_group(this_op, cur, it->first, it->second, it == groups.rbegin() ? group_dtype : cur.dtype());
   }
   if (mean && groups.size() > 1) cur = mul(cur, 1.0 / double(count));
   cur = reshape(cur, reduced_shape(x.shape(), dims, keepdim));
@@ -201,7 +207,11 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims0, bool unbiased, bo
 
 Tensor norm(const Tensor& x, const std::vector<int64_t>& dims0, bool keepdim) {
   const auto dims = normalise_dims(x, dims0, "norm");
-  Tensor y = sqrt(reduce_raw(ReduceOp::SumSquares, x, dims, keepdim));
+  // The sum of squares stays in f32 for 16-bit inputs: ‖x‖ of f16 CLIP features fits f16, but ‖x‖² often
+  // does not (it overflows past 65504, i.e. ‖x‖ > 256).
+  const bool half = x.dtype() == DType::F16 || x.dtype() == DType::BF16;
+  Tensor y = sqrt(reduce_raw(ReduceOp::SumSquares, x, dims, keepdim, half ? std::optional(DType::F32) : std::nullopt));
+  if (half) y = y.to(x.dtype());
   if (any_requires_grad({&x})) {
     // d‖x‖/dx = x/‖x‖ (0 where the norm is 0).
     Tensor xd = x.detach(), yd = y.detach();

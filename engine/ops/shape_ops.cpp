@@ -396,6 +396,33 @@ Tensor Tensor::clone() const { return clipt::clone(*this); }
 Tensor Tensor::to(DType dtype) const { return to_dtype(*this, dtype); }
 Tensor Tensor::to(Device device) const { return to_device(*this, device); }
 
+namespace {
+
+// [first, last] byte addresses a (non-empty) view can touch.
+std::pair<uintptr_t, uintptr_t> byte_extent(const Tensor& t) {
+  int64_t lo = 0, hi = 0;
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    const int64_t reach = (t.size(d) - 1) * t.stride(d);
+    (reach < 0 ? lo : hi) += reach;
+  }
+  const auto base = reinterpret_cast<uintptr_t>(t.data_ptr());
+  const auto elem = uintptr_t(t.element_size());
+  return {base + uintptr_t(lo) * elem, base + uintptr_t(hi) * elem + elem - 1};
+}
+
+// Whether writing `dst` element by element could overwrite parts of `src` not yet read: the two views
+// overlap in memory and are not the very same view (a copy onto itself is a no-op). Kernels and loops copy
+// in parallel or in an order of their own, so such a copy must read from a staged source.
+bool copy_overlaps(const Tensor& src, const Tensor& dst) {
+  if (!src.shares_storage(dst)) return false;
+  if (src.data_ptr() == dst.data_ptr() && src.strides() == dst.strides() && src.dtype() == dst.dtype()) return false;
+  const auto [a0, a1] = byte_extent(src);
+  const auto [b0, b1] = byte_extent(dst);
+  return a0 <= b1 && b0 <= a1;
+}
+
+}  // namespace
+
 Tensor& Tensor::copy_(const Tensor& src) {
   CLIPT_CHECK(!(grad_enabled() && is_leaf() && requires_grad()),
               "copy_: in-place write into a leaf that requires grad ({}); wrap it in NoGrad", describe(*this));
@@ -403,6 +430,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
   Tensor s = clipt::expand(src, shape());
   if (numel() == 0) return *this;
   if (s.device() == device()) {
+    if (s.data_ptr() == data_ptr() && s.strides() == strides() && s.dtype() == dtype()) return *this;
+    if (copy_overlaps(s, *this)) s = clipt::clone(s);
     backend_for(device()).copy(s, *this);
     return *this;
   }

@@ -2,9 +2,11 @@
 
 #include <cublas_api.h>
 
+#include <string>
 #include <string_view>
 
 #include "engine/core/error.h"
+#include "engine/runtime/context.h"
 
 namespace clipt::cuda {
 
@@ -19,11 +21,33 @@ std::string_view short_path(std::string_view file) {
 }
 }  // namespace
 
+static bool asynchronous_fault(cudaError_t status) {
+  switch (status) {
+    case cudaErrorIllegalAddress:
+    case cudaErrorLaunchFailure:
+    case cudaErrorMisalignedAddress:
+    case cudaErrorAssert:
+    case cudaErrorHardwareStackError:
+    case cudaErrorIllegalInstruction:
+    case cudaErrorInvalidAddressSpace:
+    case cudaErrorInvalidPc:
+    case cudaErrorLaunchTimeout: return true;
+    default: return false;
+  }
+}
+
 void throw_cuda_error(cudaError_t status, const char* call, const char* file, int line) {
   // Clear a non-sticky error so that the next call does not report it again.
   (void)cudaGetLastError();
-  throw Error(fmt::format("CUDA error at {}:{} in {}: {} ({})", short_path(file), line, call, cudaGetErrorName(status),
-                          cudaGetErrorString(status)));
+  // A fault inside a kernel is reported by whichever CUDA call comes next, which is usually not the kernel
+  // that caused it: say so, and how to find the culprit.
+  const std::string hint =
+      asynchronous_fault(status) && !sync_after_launch()
+          ? "; a kernel fault is reported by the next CUDA call, so an earlier kernel may have caused it: rerun "
+            "with CLIPT_CUDA_SYNC=1 to check after every launch"
+          : "";
+  throw Error(fmt::format("CUDA error at {}:{} in {}: {} ({}){}", short_path(file), line, call,
+                          cudaGetErrorName(status), cudaGetErrorString(status), hint));
 }
 
 void throw_cublas_error(int status, const char* call, const char* file, int line) {
