@@ -58,7 +58,7 @@ OUTPUT_DIR/profile/ gets report.md, profile.json, trace.json and roofline.svg.
 )",
        cmd_train},
       {"b2n", "the base-to-new protocol over datasets and seeds; prints the paper-style table",
-        R"(usage: clipt b2n --trainer NAME [--config-file F] --datasets a,b,... [--seeds 1,2,3] [--shots K] --root DIR
+       R"(usage: clipt b2n --trainer NAME [--config-file F] --datasets a,b,... [--seeds 1,2,3] [--shots K] --root DIR
                  [--output-dir DIR] [--dataset-config-dir DIR] [--model DIR] [--device D] [KEY VALUE...]
 
 The base-to-new protocol: for each dataset × seed, train on the base classes and evaluate on the base and

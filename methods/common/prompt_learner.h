@@ -15,7 +15,7 @@ ClassTokenPosition parse_class_token_position(const std::string& s);
 
 struct PromptLearnerOptions {
   int64_t n_ctx = 16;
-  std::string ctx_init;         // e.g. "a photo of a": n_ctx becomes its word count, vectors its embeddings
+  std::string ctx_init;  // e.g. "a photo of a": n_ctx becomes its word count, vectors its embeddings
   // ProGrad's initialisation (BeierZhu/Prompt-align trainers/prograd.py): n_ctx stays, the vectors are
   // zeros with the embeddings of ctx_init's first w tokens (w = its word count) in the last w rows, and the
   // prompt text is "X … X <ctx_init> <class>." — a word of two tokens ("pet,") leaves its extra token in

@@ -25,8 +25,8 @@ struct Stage1Run {
 // configs/world/<Backbone>.yaml; for CoOp the stage 1 the released DPC configs name (CoOp vit_b16_ep100,
 // 4 context tokens, no CTX_INIT, class token at the end: configs/trainers/DPC/stage1_CoOp_vit_b16_ep100_nctx4
 // .yaml); else the peers' base-to-new recipe (KgCoOp vit_b16_ep100_ctxv1, MaPLe vit_b16_c2_ep5_batch4_2ctx,
-// IVLP vit_b16_c2_ep5_batch4_2+2ctx, or the only file in configs/trainers/<Backbone>/). A relative DPC.BACKBONE_CONFIG is looked up from the current
-// folder, then from clipt's configs/ folder.
+// IVLP vit_b16_c2_ep5_batch4_2+2ctx, or the only file in configs/trainers/<Backbone>/). A relative DPC.BACKBONE_CONFIG
+// is looked up from the current folder, then from clipt's configs/ folder.
 std::filesystem::path backbone_config_file(const Config& run_cfg, const std::string& backbone);
 
 // Stage 1's config, as `clipt train --trainer <Backbone> --config-file <backbone config>

@@ -27,7 +27,7 @@ struct B2nOptions {
   // --shots K: DATASET.NUM_SHOTS of every run (over the config files); unset: kB2nDefaultShots unless a
   // config file or a DATASET.NUM_SHOTS override sets it.
   std::optional<int64_t> shots;
-  ConfigFileFor config_file_for;  // per-dataset config files (over base.config_file)
+  ConfigFileFor config_file_for;             // per-dataset config files (over base.config_file)
   std::filesystem::path output_dir;          // runs go to <output>/<dataset>/seed<k>
   std::filesystem::path dataset_config_dir;  // configs/datasets: <name>.yaml used when present
   const std::atomic<bool>* stop = nullptr;

@@ -15,9 +15,7 @@ namespace {
 std::string dataset_key(const std::string& name, const std::string& where) {
   try {
     return data::find_dataset(name).name;
-  } catch (const Error& e) {
-    fail("{}: {}", where, e.what());
-  }
+  } catch (const Error& e) { fail("{}: {}", where, e.what()); }
 }
 
 std::string existing_file(const fs::path& p, const std::string& where) {
@@ -32,9 +30,7 @@ ProtocolRecipe read_protocol_recipe(const fs::path& file) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(file.string());
-  } catch (const YAML::Exception& e) {
-    fail("recipe file {}: {}", file.string(), e.what());
-  }
+  } catch (const YAML::Exception& e) { fail("recipe file {}: {}", file.string(), e.what()); }
   CLIPT_CHECK(root.IsMap(), "recipe file {}: expected a mapping of TRAINER, CONFIG_FILE, CONFIG_FILE_FOR",
               file.string());
   const fs::path dir = file.parent_path();

@@ -68,7 +68,7 @@ nlohmann::json run_target(const XdOptions& o, const std::string& source, const s
   TrainArgs a = o.base;
   a.seed = seed;
   a.output_dir = dir.string();
-  a.dataset_config_file = source_dataset_config(o, source);  // the source run's input pipeline
+  a.dataset_config_file = source_dataset_config(o, source);                   // the source run's input pipeline
   a.config_file = config_file_for(o.config_file_for, source, a.config_file);  // and its recipe
   // Evaluation only: the target's test split with its own classes; no few-shot sampling.
   a.opts.insert(a.opts.end(), {"DATASET.NAME", target, "DATASET.NUM_SHOTS", "-1", "DATASET.SUBSAMPLE_CLASSES", "all"});

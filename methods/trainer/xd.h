@@ -28,7 +28,7 @@ struct XdOptions {
   std::string source = "imagenet";   // registry or Dassl name
   std::vector<std::string> targets;  // empty: default_xd_targets(source)
   std::vector<int64_t> seeds{1, 2, 3};
-  ConfigFileFor config_file_for;     // per-dataset config files: the source's entry trains and evaluates
+  ConfigFileFor config_file_for;             // per-dataset config files: the source's entry trains and evaluates
   int64_t shots = 16;                        // per class of the source's training split
   std::filesystem::path output_dir;          // <output>/<dataset>/seed<k>
   std::filesystem::path dataset_config_dir;  // configs/datasets: <source>.yaml used when present

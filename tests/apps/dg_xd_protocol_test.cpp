@@ -407,9 +407,23 @@ TEST(B2nProtocol, SixteenShotsUnlessOverridden) {
 // trains on 16 per base class and its config.yaml and record say so.
 TEST_F(TinyWorld, B2nCommandTrainsOnSixteenShots) {
   const fs::path root = tiny_world("b2n_shots_cli", 20);
-  std::vector<std::string> cmd = {"b2n",        "--trainer", "ZeroshotCLIP", "--datasets", "world", "--seeds", "1",
-                                  "--root",     root.string(), "--model", tiny_clip().string(), "--device", "cpu",
-                                  "INPUT.SIZE", "(32, 32)",  "DATALOADER.NUM_WORKERS", "0"};
+  std::vector<std::string> cmd = {"b2n",
+                                  "--trainer",
+                                  "ZeroshotCLIP",
+                                  "--datasets",
+                                  "world",
+                                  "--seeds",
+                                  "1",
+                                  "--root",
+                                  root.string(),
+                                  "--model",
+                                  tiny_clip().string(),
+                                  "--device",
+                                  "cpu",
+                                  "INPUT.SIZE",
+                                  "(32, 32)",
+                                  "DATALOADER.NUM_WORKERS",
+                                  "0"};
   auto run = [&](const std::string& out, std::vector<std::string> extra) {
     std::vector<std::string> c = cmd;
     c.insert(c.end(), {"--output-dir", (root / out).string()});

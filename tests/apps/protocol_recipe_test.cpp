@@ -69,8 +69,8 @@ TEST(ProtocolRecipe, BadInputIsOneErrorNamingIt) {
   const std::string coop = (trainers() / "CoOp" / "vit_b16_ctxv1.yaml").string();
   EXPECT_ERROR_CONTAINS(trainer::read_protocol_recipe(recipe("a.yaml", "TRAINER: CoOp\nCONFIG_FILES: x\n")),
                         "unknown key CONFIG_FILES");
-  EXPECT_ERROR_CONTAINS(
-      trainer::read_protocol_recipe(recipe("b.yaml", "CONFIG_FILE_FOR:\n  imagnet: " + coop + "\n")), "imagnet");
+  EXPECT_ERROR_CONTAINS(trainer::read_protocol_recipe(recipe("b.yaml", "CONFIG_FILE_FOR:\n  imagnet: " + coop + "\n")),
+                        "imagnet");
   EXPECT_ERROR_CONTAINS(trainer::read_protocol_recipe(recipe("c.yaml", "CONFIG_FILE: no/such.yaml\n")),
                         "CONFIG_FILE): config file");
   EXPECT_ERROR_CONTAINS(trainer::read_protocol_recipe(dir / "missing.yaml"), "missing.yaml does not exist");

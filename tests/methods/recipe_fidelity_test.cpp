@@ -218,9 +218,8 @@ class MetaStepByHand : public RecipeFidelity {
     auto m = methods::create_method("MetaPrompt");
     m->build(context(cfg, ""), names);
     // Class order 4,1,3 | 0,5,2: group 0 = {4, 1, 3}, group 1 = {0, 5, 2}.
-    dynamic_cast<methods::MetaPrompt&>(*m).set_class_order_for_testing([](int64_t, int64_t) {
-      return V{4, 1, 3, 0, 5, 2};
-    });
+    dynamic_cast<methods::MetaPrompt&>(*m).set_class_order_for_testing(
+        [](int64_t, int64_t) { return V{4, 1, 3, 0, 5, 2}; });
     return m;
   }
 
