@@ -8,6 +8,7 @@
 #include "apps/train_args.h"
 #include "data/world/world_datasets.h"
 #include "engine/core/error.h"
+#include "engine/dist/communicator.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"
 #include "methods/trainer/trainer.h"
@@ -20,9 +21,13 @@ int cmd_train(const CommandArgs& argv) {
   const Args* args = parsed.args.get();
   const Config cfg = trainer::build_run_config(parsed.train);
   const std::filesystem::path out = cfg.get_string("OUTPUT_DIR");
-  std::filesystem::create_directories(out);
-  cfg.save(out / "config.yaml");
-  trainer::RunLog log(out);
+  // Data parallel (mpirun): rank 0 writes the run folder; the other ranks log nothing.
+  const bool root = dist::world().rank() == 0;
+  if (root) {
+    std::filesystem::create_directories(out);
+    cfg.save(out / "config.yaml");
+  }
+  trainer::RunLog log(root ? out : std::filesystem::path(), !root);
   auto& stop = trainer::install_interrupt_handler();
   trainer::Trainer t(cfg, log, &stop);
   t.set_profile_steps(args->get_int("profile", 0));
@@ -38,7 +43,7 @@ int cmd_train(const CommandArgs& argv) {
   }
   if (!results.empty()) {
     t.write_results(results, out / "results.json");
-    log.info("results written to {}", (out / "results.json").string());
+    if (root) log.info("results written to {}", (out / "results.json").string());
   }
   return 0;
 }
