@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "apps/commands.h"
+#include "engine/core/closest_name.h"
 #include "engine/core/error.h"
 #include "engine/dist/communicator.h"
 
@@ -29,10 +30,13 @@ const std::vector<Command>& commands() {
 Makes sure the built-in world exists (benchmark images, tokenizer) and a CLIP pretrained on it (the
 committed model in assets/world-clip, else pretrained now and cached), then runs the base-to-new protocol
 on the world for zero-shot CLIP and every method with a recipe in configs/world/ (or those of --methods),
-and prints the base / new / HM table.
-  --world DIR    the built-in world's folder (default clipt-world)
-  --out DIR      where the runs and tables go (default clipt-demo)
-  --seeds LIST   comma-separated seeds (default 1)
+prints the base / new / HM table and writes the report of its runs (OUT/report.html, see `clipt report`).
+  --world DIR      the built-in world's folder (default clipt-world)
+  --out DIR        where the runs, tables and report go (default clipt-demo)
+  --device D       cpu or cuda (default cuda when a GPU is present, else cpu)
+  --seeds LIST     comma-separated seeds (default 1)
+  --methods LIST   comma-separated methods (default: ZeroshotCLIP and every method with a recipe in
+                   configs/world/)
 )",
        cmd_demo},
       {"train", "train (or evaluate) a prompt-learning method; the peers' train.py command line",
@@ -104,6 +108,28 @@ measured on the CPU). --trace writes Chrome trace-event JSON (Perfetto, chrome:/
 roofline, --json prints the summary as JSON. `clipt train --profile N` profiles N steps of a real run.
 )",
        cmd_profile},
+      {"list", "list the registered methods, datasets or the shipped configs, one per line",
+       R"(usage: clipt list methods|datasets|configs
+
+  methods    every registered method (the --trainer names) and the config group of its options
+  datasets   every registered dataset: the name to type, the Dassl name used in YAML files, the folder
+             expected under --root
+  configs    the shipped recipes (YAML files under configs/)
+`clipt --version` prints the version.
+)",
+       cmd_list},
+      {"report", "Markdown and HTML report (tables, bar charts, training curves) of the runs under folders",
+       R"(usage: clipt report DIR... [--out DIR]
+
+Collects every run under the folders (clipt train, b2n, dg, xd and eval runs: results.json, metrics.jsonl
+and the protocols' per-run records) and writes report.md, one self-contained report.html (pictures inline,
+no external URL) and the pictures as SVG files in report-files/: per-method base / new / HM tables with
+mean ± std over seeds (the average row is the HM of the base and new accuracies averaged over datasets),
+per-dataset rows, domain-generalisation and cross-dataset tables, bar charts of base / new / HM per method
+and training curves (loss, training accuracy, learning rate per epoch) of every trained run.
+  --out DIR   where the report goes (default: DIR when one folder is given, else clipt-report)
+)",
+       cmd_report},
       {"zeroshot", "zero-shot CLIP accuracy on a dataset with its hand-made template",
        R"(usage: clipt zeroshot --model DIR --dataset NAME --root DIR [--split test|val] [--subsample all|base|new]
                       [--ensemble] [--device D] [--batch N] [--workers N] [--out FILE]
@@ -131,7 +157,7 @@ Zero-shot classification of image files. With --json, one object
        R"(usage: clipt pretrain [--world DIR] [--out DIR] [--steps N] [--batch N] [--lr X] [--seed N] [--device D]
                       [--width W] [--layers L] [--image-size S] [--patch P] [--warmup N] [--colour-group N]
 
-Contrastive CLIP pretraining from scratch on the built-in world (default --world world-data), writing a
+Contrastive CLIP pretraining from scratch on the built-in world (default --world clipt-world, the demo's), writing a
 model directory in the standard layout (default --out <world>/clip). The defaults produce the demo's model.
 )",
        cmd_pretrain},
@@ -149,6 +175,11 @@ void print_usage(std::FILE* to) {
   fmt::print(to, "usage: clipt <command> [options]\n\ncommands:\n");
   for (const auto& c : commands()) fmt::print(to, "  {:<10} {}\n", c.name, c.summary);
   fmt::print(to, "\n`clipt <command> --help` (or `clipt help <command>`) describes a command's options.\n");
+}
+
+[[noreturn]] void unknown_command(const std::string& name) {
+  fail("unknown command '{}'; did you mean '{}'? (`clipt --help` lists the commands)", name,
+       closest_name(name, command_names()));
 }
 
 bool asks_for_help(const CommandArgs& args) {
@@ -170,16 +201,18 @@ int run_cli(int argc, char** argv) {
       return 2;
     }
     const std::string name = argv[1];
+    if (name == "--version" || name == "version") {
+      fmt::print("clipt {} ({} build, CUDA backend {})\n", CLIPT_VERSION, CLIPT_BUILD_TYPE,
+                 CLIPT_WITH_CUDA ? "compiled in" : "not compiled in");
+      return 0;
+    }
     if (name == "--help" || name == "-h" || name == "help") {
       if (argc < 3) {
         print_usage(stdout);
         return 0;
       }
       const Command* c = find_command(argv[2]);
-      if (!c) {
-        print_usage(stderr);
-        fail("unknown command '{}'", argv[2]);
-      }
+      if (!c) unknown_command(argv[2]);
       fmt::print("{}", c->usage);
       return 0;
     }
@@ -191,8 +224,7 @@ int run_cli(int argc, char** argv) {
       }
       return c->run(args);
     }
-    print_usage(stderr);
-    fail("unknown command '{}'", name);
+    unknown_command(name);
   } catch (const Interrupted& e) {
     fmt::print(stderr, "clipt: {}\n", e.what());
     return 130;

@@ -14,6 +14,7 @@
 #include "engine/core/backend.h"
 #include "methods/method.h"
 #include "methods/pretrain/clip_pretrain.h"
+#include "methods/report/report_builder.h"
 #include "methods/trainer/b2n.h"
 #include "methods/trainer/interrupt.h"
 #include "models/world/ensure_world.h"
@@ -116,6 +117,9 @@ int cmd_demo(const CommandArgs& argv) {
            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   log.info("logs, checkpoints and results.json of every run: {}/<method>/world/seed<k>/; tables: {}/<method>/b2n.md",
            out.string(), out.string());
+  const report::ReportFiles report = report::report_runs({out}, out);
+  log.info("report of these runs (tables, bar charts, training curves): {} (also {})", report.html.string(),
+           report.markdown.string());
   return 0;
 }
 

@@ -14,7 +14,7 @@ int cmd_pretrain(const CommandArgs& argv) {
   Args args(argv);
   args.check_known({"world", "out", "steps", "batch", "lr", "seed", "device", "width", "layers", "image-size", "patch",
                     "warmup", "colour-group"});
-  const std::filesystem::path world_root = args.get_or("world", "world-data");
+  const std::filesystem::path world_root = args.get_or("world", "clipt-world");
   pretrain::PretrainOptions o;
   o.model = pretrain::default_world_clip_config();
   if (args.get("width")) {

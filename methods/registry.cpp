@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "engine/core/closest_name.h"
 #include "methods/builtin.h"
 #include "methods/method.h"
 
@@ -24,19 +25,6 @@ std::vector<Entry>& entries() {
 void ensure_builtins() {
   static std::once_flag once;
   std::call_once(once, register_builtin_methods);
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min(
-          {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 const Entry* find(const std::string& name) {
@@ -85,21 +73,12 @@ std::vector<std::string> method_names() {
 std::string canonical_method_name(const std::string& name) {
   const Entry* e = find(name);
   if (e) return e->name;
-  std::string best;
-  size_t best_d = SIZE_MAX;
+  std::vector<std::string> known;
   for (const Entry& x : entries()) {
-    for (const std::string& n : [&] {
-           auto v = x.aliases;
-           v.push_back(x.name);
-           return v;
-         }()) {
-      const size_t d = edit_distance(name, n);
-      if (d < best_d) {
-        best_d = d;
-        best = n;
-      }
-    }
+    known.insert(known.end(), x.aliases.begin(), x.aliases.end());
+    known.push_back(x.name);
   }
+  const std::string best = closest_name(name, known);
   fail("unknown trainer '{}'; did you mean '{}'? (known: {})", name, best, fmt::join(method_names(), ", "));
 }
 

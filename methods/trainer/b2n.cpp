@@ -1,6 +1,7 @@
 #include "methods/trainer/b2n.h"
 
 #include "methods/method.h"
+#include "methods/trainer/progress.h"
 #include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"
 
@@ -93,11 +94,16 @@ B2nTable run_b2n(const B2nOptions& o, RunLog& log) {
   std::vector<B2nRow> baseline_rows;
   std::string baseline_method;
   bool baseline_complete = true;
+  // The sweep's overall ETA, one line per finished run.
+  Progress sweep(
+      fmt::format("b2n {}", table.method), int64_t(o.datasets.size() * o.seeds.size()),
+      [&log](const std::string& l) { log.line(l); }, 1, false);
   for (const auto& dataset : o.datasets) {
     B2nRow row, brow;
     row.dataset = brow.dataset = dataset;
     for (int64_t seed : o.seeds) {
       const nlohmann::json j = run_one(o, dataset, seed, log);
+      sweep.advance();
       row.base += j.at("base").get<double>();
       row.novel += j.at("new").get<double>();
       row.seeds.push_back(seed);

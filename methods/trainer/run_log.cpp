@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "methods/trainer/tensorboard_scalars.h"
+
 namespace clipt::trainer {
 
 RunLog::RunLog(const std::filesystem::path& dir, bool quiet) : quiet_(quiet) {
@@ -9,6 +11,7 @@ RunLog::RunLog(const std::filesystem::path& dir, bool quiet) : quiet_(quiet) {
   std::filesystem::create_directories(dir);
   log_.open(dir / "log.txt", std::ios::app);
   metrics_.open(dir / "metrics.jsonl", std::ios::app);
+  tensorboard_ = std::make_unique<io::TfEventsWriter>(dir / "tensorboard");
 }
 
 void RunLog::line(const std::string& text) {
@@ -21,9 +24,16 @@ void RunLog::line(const std::string& text) {
   if (log_.is_open()) log_ << text << '\n' << std::flush;
 }
 
+void RunLog::file_line(const std::string& text) {
+  std::lock_guard lock(mutex_);
+  if (log_.is_open()) log_ << text << '\n' << std::flush;
+}
+
 void RunLog::record(const nlohmann::json& j) {
   std::lock_guard lock(mutex_);
   if (metrics_.is_open()) metrics_ << j.dump() << '\n' << std::flush;
+  if (tensorboard_)
+    for (const Scalar& s : tensorboard_scalars(j, last_epoch_)) tensorboard_->add_scalar(s.tag, s.value, s.step);
 }
 
 std::string format_duration(double seconds) {

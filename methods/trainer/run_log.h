@@ -1,14 +1,18 @@
 // What a run prints and records: every console line also goes to <output>/log.txt; structured records
-// (one JSON object per logged step and per epoch) go to <output>/metrics.jsonl.
+// (one JSON object per logged step and per epoch) go to <output>/metrics.jsonl, and their numbers as
+// TensorBoard scalars to <output>/tensorboard/events.out.tfevents.* (tensorboard_scalars.h).
 #pragma once
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "engine/io/tfevents.h"
 
 namespace clipt::trainer {
 
@@ -21,12 +25,15 @@ class RunLog {
     line(fmt::format(f, std::forward<Args>(args)...));
   }
   void line(const std::string& text);
-  void record(const nlohmann::json& j);  // one line of metrics.jsonl
-  bool quiet() const { return quiet_; }  // progress kept off the console
+  void file_line(const std::string& text);  // to log.txt only (progress lines)
+  void record(const nlohmann::json& j);     // one line of metrics.jsonl
+  bool quiet() const { return quiet_; }     // progress kept off the console
 
  private:
   std::mutex mutex_;
   std::ofstream log_, metrics_;
+  std::unique_ptr<io::TfEventsWriter> tensorboard_;  // opened on the first scalar
+  int64_t last_epoch_ = 0;
   bool quiet_;
 };
 

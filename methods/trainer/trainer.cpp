@@ -12,6 +12,7 @@
 #include "engine/io/checkpoint.h"
 #include "engine/ops/ops.h"
 #include "engine/profile/peaks.h"
+#include "methods/trainer/progress.h"
 #include "methods/trainer/run_config.h"
 
 namespace clipt::trainer {
@@ -475,6 +476,11 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
   r.num_classes = int64_t(classnames.size());
   std::vector<int64_t> per_class_total(classnames.size()), per_class_correct(classnames.size());
   data::Batch batch;
+  // Progress: redrawn on a terminal, else one log line per TRAIN.PRINT_FREQ batches.
+  Progress progress(
+      fmt::format("evaluating {} ({}, {} images)", split, r.subsample, samples.size()), loader->batches_per_epoch(),
+      [this](const std::string& l) { log_.file_line(l); }, std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1),
+      !log_.quiet() && Progress::stdout_is_terminal());
   while (loader->next(batch)) {
     if (batch.size() == 0) continue;  // data parallel: a short last batch may leave this rank nothing
     Tensor logits = method_->eval_logits(batch.images.to(device_));
@@ -487,6 +493,7 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
       per_class_correct[size_t(labels[k])] += ok;
     }
     r.total += int64_t(pred.size());
+    progress.advance();
     if (stop_ && stop_->load()) throw Interrupted("interrupted during evaluation");
   }
   if (comm_->world_size() > 1) {  // each rank evaluated its share of every batch: add the counts up

@@ -2,11 +2,15 @@
 // usage on stdout and exits 0 (before any option parsing, so no "option --help needs a value").
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "apps/cli.h"
+#include "data/dataset.h"
+#include "data/world/world_datasets.h"
+#include "methods/method.h"
 
 namespace clipt::apps {
 namespace {
@@ -68,6 +72,56 @@ TEST(CliHelp, OverviewListsEveryCommand) {
 TEST(CliHelp, UnknownCommand) {
   EXPECT_EQ(run_clipt({"help", "no-such-command"}).exit_code, 1);
   EXPECT_EQ(run_clipt({"no-such-command", "--help"}).exit_code, 1);
+}
+
+}  // namespace
+}  // namespace clipt::apps
+
+namespace clipt::apps {
+namespace {
+
+CliResult run_clipt_err(std::vector<std::string> args, std::string* err) {
+  testing::internal::CaptureStderr();
+  CliResult r = run_clipt(std::move(args));
+  *err = testing::internal::GetCapturedStderr();
+  return r;
+}
+
+TEST(CliList, NamesEveryRegisteredMethodAndDataset) {
+  const CliResult methods_out = run_clipt({"list", "methods"});
+  EXPECT_EQ(methods_out.exit_code, 0);
+  for (const std::string& m : methods::method_names())
+    EXPECT_NE(("\n" + methods_out.out).find("\n" + m + " "), std::string::npos) << m;
+  size_t lines = std::count(methods_out.out.begin(), methods_out.out.end(), '\n');
+  EXPECT_EQ(lines, methods::method_names().size());
+  const CliResult datasets_out = run_clipt({"list", "datasets"});
+  EXPECT_EQ(datasets_out.exit_code, 0);
+  world::register_world_datasets();
+  EXPECT_EQ(std::count_if(datasets_out.out.begin(), datasets_out.out.end(), [](char c) { return c == '\n'; }),
+            int64_t(data::dataset_registry().size()));
+  for (const auto& d : data::dataset_registry())
+    EXPECT_NE(("\n" + datasets_out.out).find("\n" + d.name + " "), std::string::npos) << d.name;
+  const CliResult configs_out = run_clipt({"list", "configs"});
+  EXPECT_EQ(configs_out.exit_code, 0);
+  EXPECT_NE(configs_out.out.find("configs/world/CoOp.yaml\n"), std::string::npos) << configs_out.out;
+  std::string err;
+  EXPECT_EQ(run_clipt_err({"list", "things"}, &err).exit_code, 1);
+  EXPECT_NE(err.find("unknown list 'things'"), std::string::npos) << err;
+}
+
+TEST(CliList, UnknownCommandSuggestsTheClosest) {
+  std::string err;
+  const CliResult r = run_clipt_err({"trian", "--trainer", "CoOp"}, &err);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(err.find("unknown command 'trian'; did you mean 'train'?"), std::string::npos) << err;
+  run_clipt_err({"reprot"}, &err);
+  EXPECT_NE(err.find("did you mean 'report'?"), std::string::npos) << err;
+}
+
+TEST(CliList, Version) {
+  const CliResult r = run_clipt({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.rfind("clipt 0.", 0), 0u) << r.out;
 }
 
 }  // namespace

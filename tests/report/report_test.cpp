@@ -1,0 +1,337 @@
+// clipt report: tables computed from fixture run folders (written here, in the layout the protocols
+// write) equal hand-computed means and population standard deviations; the HTML page is self-contained;
+// every SVG is well-formed XML; curves read back from metrics.jsonl.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "apps/cli.h"
+#include "methods/report/report_builder.h"
+#include "methods/report/svg_chart.h"
+#include "tests/common/test_util.h"
+#include "tests/report/xml_check.h"
+
+namespace clipt::report {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("clipt_report_test_" + std::to_string(::getpid())) / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void write(const fs::path& file, const std::string& text) {
+  fs::create_directories(file.parent_path());
+  std::ofstream(file) << text;
+}
+
+std::string read(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void b2n_record(const fs::path& sweep, const std::string& method, const std::string& dataset, int seed, double base,
+                double novel, json extra = json::object()) {
+  json j = {{"dataset", dataset}, {"seed", seed}, {"method", method}, {"base", base}, {"new", novel}, {"hm", 0}};
+  j.update(extra);
+  write(sweep / dataset / ("seed" + std::to_string(seed)) / "b2n.json", j.dump());
+}
+
+// A b2n sweep of CoOp over two datasets (3 and 2 seeds), its table file (ignored by the report), a DPC sweep
+// whose records carry its stage-1 baseline, a DG sweep and an xd sweep.
+fs::path make_fixture() {
+  const fs::path root = fresh_dir("runs");
+  const fs::path coop = root / "b2n" / "CoOp";
+  b2n_record(coop, "CoOp", "d1", 1, 70, 60);
+  b2n_record(coop, "CoOp", "d1", 2, 72, 61);
+  b2n_record(coop, "CoOp", "d1", 3, 74, 65);
+  b2n_record(coop, "CoOp", "d2", 1, 80, 50);
+  b2n_record(coop, "CoOp", "d2", 2, 90, 70);
+  write(coop / "b2n.json", json{{"method", "CoOp"}, {"datasets", json::array()}}.dump());
+  b2n_record(root / "b2n" / "DPC", "DPC", "d1", 1, 75, 61,
+             {{"baseline", {{"method", "CoOp"}, {"base", 71.0}, {"new", 61.0}, {"hm", 0}}}});
+  const fs::path dg = root / "dg" / "MetaPrompt";
+  auto dg_record = [&](const std::string& target, int seed, double acc) {
+    write(dg / target / ("seed" + std::to_string(seed)) / "dg.json", json{{"dataset", "world_dg"},
+                                                                          {"method", "MetaPrompt"},
+                                                                          {"target", target},
+                                                                          {"sources", {"x", "y"}},
+                                                                          {"seed", seed},
+                                                                          {"shots", 5},
+                                                                          {"accuracy", acc}}
+                                                                         .dump());
+  };
+  dg_record("a", 1, 40);
+  dg_record("a", 2, 50);
+  dg_record("b", 1, 30);
+  const fs::path xd = root / "xd" / "CoOp";
+  auto xd_record = [&](const std::string& dataset, int seed, double acc) {
+    json j = {{"role", dataset == "world" ? "source" : "target"},
+              {"dataset", dataset},
+              {"method", "CoOp"},
+              {"seed", seed},
+              {"shots", 16},
+              {"accuracy", acc}};
+    if (dataset != "world") j["source"] = "world";
+    write(xd / dataset / ("seed" + std::to_string(seed)) / "xd.json", j.dump());
+  };
+  xd_record("world", 1, 60);
+  xd_record("world", 2, 62);
+  xd_record("world_sketch", 1, 30);
+  xd_record("world_sketch", 2, 34);
+  xd_record("caltech101", 1, 10);
+  // One trained run with its results and metrics: epoch 2 logged twice (resumed; the last wins), and a
+  // last line cut short by a killed process.
+  const fs::path run = coop / "d1" / "seed1";
+  write(run / "results.json", json{{"method", "CoOp"},
+                                   {"dataset", "d1"},
+                                   {"seed", 1},
+                                   {"shots", 16},
+                                   {"train_subsample", "base"},
+                                   {"epochs", 2},
+                                   {"evaluations",
+                                    {{{"split", "test"}, {"subsample", "base"}, {"accuracy", 70.0}},
+                                     {{"split", "test"}, {"subsample", "new"}, {"accuracy", 60.0}}}}}
+                                  .dump());
+  write(run / "metrics.jsonl",
+        "{\"type\":\"step\",\"epoch\":1,\"iteration\":2,\"step\":2,\"loss\":2.0,\"lr\":0.002}\n"
+        "{\"type\":\"step\",\"epoch\":1,\"iteration\":4,\"step\":4,\"loss\":1.8,\"lr\":0.002}\n"
+        "{\"type\":\"epoch\",\"epoch\":1,\"loss\":1.9,\"train_accuracy\":40.0,\"lr\":0.002}\n"
+        "{\"type\":\"epoch\",\"epoch\":2,\"loss\":9.9,\"train_accuracy\":null,\"lr\":0.001}\n"
+        "{\"type\":\"eval\",\"result\":{\"accuracy\":70.0}}\n"
+        "{\"type\":\"epoch\",\"epoch\":2,\"loss\":1.5,\"train_accuracy\":50.0,\"lr\":0.001}\n"
+        "{\"type\":\"epo");
+  write(run / "checkpoints" / "results.json", "not JSON: checkpoint folders are not read");
+  return root;
+}
+
+TEST(Report, MeanStdIsThePopulationSpread) {
+  const MeanStd m = mean_std({70, 72, 74});
+  EXPECT_DOUBLE_EQ(m.mean, 72);
+  EXPECT_NEAR(m.std, std::sqrt(8.0 / 3.0), 1e-12);
+  EXPECT_EQ(m.n, 3);
+  EXPECT_EQ(mean_std({5}).std, 0);
+  EXPECT_TRUE(std::isnan(mean_std({}).mean));
+}
+
+TEST(Report, B2nTablesEqualHandComputedValues) {
+  const RunCollection runs = collect_runs({make_fixture()});
+  ASSERT_EQ(runs.b2n.size(), 7u);  // 5 CoOp + DPC + DPC's baseline; the sweep's table file is not a record
+  const auto tables = summarise_b2n(runs.b2n);
+  ASSERT_EQ(tables.size(), 3u);
+  // Registry order: CoOp before DPC; the baseline is labelled with the sweep it was measured in.
+  const B2nSummary& coop = tables[0];
+  EXPECT_EQ(coop.label, "CoOp");
+  ASSERT_EQ(coop.rows.size(), 2u);
+  EXPECT_EQ(coop.rows[0].dataset, "d1");
+  EXPECT_DOUBLE_EQ(coop.rows[0].base.mean, 72);
+  EXPECT_NEAR(coop.rows[0].base.std, std::sqrt(8.0 / 3.0), 1e-12);
+  EXPECT_DOUBLE_EQ(coop.rows[0].novel.mean, 62);
+  EXPECT_NEAR(coop.rows[0].novel.std, std::sqrt(14.0 / 3.0), 1e-12);
+  EXPECT_NEAR(coop.rows[0].hm, 2 * 72.0 * 62.0 / 134.0, 1e-12);
+  EXPECT_DOUBLE_EQ(coop.rows[1].base.mean, 85);
+  EXPECT_DOUBLE_EQ(coop.rows[1].base.std, 5);
+  EXPECT_DOUBLE_EQ(coop.rows[1].novel.std, 10);
+  // The average row: HM of the averaged base (78.5) and new (61).
+  EXPECT_DOUBLE_EQ(coop.average_base, 78.5);
+  EXPECT_DOUBLE_EQ(coop.average_novel, 61);
+  EXPECT_NEAR(coop.average_hm, 2 * 78.5 * 61 / 139.5, 1e-12);
+  bool saw_baseline = false;
+  for (const auto& t : tables)
+    if (t.is_baseline) {
+      saw_baseline = true;
+      EXPECT_EQ(t.label, "CoOp (stage 1 of DPC)");
+      EXPECT_DOUBLE_EQ(t.average_base, 71);
+    }
+  EXPECT_TRUE(saw_baseline);
+
+  const std::string md = render_markdown(build_report(runs, {"runs"}), "report-files");
+  EXPECT_NE(md.find("| d1 | 72.00 ± 1.63 | 62.00 ± 2.16 | 66.63 ± "), std::string::npos) << md;
+  EXPECT_NE(md.find("| d2 | 85.00 ± 5.00 | 60.00 ± 10.00 | 70.34 ± "), std::string::npos) << md;
+  EXPECT_NE(md.find("| **Average** | **78.50** | **61.00** | **68.65** |"), std::string::npos) << md;
+}
+
+TEST(Report, DgAndXdTablesEqualHandComputedValues) {
+  const RunCollection runs = collect_runs({make_fixture()});
+  const auto dg = summarise_dg(runs.dg);
+  ASSERT_EQ(dg.size(), 1u);
+  ASSERT_EQ(dg[0].rows.size(), 2u);
+  EXPECT_DOUBLE_EQ(dg[0].rows[0].accuracy.mean, 45);
+  EXPECT_DOUBLE_EQ(dg[0].rows[0].accuracy.std, 5);
+  EXPECT_DOUBLE_EQ(dg[0].average, 37.5);
+  const auto xd = summarise_xd(runs.xd);
+  ASSERT_EQ(xd.size(), 1u);
+  EXPECT_DOUBLE_EQ(xd[0].source.accuracy.mean, 61);
+  ASSERT_EQ(xd[0].targets.size(), 2u);
+  for (const auto& c : xd[0].targets) {
+    if (c.dataset == "world_sketch") {
+      EXPECT_TRUE(c.domain_shift);
+      EXPECT_DOUBLE_EQ(c.accuracy.mean, 32);
+      EXPECT_DOUBLE_EQ(c.accuracy.std, 2);
+    } else {
+      EXPECT_FALSE(c.domain_shift);
+      EXPECT_DOUBLE_EQ(c.accuracy.mean, 10);
+    }
+  }
+  EXPECT_DOUBLE_EQ(xd[0].domain_shift_average.mean, 32);
+  EXPECT_DOUBLE_EQ(xd[0].cross_dataset_average.mean, 10);
+  const std::string md = render_markdown(build_report(runs, {"runs"}), "report-files");
+  EXPECT_NE(md.find("| MetaPrompt | 45.00 ± 5.00 | 30.00 | 37.50 |"), std::string::npos) << md;
+}
+
+TEST(Report, CurvesFromMetrics) {
+  const RunCollection runs = collect_runs({make_fixture()});
+  ASSERT_EQ(runs.runs.size(), 1u);  // the checkpoints folder is skipped
+  const TrainedRun& r = runs.runs[0];
+  ASSERT_EQ(r.epoch_curve.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.epoch_curve[1].loss, 1.5);  // the later record of epoch 2
+  EXPECT_DOUBLE_EQ(r.epoch_curve[1].train_accuracy, 50);
+  EXPECT_DOUBLE_EQ(r.epoch_curve[0].lr, 0.002);
+  ASSERT_EQ(r.step_curve.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.step_curve[0].position, 0.5);  // iteration 2 of 4 in epoch 1
+  EXPECT_DOUBLE_EQ(r.step_curve[1].position, 1.0);
+  ASSERT_EQ(runs.warnings.size(), 1u);
+  EXPECT_NE(runs.warnings[0].find("incomplete"), std::string::npos);
+}
+
+TEST(Report, HtmlIsSelfContainedAndSvgsAreWellFormed) {
+  const fs::path root = make_fixture();
+  const fs::path out = fresh_dir("out");
+  const ReportFiles files = report_runs({root}, out);
+  const std::string html = read(files.html);
+  for (const char* external : {"http:", "https:", "src=", "href=", "<script", "<link", "url(", "@import"})
+    EXPECT_EQ(html.find(external), std::string::npos) << external;
+  // Pictures: the b2n bars, the DG bars and one curve panel row, each inline in the page and as a file.
+  ASSERT_EQ(files.pictures.size(), 3u);
+  size_t inline_svgs = 0;
+  for (size_t at = html.find("<svg "); at != std::string::npos; at = html.find("<svg ", at + 1)) ++inline_svgs;
+  EXPECT_EQ(inline_svgs, files.pictures.size());
+  for (const fs::path& p : files.pictures) {
+    const std::string svg = read(p);
+    EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u) << p;
+    EXPECT_EQ(test::xml_error(svg), "") << p;
+  }
+  const std::string md = read(files.markdown);
+  EXPECT_NE(md.find("![Base, new and HM"), std::string::npos);
+  EXPECT_NE(md.find("(report-files/b2n-average.svg)"), std::string::npos);
+}
+
+TEST(Report, XmlCheckCatchesMistakes) {
+  // The checker the SVG test relies on can fail.
+  EXPECT_EQ(test::xml_error("<svg><g a=\"1\"/><text>a &amp; b</text></svg>"), "");
+  EXPECT_NE(test::xml_error("<svg><g></svg>"), "");
+  EXPECT_NE(test::xml_error("<svg><text>a & b</text></svg>"), "");
+  EXPECT_NE(test::xml_error("<svg a=1></svg>"), "");
+  EXPECT_NE(test::xml_error("<svg a=\"1\" a=\"2\"></svg>"), "");
+  EXPECT_NE(test::xml_error("<svg></svg><svg></svg>"), "");
+  // Names with XML's special characters are escaped.
+  LineChart c{"a <b> & \"c\"", "x", "y", {{"s<1>", {1, 2}, {3, NAN}, true, false, -1}}, false};
+  EXPECT_EQ(test::xml_error(line_chart_svg(c)), "");
+  BarChart b{"t&", "%", {"g<"}, {"s>"}, {{1.0}}, {}, 0, 320};
+  EXPECT_EQ(test::xml_error(bar_chart_svg(b)), "");
+}
+
+TEST(Report, BadInputIsOneClearError) {
+  EXPECT_ERROR_CONTAINS(collect_runs({fresh_dir("x") / "missing"}), "is not a folder");
+  const fs::path empty = fresh_dir("empty");
+  EXPECT_ERROR_CONTAINS(report_runs({empty}, empty), "no clipt run under");
+  const fs::path bad = fresh_dir("bad");
+  write(bad / "CoOp" / "d1" / "seed1" / "b2n.json", "{\"seed\": 1, \"method\": \"CoOp\"}");
+  EXPECT_ERROR_CONTAINS(collect_runs({bad}), "has no valid \"dataset\" field");
+  write(bad / "CoOp" / "d1" / "seed1" / "b2n.json", "{not json");
+  EXPECT_ERROR_CONTAINS(collect_runs({bad}), "is not valid JSON");
+}
+
+TEST(Report, Command) {
+  const fs::path root = make_fixture();
+  const fs::path out = fresh_dir("cli");
+  std::vector<std::string> args{"clipt", "report", root.string(), "--out", out.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  testing::internal::CaptureStdout();
+  const int rc = apps::run_cli(int(argv.size()), argv.data());
+  const std::string printed = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, 0);
+  EXPECT_TRUE(fs::exists(out / "report.html"));
+  EXPECT_NE(printed.find("report.html"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace clipt::report
+
+#include "methods/trainer/run_log.h"
+#include "tests/io/tfevents_reader.h"
+
+namespace clipt::report {
+namespace {
+
+TEST(Report, RunLogWritesTensorBoardScalars) {
+  const fs::path dir = fresh_dir("tb");
+  {
+    trainer::RunLog log(dir, true);
+    log.record({{"type", "step"},
+                {"epoch", 1},
+                {"iteration", 5},
+                {"step", 5},
+                {"loss", 1.25},
+                {"lr", 0.002},
+                {"images_per_s", 10.0},
+                {"kg_loss", NAN}});
+    log.record({{"type", "epoch"}, {"epoch", 1}, {"loss", 1.5}, {"train_accuracy", 40.0}, {"lr", 0.002}});
+    log.record({{"type", "eval"},
+                {"result", {{"split", "test"}, {"subsample", "base"}, {"accuracy", 70.5}, {"macro_accuracy", 69.0}}}});
+  }
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir / "tensorboard")) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u);
+  const auto events = test::read_events(files[0].string());
+  std::map<std::string, std::pair<int64_t, float>> got;
+  for (size_t i = 1; i < events.size(); ++i) got[events[i].tag] = {events[i].step, events[i].value};
+  const std::map<std::string, std::pair<int64_t, float>> expected{
+      {"train/loss", {5, 1.25f}},           {"train/lr", {5, 0.002f}},
+      {"train/images_per_s", {5, 10.0f}},   {"epoch/loss", {1, 1.5f}},
+      {"epoch/train_accuracy", {1, 40.0f}}, {"epoch/lr", {1, 0.002f}},
+      {"test/base_accuracy", {1, 70.5f}},   {"test/base_macro_accuracy", {1, 69.0f}}};
+  EXPECT_EQ(got, expected);  // the NaN metric is left out
+}
+
+}  // namespace
+}  // namespace clipt::report
+
+#include "methods/trainer/progress.h"
+
+namespace clipt::trainer {
+namespace {
+
+TEST(Progress, OneLogLinePerPrintFreqWithEta) {
+  double now = 100;
+  std::vector<std::string> lines;
+  {
+    Progress p(
+        "evaluating", 7, [&](const std::string& l) { lines.push_back(l); }, 3, false, [&] { return now; });
+    for (int i = 0; i < 7; ++i) {
+      now += 2;  // 2 s per batch
+      p.advance();
+    }
+  }
+  // Batches 3 and 6 (every 3) and the last one; the ETA is the mean time per batch × batches left.
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "evaluating [3/7] 43% elapsed 0:00:06 eta 0:00:08");
+  EXPECT_EQ(lines[1], "evaluating [6/7] 86% elapsed 0:00:12 eta 0:00:02");
+  EXPECT_EQ(lines[2], "evaluating [7/7] 100% elapsed 0:00:14 eta 0:00:00");
+}
+
+}  // namespace
+}  // namespace clipt::trainer
