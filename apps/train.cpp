@@ -10,6 +10,7 @@
 #include "apps/train_args.h"
 #include "data/world/world_datasets.h"
 #include "engine/core/error.h"
+#include "engine/dist/communicator.h"
 #include "engine/io/folder_lock.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"
@@ -29,13 +30,19 @@ int cmd_train(const CommandArgs& argv) {
     CLIPT_CHECK(std::filesystem::exists(model_dir), "--model-dir {} does not exist", model_dir.string());
   }
   const std::filesystem::path out = cfg.get_string("OUTPUT_DIR");
-  const io::FolderLock lock(out);
-  const int leftovers = io::remove_stale_temp_files(out);
-  if (trains)
-    if (const auto from = trainer::Trainer::resume_checkpoint(out); !from.empty())
-      trainer::Trainer::check_resumable(cfg, from);
-  cfg.save(out / "config.yaml");
-  trainer::RunLog log(out);
+  // Data parallel (mpirun): rank 0 owns and writes the run folder; the other ranks log nothing.
+  const bool root = dist::world().rank() == 0;
+  std::optional<io::FolderLock> lock;
+  int leftovers = 0;
+  if (root) {
+    lock.emplace(out);
+    leftovers = io::remove_stale_temp_files(out);
+    if (trains)
+      if (const auto from = trainer::Trainer::resume_checkpoint(out); !from.empty())
+        trainer::Trainer::check_resumable(cfg, from);
+    cfg.save(out / "config.yaml");
+  }
+  trainer::RunLog log(root ? out : std::filesystem::path(), !root);
   if (leftovers > 0)
     log.info("removed {} temporary file(s) left in {} by an interrupted write", leftovers, out.string());
   auto& stop = trainer::install_interrupt_handler();
@@ -53,7 +60,7 @@ int cmd_train(const CommandArgs& argv) {
   }
   if (!results.empty()) {
     t.write_results(results, out / "results.json");
-    log.info("results written to {}", (out / "results.json").string());
+    if (root) log.info("results written to {}", (out / "results.json").string());
   }
   return 0;
 }

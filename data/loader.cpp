@@ -37,6 +37,8 @@ DataLoader::DataLoader(std::vector<Sample> samples, ImageTransform transform, Lo
     : samples_(std::move(samples)), transform_(std::move(transform)), options_(std::move(options)) {
   CLIPT_CHECK(options_.batch_size >= 1, "data loader: batch size must be at least 1, got {}", options_.batch_size);
   CLIPT_CHECK(options_.num_workers >= 0, "data loader: number of workers must be ≥ 0, got {}", options_.num_workers);
+  CLIPT_CHECK(options_.shard_count >= 1 && options_.shard_rank >= 0 && options_.shard_rank < options_.shard_count,
+              "data loader: shard {} of {}", options_.shard_rank, options_.shard_count);
   CLIPT_CHECK(options_.prefetch_batches >= 1, "data loader: prefetch depth must be ≥ 1, got {}",
               options_.prefetch_batches);
   if (!options_.allocator) options_.allocator = default_batch_allocator();
@@ -125,8 +127,10 @@ void DataLoader::fill_window(std::unique_lock<std::mutex>&) {
   const int64_t total = batches_per_epoch(), b = options_.batch_size;
   bool added = false;
   while (next_to_create_ < total && next_to_create_ < next_to_consume_ + options_.prefetch_batches) {
-    const int64_t begin = next_to_create_ * b;
-    const int64_t end = std::min<int64_t>(begin + b, num_samples());
+    const int64_t global_begin = next_to_create_ * b;
+    const int64_t global_end = std::min<int64_t>(global_begin + b, num_samples()), n = global_end - global_begin;
+    const int64_t begin = global_begin + n * options_.shard_rank / options_.shard_count;
+    const int64_t end = global_begin + n * (options_.shard_rank + 1) / options_.shard_count;
     std::vector<const Sample*> samples;
     std::vector<int64_t> indices;
     for (int64_t p = begin; p < end; ++p) {

@@ -57,6 +57,9 @@ struct LoaderOptions {
   int num_workers = 4;       // 0: load in the calling thread
   int prefetch_batches = 4;  // batches allocated ahead of the consumer (≥ 1)
   uint64_t seed = 0;         // cfg.SEED
+  // Data parallelism: every rank draws the same batches of `batch_size` (one seeded permutation) and
+  // keeps its part of each: rank r of N takes positions [n·r/N, n·(r+1)/N) of a batch of n.
+  int shard_rank = 0, shard_count = 1;
   bool skip_bad_images = false;
   const std::atomic<bool>* stop_flag = nullptr;  // e.g. set by a SIGINT handler; never written by the loader
   BatchAllocator allocator;                      // default: plain host memory

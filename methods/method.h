@@ -15,6 +15,7 @@
 
 #include "data/loader.h"
 #include "engine/config/config.h"
+#include "engine/dist/communicator.h"
 #include "engine/nn/module.h"
 #include "engine/optim/optimizer.h"
 #include "models/clip/clip_model.h"
@@ -46,6 +47,10 @@ struct MethodContext {
   const std::atomic<bool>* stop = nullptr;
   std::function<void(const std::string&)> log;
   bool quiet = false;
+  // Data parallelism: the job's communicator (null: one process), and whether the text tower is
+  // class-sharded (each rank encodes its share of the class prompts; the features are all-gathered).
+  dist::Communicator* comm = nullptr;
+  bool shard_text = false;
 };
 
 // A method trained on top of another (DPC over its backbone) may report the other's evaluations from
@@ -119,6 +124,10 @@ class Method {
   // Called by the trainer at the start of every epoch, with the training loader (methods that load
   // extra images, like DPC's hard negatives, keep the pointer for the epoch).
   virtual void on_epoch_begin(int64_t epoch, data::DataLoader* train_loader) {}
+  // Whether train_step is exact under data parallelism (every rank a share of the batch, gradients
+  // averaged where the step uses them). Methods whose loss couples the samples of a batch in ways the
+  // averaging does not reproduce say no, and a run of several ranks refuses them.
+  virtual bool supports_data_parallel() const { return true; }
   // The wrapped method's own results (see BaselineResult); none by default.
   virtual std::optional<BaselineResult> baseline() const { return std::nullopt; }
 };

@@ -91,6 +91,7 @@ StepResult Method::train_step(const TrainBatch& batch, optim::Optimizer& optimiz
   optimizer.zero_grad();
   LossResult r = loss(batch);
   r.loss.backward();
+  optimizer.reduce_grads();  // data parallel: the mean over ranks is the full batch's gradient
   optimizer.step();
   return {r.loss.item(), r.logits, r.metrics};
 }

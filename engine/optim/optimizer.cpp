@@ -19,6 +19,34 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(
   }
 }
 
+void Optimizer::reduce(std::vector<Tensor>& grads) {
+  reduced_ = true;
+  if (!reduction_) return;
+  std::vector<Tensor> defined;
+  for (const Tensor& g : grads)
+    if (g.defined()) defined.push_back(g.contiguous());
+  reduction_(defined);
+  size_t k = 0;
+  for (Tensor& g : grads)
+    if (g.defined()) g = defined[k++];
+}
+
+void Optimizer::reduce_grads() {
+  reduced_ = true;
+  if (!reduction_) return;
+  std::vector<Tensor> grads;
+  for (const Tensor& p : params_)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  reduction_(grads);  // in place: .grad tensors are reduced where they are
+}
+
+void Optimizer::begin_update() {
+  CLIPT_CHECK(!reduction_ || reduced_,
+              "optimizer: step without averaging the gradients over the ranks (data-parallel run): the method's "
+              "train_step must call reduce_grads() or reduce() before stepping");
+  reduced_ = false;
+}
+
 void Optimizer::step_with(const std::vector<Tensor>& grads) {
   CLIPT_CHECK(grads.size() == params_.size(), "optimizer: {} gradients for {} parameters", grads.size(),
               params_.size());
@@ -59,6 +87,7 @@ SGD::SGD(std::vector<Tensor> params, SgdOptions options)
     : Optimizer(std::move(params), options.lr), options_(options), buffers_(params_.size()) {}
 
 void SGD::step() {
+  begin_update();
   profile::PhaseScope phase(profile::Phase::Optimizer);
   NoGrad ng;
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -110,6 +139,7 @@ AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
       param_steps_(params_.size(), 0) {}
 
 void AdamW::step() {
+  begin_update();
   profile::PhaseScope phase(profile::Phase::Optimizer);
   NoGrad ng;
   for (size_t i = 0; i < params_.size(); ++i) {

@@ -3,6 +3,7 @@
 // projection, meta-learning). Parameters must be f32 (or f64): mixed precision keeps the trainable
 // parameters in f32 — that *is* the master copy — and casts them in the forward.
 #pragma once
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -22,6 +23,17 @@ class Optimizer {
   void step_with(const std::vector<Tensor>& grads);
   void zero_grad();
 
+  // Data parallelism: the reduction that averages gradients over the ranks (one collective per call).
+  // Once set, every step must follow a reduce_grads()/reduce() of the gradients it uses, else step()
+  // refuses: a method that forgot to average would silently train each rank apart.
+  using GradientReduction = std::function<void(std::vector<Tensor>& grads)>;
+  void set_gradient_reduction(GradientReduction f) { reduction_ = std::move(f); }
+  bool reduces_gradients() const { return bool(reduction_); }
+  // Averages the current .grad of the parameters (those without one are skipped on every rank).
+  void reduce_grads();
+  // Averages gradients computed apart from .grad (grad_of), in place; undefined entries are skipped.
+  void reduce(std::vector<Tensor>& grads);
+
   double lr() const { return lr_; }
   void set_lr(double lr) { lr_ = lr; }
   const std::vector<Tensor>& params() const { return params_; }
@@ -33,9 +45,16 @@ class Optimizer {
   void set_steps(int64_t s) { steps_ = s; }
 
  protected:
+  // Called first by every step(): checks (and consumes) the gradient reduction of this step.
+  void begin_update();
+
   std::vector<Tensor> params_;
   double lr_;
   int64_t steps_ = 0;
+
+ private:
+  GradientReduction reduction_;
+  bool reduced_ = false;
 };
 
 struct SgdOptions {

@@ -2,6 +2,7 @@
 
 #include "engine/ops/ops.h"
 #include "methods/common/clip_features.h"
+#include "methods/common/sharded_text.h"
 
 namespace clipt::methods {
 
@@ -26,9 +27,11 @@ clip::VisionPrompts vision_layer_prompts(const Tensor& shallow, const Tensor& de
 Tensor deep_text_features(const MethodContext& ctx, const ClassPrompts& prompts, const Tensor& text_ctx,
                           const Tensor& deep, const std::vector<int64_t>& rows) {
   const clip::TextPrompts layers = text_layer_prompts(deep);
-  Tensor f =
-      prompts.encode(*ctx.clip->text, text_ctx, ClassTokenPosition::End, rows, layers.deep.empty() ? nullptr : &layers);
-  return l2_normalize(f.to(DType::F32), -1);
+  return sharded_text_rows(ctx, prompts.num_classes(), rows, [&](const std::vector<int64_t>& local) {
+    Tensor f = prompts.encode(*ctx.clip->text, text_ctx, ClassTokenPosition::End, local,
+                              layers.deep.empty() ? nullptr : &layers);
+    return l2_normalize(f.to(DType::F32), -1);
+  });
 }
 
 Tensor deep_image_features(const MethodContext& ctx, const Tensor& images, const Tensor& shallow, const Tensor& deep) {

@@ -106,7 +106,8 @@ StepResult sharpness_aware_step(const BatchLoss& loss, const TrainBatch& batch, 
                                 const SharpnessOptions& o) {
   const std::vector<Tensor>& params = optimizer.params();
   LossResult at_w = loss(batch);
-  const optim::Grads g_plain = grad_of(at_w.loss, params);
+  optim::Grads g_plain = grad_of(at_w.loss, params);
+  optimizer.reduce(g_plain);  // data parallel: ε needs the full batch's gradient (and its norm)
 
   optim::Grads saved, ascent;
   {
@@ -123,6 +124,7 @@ StepResult sharpness_aware_step(const BatchLoss& loss, const TrainBatch& batch, 
   try {
     at_ascent = loss(batch);
     g_sam = grad_of(at_ascent.loss, params);
+    optimizer.reduce(g_sam);
   } catch (...) {
     assign(params, saved);  // never leave the parameters at the ascent point
     throw;
@@ -156,11 +158,17 @@ StepResult projected_gradient_step(const Tensor& ce_loss, const Tensor& kl_loss,
   const std::vector<Tensor>& params = optimizer.params();
   const optim::Grads g_kl = grad_of(kl_loss, params, /*retain_graph=*/true);
   const optim::Grads g_ce = grad_of(ce_loss, params);
+  // Data parallel: the projection is non-linear, so both full-batch gradients first (one collective).
+  optim::Grads both = g_kl;
+  both.insert(both.end(), g_ce.begin(), g_ce.end());
+  optimizer.reduce(both);
+  const optim::Grads g_kl_all(both.begin(), both.begin() + int64_t(params.size()));
+  const optim::Grads g_ce_all(both.begin() + int64_t(params.size()), both.end());
   optim::Grads g(params.size());
   int64_t projected = 0;
   StepResult r{reported.loss.item(), reported.logits, reported.metrics};
   for (size_t i = 0; i < params.size(); ++i) {
-    ProjectionChoice c = prograd_project(g_ce[i], g_kl[i], lambda);
+    ProjectionChoice c = prograd_project(g_ce_all[i], g_kl_all[i], lambda);
     if (i == 0) r.metrics["prograd_cos"] = c.cosine;
     projected += c.projected;
     g[i] = c.grad;

@@ -6,6 +6,7 @@
 #include "data/templates.h"
 #include "engine/ops/ops.h"
 #include "engine/ops/random.h"
+#include "methods/common/sharded_text.h"
 
 namespace clipt::methods {
 
@@ -164,11 +165,14 @@ ClassPrompts PromptLearner::make_prompts(const MethodContext& mctx, const std::v
 }
 
 Tensor PromptLearner::text_features(const MethodContext& mctx, const ClassPrompts& prompts, const Tensor& context,
-                                    const std::vector<int64_t>& rows) const {
-  Tensor c = context.defined() ? context : ctx;
-  if (c.dim() == 3 && !rows.empty())
-    c = index_select(c, 0, Tensor::from_vector(rows, {int64_t(rows.size())}, c.device()));
-  return prompts.encode(*mctx.clip->text, c, options_.position, rows);
+                                    const std::vector<int64_t>& all_rows) const {
+  const Tensor full_context = context.defined() ? context : ctx;
+  return sharded_text_rows(mctx, prompts.num_classes(), all_rows, [&](const std::vector<int64_t>& rows) {
+    Tensor c = full_context;
+    if (c.dim() == 3 && !rows.empty())
+      c = index_select(c, 0, Tensor::from_vector(rows, {int64_t(rows.size())}, c.device()));
+    return prompts.encode(*mctx.clip->text, c, options_.position, rows);
+  });
 }
 
 }  // namespace clipt::methods

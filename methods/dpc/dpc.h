@@ -51,6 +51,9 @@ Tensor symmetric_contrastive_loss(const Tensor& image_features, const Tensor& te
 
 class Dpc final : public Method {
  public:
+  // The contrastive loss couples the samples of the built batch (and the hard-negative draws follow the
+  // whole batch): not yet split across ranks.
+  bool supports_data_parallel() const override { return false; }
   void build(const MethodContext& ctx, const std::vector<std::string>& classnames) override;
   // What build() does once stage 1 is loaded: wraps `backbone`, built on `classnames` with its prompts
   // holding the tuned P. `fresh` are its prompts before P was loaded (SPLE_INIT False starts from them).

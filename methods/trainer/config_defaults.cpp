@@ -129,6 +129,10 @@ Config default_config() {
   c.define("TEST.COMPUTE_CMAT", false);
   c.define("TEST.NO_TEST", false);
   c.define("TEST.SPLIT", "test");
+
+  // ---- clipt: data parallelism (mpirun / srun --mpi=pmix) --------------------------------------------------
+  c.define("DIST.SHARD_TEXT", true);          // class-sharded text tower when the job has several ranks
+  c.define("DIST.TIMEOUT", 300.0);            // seconds before a collective that does not complete aborts the job
   c.define("TEST.FINAL_MODEL", "last_step");  // last_step | best_val
 
   // ---- Prompt learners --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include "data/domains.h"
 #include "data/fewshot.h"
 #include "data/image.h"
+#include "engine/core/backend.h"
 #include "engine/core/shorten.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/checkpoint.h"
@@ -143,14 +144,25 @@ void Trainer::check_resumable(const Config& cfg, const std::filesystem::path& ch
 }
 
 Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop,
-                 const std::filesystem::path& eval_model_dir)
-    : cfg_(cfg), log_(log), stop_(stop) {
+                 const std::filesystem::path& eval_model_dir, dist::Communicator* comm)
+    : cfg_(cfg), log_(log), stop_(stop), comm_(comm ? comm : &dist::world()) {
   const std::string trainer = cfg_.get_string("TRAINER.NAME");
   CLIPT_CHECK(!trainer.empty(), "no trainer: pass --trainer NAME (one of {})",
               fmt::join(methods::method_names(), ", "));
   method_name_ = methods::canonical_method_name(trainer);
   output_dir_ = cfg_.get_string("OUTPUT_DIR");
   device_ = resolve_device(cfg_);
+  const int ranks = comm_->world_size();
+  if (ranks > 1) {
+    comm_->set_timeout(cfg_.get_float("DIST.TIMEOUT"));
+    // One device per rank: the local rank's (NCCL's rule too).
+    if (device_.is_cuda()) device_ = Device::cuda(comm_->local_rank() % std::max(1, cuda_device_count()));
+    const int64_t batch = cfg_.get_int("DATALOADER.TRAIN_X.BATCH_SIZE");
+    CLIPT_CHECK(batch % ranks == 0,
+                "DATALOADER.TRAIN_X.BATCH_SIZE {} is the global batch and must be divisible by the {} ranks of this "
+                "job (each rank takes an equal share)",
+                batch, ranks);
+  }
   dtype_ = resolve_dtype(cfg_, methods::method_config_group(method_name_) + ".PREC", device_);
 
   const auto model_dir = resolve_model_dir(cfg_);
@@ -194,7 +206,12 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop,
   ctx_.stop = stop_;
   ctx_.log = [this](const std::string& line) { log_.line(line); };
   ctx_.quiet = log_.quiet();
+  ctx_.comm = comm_;
+  ctx_.shard_text = ranks > 1 && cfg_.get_bool("DIST.SHARD_TEXT");
   method_ = methods::create_method(method_name_);
+  CLIPT_CHECK(ranks == 1 || method_->supports_data_parallel(),
+              "{} does not run data parallel yet: launch it as one process (this job has {} ranks)", method_name_,
+              ranks);
   method_->build(ctx_, train_classnames_);
   build_optimizer();
 
@@ -214,6 +231,11 @@ void Trainer::build_optimizer() {
   for (auto& [n, t] : method_->trainable_parameters()) params.push_back(t);
   if (params.empty()) return;
   optimizer_ = make_optimizer(cfg_, params);
+  if (comm_->world_size() > 1) {
+    dist::Communicator* comm = comm_;
+    optimizer_->set_gradient_reduction(
+        [comm](std::vector<Tensor>& grads) { comm->all_reduce(grads, dist::ReduceOp::Mean); });
+  }
   schedule_ = std::make_unique<optim::LrSchedule>(schedule_options(cfg_));
 }
 
@@ -225,6 +247,8 @@ std::unique_ptr<data::DataLoader> Trainer::make_loader(std::vector<data::Sample>
   const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
   o.num_workers = int(std::clamp<int64_t>(cfg_.get_int("DATALOADER.NUM_WORKERS"), 0, hw));
   o.seed = ctx_.seed;
+  o.shard_rank = comm_->rank();
+  o.shard_count = comm_->world_size();
   o.stop_flag = stop_;
   o.warn = [this](const std::string& m) { log_.line("warning: " + m); };
   auto transform = train ? data::ImageTransform::train(transforms_) : data::ImageTransform::test(transforms_);
@@ -233,6 +257,7 @@ std::unique_ptr<data::DataLoader> Trainer::make_loader(std::vector<data::Sample>
 
 void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason,
                               const EpochSums& sums) {
+  if (!is_root()) return;  // the ranks hold the same parameters and optimizer state: rank 0 writes
   io::NamedTensors tensors;
   for (auto& [n, t] : method_->trainable_parameters()) tensors.push_back({kParamPrefix + n, t});
   for (auto& [n, t] : method_->extra_state()) tensors.push_back({kStatePrefix + n, t});
@@ -352,6 +377,17 @@ void Trainer::train() {
     log_.info("training already finished ({} epochs)", epochs_done_);
     return;
   }
+  if (comm_->world_size() > 1) {
+    // Every rank starts from rank 0's parameters (and optimizer state, after a resume).
+    std::vector<Tensor> state;
+    for (auto& [n, t] : method_->trainable_parameters()) state.push_back(t);
+    for (auto& [n, t] : optimizer_->state_tensors()) state.push_back(t);
+    comm_->broadcast(state, 0);
+    log_.info("data parallel: {} ranks ({}), global batch {} = {} per rank, text tower {}", comm_->world_size(),
+              comm_->backend(), cfg_.get_int("DATALOADER.TRAIN_X.BATCH_SIZE"),
+              cfg_.get_int("DATALOADER.TRAIN_X.BATCH_SIZE") / comm_->world_size(),
+              ctx_.shard_text ? "class-sharded" : "replicated");
+  }
   auto loader = make_loader(train_samples_, true);
   const int64_t batches = loader->batches_per_epoch();
   const int64_t print_freq = std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1);
@@ -413,7 +449,27 @@ void Trainer::train() {
       tb.iteration = iteration;
       tb.global_step = epoch * batches + iteration;
       methods::StepResult r = method_->train_step(tb, *optimizer_);
-      if (profiler && profiler->end_step()) write_profile(*profiler);
+      int64_t step_correct = 0, step_seen = 0;
+      if (r.logits.defined()) {
+        std::vector<int64_t> pred = argmax(r.logits, 1).to_vector<int64_t>(),
+                             labels = batch.labels.to_vector<int64_t>();
+        for (size_t k = 0; k < pred.size(); ++k) step_correct += pred[k] == labels[k];
+        step_seen = int64_t(pred.size());
+      }
+      bool stop_now = stop_ && stop_->load();
+      if (comm_->world_size() > 1) {
+        // One small collective per step: the batch's loss (the mean of the ranks' shares is the global
+        // batch's mean), its accuracy counts, and whether any rank was asked to stop, so that every rank
+        // stops after the same step.
+        const std::vector<double> totals = comm_->all_reduce(
+            std::vector<double>{r.loss, double(step_correct), double(step_seen), stop_now ? 1.0 : 0.0},
+            dist::ReduceOp::Sum);
+        r.loss = totals[0] / double(comm_->world_size());
+        step_correct = int64_t(totals[1]);
+        step_seen = int64_t(totals[2]);
+        stop_now = totals[3] > 0;
+      }
+      if (profiler && profiler->end_step() && is_root()) write_profile(*profiler);
       if (!std::isfinite(r.loss)) {
         const int64_t good = latest_checkpoint(output_dir_);
         fail("loss is {} at epoch {} iteration {} (step {}); stopping. The last good checkpoint is {}", r.loss,
@@ -421,13 +477,9 @@ void Trainer::train() {
              good > 0 ? checkpoint_path(output_dir_, good).string() : std::string("none (first epoch)"));
       }
       sums.loss += r.loss;
-      if (r.logits.defined()) {
-        std::vector<int64_t> pred = argmax(r.logits, 1).to_vector<int64_t>(),
-                             labels = batch.labels.to_vector<int64_t>();
-        for (size_t k = 0; k < pred.size(); ++k) sums.correct += pred[k] == labels[k];
-        sums.seen += int64_t(pred.size());
-      }
-      images += batch.size();
+      sums.correct += step_correct;
+      sums.seen += step_seen;
+      images += batch.size() * comm_->world_size();
       ++iteration;
       ++steps_this_run;
       if (iteration % print_freq == 0 || iteration == batches) {
@@ -449,7 +501,7 @@ void Trainer::train() {
         window_start = now;
       }
       if (after_step_) after_step_(tb.global_step);
-      if (stop_ && stop_->load()) interrupted("after a step");
+      if (stop_now) interrupted("after a step");
     }
     const int64_t summed = iteration - sums_from;
     resume_iteration_ = 0;
@@ -462,7 +514,7 @@ void Trainer::train() {
                  {"train_accuracy", sums.seen ? 100.0 * double(sums.correct) / double(sums.seen) : NAN},
                  {"lr", lr}});
   }
-  if (profiler && !profiler->done()) write_profile(*profiler);
+  if (profiler && !profiler->done() && is_root()) write_profile(*profiler);
 }
 
 void Trainer::write_profile(profile::StepProfiler& profiler) {
@@ -502,6 +554,7 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
       [this](const std::string& l) { log_.file_line(l); }, std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1),
       !log_.quiet() && Progress::stdout_is_terminal());
   while (loader->next(batch)) {
+    if (batch.size() == 0) continue;  // data parallel: a short last batch may leave this rank nothing
     Tensor logits = method_->eval_logits(batch.images.to(device_));
     for (float v : logits.to(DType::F32).to_vector<float>())
       CLIPT_CHECK(std::isfinite(v),
@@ -521,6 +574,20 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
     progress.advance();
     if (stop_ && stop_->load()) throw Interrupted("interrupted during evaluation");
   }
+  if (comm_->world_size() > 1) {  // each rank evaluated its share of every batch: add the counts up
+    std::vector<double> counts{double(r.correct), double(r.total)};
+    for (size_t c = 0; c < classnames.size(); ++c) {
+      counts.push_back(double(per_class_total[c]));
+      counts.push_back(double(per_class_correct[c]));
+    }
+    counts = comm_->all_reduce(counts, dist::ReduceOp::Sum);
+    r.correct = int64_t(counts[0]);
+    r.total = int64_t(counts[1]);
+    for (size_t c = 0; c < classnames.size(); ++c) {
+      per_class_total[c] = int64_t(counts[2 + 2 * c]);
+      per_class_correct[c] = int64_t(counts[3 + 2 * c]);
+    }
+  }
   r.accuracy = r.total ? 100.0 * double(r.correct) / double(r.total) : 0.0;
   double macro = 0;
   int64_t present = 0;
@@ -538,6 +605,7 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
 }
 
 void Trainer::write_results(const std::vector<EvalResult>& results, const std::filesystem::path& path) const {
+  if (!is_root()) return;
   nlohmann::json evals = nlohmann::json::array();
   for (const auto& r : results) evals.push_back(r.to_json());
   nlohmann::json j = {{"method", method_name_},

@@ -46,8 +46,11 @@ class Trainer {
  public:
   // Reads everything `cfg` names (model, dataset, method). `stop` is polled between steps (Ctrl-C).
   // `eval_model_dir`: the run an evaluation-only trainer will load (see MethodContext::eval_model_dir).
+  // Data parallel when the process was launched with several ranks (`comm` defaults to dist::world()):
+  // each rank takes its share of every global batch, gradients are averaged, evaluation is sharded and
+  // only rank 0 writes checkpoints and results (the caller gives the other ranks a silent RunLog).
   Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop = nullptr,
-          const std::filesystem::path& eval_model_dir = {});
+          const std::filesystem::path& eval_model_dir = {}, dist::Communicator* comm = nullptr);
   ~Trainer();
 
   // Trains for OPTIM.MAX_EPOCH epochs, resuming from the newest checkpoint in OUTPUT_DIR if there is
@@ -93,10 +96,12 @@ class Trainer {
   void save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason, const EpochSums& sums = {});
   void restore(const std::filesystem::path& file, bool with_optimizer);
   std::unique_ptr<data::DataLoader> make_loader(std::vector<data::Sample> samples, bool train) const;
+  bool is_root() const { return comm_->rank() == 0; }
 
   Config cfg_;
   RunLog& log_;
   const std::atomic<bool>* stop_;
+  dist::Communicator* comm_;
   std::filesystem::path output_dir_;
   Device device_;
   DType dtype_;
