@@ -12,8 +12,9 @@ export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-10000}"
 BUILD_PACKAGES=(cmake g++ make pkg-config libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libopenblas-dev
                 libjpeg-dev libpng-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
                 libopenmpi-dev openmpi-bin)
-# The converter (models/clip/convert_clip.py) runs with Debian's PyTorch; its tests need it.
-TEST_PACKAGES=(python3 python3-torch python3-numpy clang-format)
+# The converter (models/clip/convert_clip.py) runs with Debian's PyTorch; its tests need it. The fuzz run
+# (ctest Fuzz.ShortRuns, tests/fuzz/run_fuzzers.sh) builds with clang, its libFuzzer runtime and LLVM's OpenMP.
+TEST_PACKAGES=(python3 python3-torch python3-numpy clang-format clang libclang-rt-14-dev libomp-dev)
 
 install_missing() {
   if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then

@@ -25,6 +25,7 @@ struct DatasetSplits {
   std::string name;                   // registry name, e.g. "oxford_pets"
   std::filesystem::path dataset_dir;  // e.g. <root>/oxford_pets; the few-shot cache lives under it
   std::filesystem::path image_dir;    // split-file paths are relative to this folder
+  std::filesystem::path split_file;   // the split file the lists were read from; empty for folder readers
   std::vector<Sample> train, val, test;
   // ImageNet (and the generic readers without a val folder) evaluate on test and use it as val too;
   // the few-shot protocol then samples train only.

@@ -33,6 +33,7 @@ DatasetSplits read_split_dataset(const SplitDatasetLayout& layout, const Dataset
   out.name = layout.name;
   out.dataset_dir = dataset_dir;
   out.image_dir = image_dir;
+  out.split_file = split_file;
   out.train = std::move(lists.train);
   out.val = std::move(lists.val);
   out.test = std::move(lists.test);

@@ -34,6 +34,7 @@ DatasetSplits read_split_json_dataset(const DatasetSource& source) {
   out.name = "split_json";
   out.dataset_dir = source.root;
   out.image_dir = image_dir;
+  out.split_file = split_file;
   out.train = std::move(lists.train);
   out.val = std::move(lists.val);
   out.test = std::move(lists.test);

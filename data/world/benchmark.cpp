@@ -9,6 +9,7 @@
 #include "data/world/render.h"
 #include "data/world/studio_light.h"
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 
 namespace clipt::world {
 
@@ -182,7 +183,7 @@ WrittenBenchmark write_benchmark(const fs::path& root, const BenchmarkSpec& spec
     }
     render_jobs(jobs, spec.image_size, spec.seed, spec.distractor_probability, spec.studio_light);
     const std::string text = split_json_text(items[0], items[1], items[2]);
-    write_file_atomic(tmp / out.split_file.filename(), text.data(), text.size());
+    io::write_file_atomic(tmp / out.split_file.filename(), text.data(), text.size());
   });
   return out;
 }
@@ -224,9 +225,9 @@ WrittenBenchmark write_dg_benchmark(const fs::path& root, const DgBenchmarkSpec&
         }
       }
       const std::string all = lines[0] + lines[1];
-      write_file_atomic(tmp / "splits" / (dname + "_train_kfold.txt"), lines[0].data(), lines[0].size());
-      write_file_atomic(tmp / "splits" / (dname + "_crossval_kfold.txt"), lines[1].data(), lines[1].size());
-      write_file_atomic(tmp / "splits" / (dname + "_test_kfold.txt"), all.data(), all.size());
+      io::write_file_atomic(tmp / "splits" / (dname + "_train_kfold.txt"), lines[0].data(), lines[0].size());
+      io::write_file_atomic(tmp / "splits" / (dname + "_crossval_kfold.txt"), lines[1].data(), lines[1].size());
+      io::write_file_atomic(tmp / "splits" / (dname + "_test_kfold.txt"), all.data(), all.size());
     }
     render_jobs(jobs, spec.image_size, spec.seed, spec.distractor_probability, spec.studio_light);
   });

@@ -1,15 +1,13 @@
 #include "data/world/png_io.h"
 
 #include <png.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 
 namespace clipt::world {
 
@@ -79,29 +77,9 @@ std::vector<uint8_t> encode_png(const Image& image) {
   return out;
 }
 
-void write_file_atomic(const std::filesystem::path& path, const void* data, size_t size) {
-  // Unique per process and thread, so concurrent writers of the same file never share a temporary.
-  static std::atomic<uint64_t> counter{0};
-  const auto tmp =
-      path.parent_path() / fmt::format(".{}.tmp.{}.{}", path.filename().string(), ::getpid(), counter.fetch_add(1));
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    CLIPT_CHECK(f.good(), "cannot open {} for writing", tmp.string());
-    f.write(static_cast<const char*>(data), std::streamsize(size));
-    f.flush();
-    CLIPT_CHECK(f.good(), "failed writing {} bytes to {}", size, tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    fail("cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message());
-  }
-}
-
 void write_png(const std::filesystem::path& path, const Image& image) {
   const std::vector<uint8_t> bytes = encode_png(image);
-  write_file_atomic(path, bytes.data(), bytes.size());
+  io::write_file_atomic(path, bytes.data(), bytes.size());
 }
 
 Image read_png(const std::filesystem::path& path) {

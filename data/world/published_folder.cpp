@@ -8,6 +8,7 @@
 
 #include "data/world/png_io.h"
 #include "engine/core/error.h"
+#include "engine/io/atomic_file.h"
 
 namespace clipt::world {
 
@@ -85,7 +86,7 @@ bool publish_folder(const fs::path& dir, const nlohmann::json& marker,
   try {
     build(tmp);
     const std::string text = marker.dump(2) + "\n";
-    write_file_atomic(tmp / kMarkerFile, text.data(), text.size());
+    io::write_file_atomic(tmp / kMarkerFile, text.data(), text.size());
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;

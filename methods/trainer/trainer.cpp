@@ -8,6 +8,7 @@
 #include "data/domains.h"
 #include "data/fewshot.h"
 #include "data/image.h"
+#include "data/image_check.h"
 #include "engine/core/backend.h"
 #include "engine/core/shorten.h"
 #include "engine/io/atomic_file.h"
@@ -69,21 +70,24 @@ optim::LrScheduleOptions schedule_options(const Config& cfg) {
   return o;
 }
 
-// Every image the run will read exists, checked before training starts (a missing test image used to
-// surface only after the last epoch).
-void check_images_exist(const data::DatasetSplits& splits, const std::string& dataset) {
-  int64_t missing = 0, total = 0;
-  std::string first;
-  for (const auto* part : {&splits.train, &splits.val, &splits.test})
-    for (const auto& s : *part) {
-      ++total;
-      std::error_code ec;
-      if (!std::filesystem::is_regular_file(s.path, ec)) {
-        if (missing++ == 0) first = s.path;
-      }
-    }
-  CLIPT_CHECK(missing == 0, "{} of the {} images of {} (train, val and test) do not exist, e.g. {}", missing, total,
-              dataset, first);
+// Where a run's training list came from, for the message when it ends up empty.
+struct TrainListSource {
+  std::filesystem::path split_file;  // empty for folder readers
+  std::filesystem::path dataset_dir;
+  size_t listed = 0;  // train images the dataset lists, before few-shot sampling
+};
+
+// An empty training list (nothing to train on, and no classes to build prompts for) is named with the file
+// it came from, as an empty "test" list is (data/datasets/common.cpp), instead of failing later as a model
+// with no classes.
+void check_train_list(const std::vector<data::Sample>& train, const TrainListSource& source, const std::string& dataset,
+                      int shots) {
+  if (!train.empty()) return;
+  const std::string from = source.split_file.empty()
+                               ? fmt::format("dataset {} ({})", dataset, source.dataset_dir.string())
+                               : fmt::format("split file {}", source.split_file.string());
+  if (source.listed == 0) fail("{}: the \"train\" list is empty (no images to train on, so no classes)", from);
+  fail("{}: none of its {} \"train\" images remain after few-shot sampling ({} shots)", from, source.listed, shots);
 }
 
 std::filesystem::path resume_path(const std::filesystem::path& run) {
@@ -181,6 +185,7 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop,
   fewshot.warn = [this](const std::string& m) { log_.line("warning: " + m); };
   data::DatasetSplits read = data::read_dataset(dataset, std::filesystem::path(cfg_.get_string("DATASET.ROOT")));
   const int shots = int(cfg_.get_int("DATASET.NUM_SHOTS"));
+  const TrainListSource train_source{read.split_file, read.dataset_dir, read.train.size()};
   if (read.domains.empty()) {
     splits_ = data::apply_fewshot(std::move(read), shots, seed, fewshot);
   } else {  // domain generalisation: sources → train/val, targets → test, shots per class per source domain
@@ -189,7 +194,10 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop,
     log_.info("domains of {}: train on {} | test on {}", dataset, fmt::join(domains.sources, ", "),
               fmt::join(domains.targets, ", "));
   }
-  check_images_exist(splits_, dataset);
+  check_train_list(splits_.train, train_source, dataset, shots);
+  // Every image the run will read exists and its header decodes, checked before training starts (a missing
+  // or corrupt test image used to surface only after the last epoch).
+  data::check_split_images(splits_, dataset);
   train_subsample_ = data::parse_subsample(cfg_.get_string("DATASET.SUBSAMPLE_CLASSES"));
   data::DatasetSplits train_split = data::subsample_classes(splits_, train_subsample_);
   train_samples_ = train_split.train;

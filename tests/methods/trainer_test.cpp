@@ -231,6 +231,42 @@ TEST(Trainer, AMissingTestImageIsFoundBeforeTraining) {
                         "1 of the 40 images of split_json (train, val and test) do not exist, e.g. ");
 }
 
+// A corrupt (not missing) test image used to be found only by the evaluation after training: the header check
+// before training names it.
+TEST(Trainer, ACorruptTestImageIsFoundBeforeTraining) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  const fs::path image = data / "images" / "3" / "9.png";  // a test image
+  std::ofstream(image, std::ios::binary | std::ios::trunc) << "<html>not found</html>";
+  trainer::RunLog log({}, true);
+  EXPECT_ERROR_CONTAINS(trainer::Trainer(run_config(data, out), log),
+                        "1 of the 40 images of split_json (train, val and test) cannot be read, e.g. cannot decode "
+                        "image " +
+                            image.string() + ": not a JPEG or PNG file");
+  EXPECT_FALSE(fs::exists(out / "checkpoints"));
+}
+
+TEST(Trainer, ATruncatedTestImageIsFoundBeforeTraining) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  const fs::path image = data / "images" / "2" / "8.png";  // a test image, cut short as by a broken download
+  fs::resize_file(image, fs::file_size(image) / 2);
+  trainer::RunLog log({}, true);
+  EXPECT_ERROR_CONTAINS(trainer::Trainer(run_config(data, out), log),
+                        "cannot be read, e.g. cannot decode PNG image " + image.string());
+}
+
+// An empty "train" list is named with its split file, as an empty "test" list is.
+TEST(Trainer, AnEmptyTrainListNamesTheSplitFile) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  nlohmann::json split = nlohmann::json::parse(std::ifstream(data / "split.json"));
+  split["train"] = nlohmann::json::array();
+  std::ofstream(data / "split.json", std::ios::trunc) << split.dump();
+  trainer::RunLog log({}, true);
+  for (const char* subsample : {"base", "all"})
+    EXPECT_ERROR_CONTAINS(trainer::Trainer(run_config(data, out, {"DATASET.SUBSAMPLE_CLASSES", subsample}), log),
+                          "split file " + (data / "split.json").string() +
+                              ": the \"train\" list is empty (no images to train on, so no classes)");
+}
+
 TEST(Trainer, ClassCountMismatchWhenLoadingIsNamed) {
   const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
   trainer::RunLog log({}, true);
