@@ -84,7 +84,9 @@ struct ScanPlan {
   JDIMENSION first_row = 0, end_row = 0;
   uint8_t* out = nullptr;  // RGB rows of the region, `out_stride` bytes apart
   size_t out_stride = 0;
-  uint8_t* cmyk_row = nullptr;  // scratch row for CMYK output (4 bytes per pixel), else null
+  uint8_t* cmyk_row = nullptr;   // scratch row for CMYK output (4 bytes per pixel), else null
+  bool skip_by_reading = false;  // rows above the region are decoded and dropped instead of skipped
+  uint8_t* drop_row = nullptr;   // scratch row for them
 };
 
 void cmyk_to_rgb_row(const uint8_t* in, uint8_t* out, JDIMENSION width);
@@ -98,7 +100,12 @@ bool start(Decompressor* d, ScanPlan* plan) {
 
 bool read_rows(Decompressor* d, ScanPlan* plan) {
   if (setjmp(d->err.jump)) return false;
-  if (plan->first_row > 0) jpeg_skip_scanlines(&d->cinfo, plan->first_row);
+  if (plan->skip_by_reading) {
+    for (JDIMENSION y = 0; y < plan->first_row; ++y)
+      if (jpeg_read_scanlines(&d->cinfo, &plan->drop_row, 1) != 1) ERREXIT(&d->cinfo, JERR_INPUT_EOF);
+  } else if (plan->first_row > 0) {
+    jpeg_skip_scanlines(&d->cinfo, plan->first_row);
+  }
   for (JDIMENSION y = plan->first_row; y < plan->end_row; ++y) {
     uint8_t* dst = plan->out + size_t(y - plan->first_row) * plan->out_stride;
     JSAMPROW row = plan->cmyk_row ? plan->cmyk_row : dst;
@@ -184,11 +191,19 @@ DecodedImage decode_jpeg(const uint8_t* data, size_t size, const std::string& na
   const int imcu_width = d.cinfo.max_h_samp_factor * int(d.cinfo.min_DCT_scaled_size);
   const int crop_left = std::max(0, region.x - imcu_width);
   const int crop_right = std::min(full_w, region.x + region.width + imcu_width);
-  plan.crop_columns = crop_left > 0 || crop_right < full_w;
+  // Progressive files: libjpeg's block smoothing (on by default, as in PIL, for coefficients that an
+  // incomplete file lacks) gives other pixels when columns are cropped or rows skipped (libjpeg-turbo 2.1;
+  // found by tests/fuzz/image_decode_fuzz). Their coefficients are all decoded up front anyway, so they are
+  // decoded in full rows from the top: only the rows below the region are saved.
+  plan.skip_by_reading = d.cinfo.progressive_mode;
+  plan.crop_columns = !plan.skip_by_reading && (crop_left > 0 || crop_right < full_w);
   plan.crop_x = JDIMENSION(crop_left);
   plan.crop_width = JDIMENSION(crop_right - crop_left);
   if (!start(&d, &plan)) raise(d, name);
-  if (!plan.crop_columns) plan.crop_width = d.cinfo.output_width;
+  if (!plan.crop_columns) {
+    plan.crop_x = 0;
+    plan.crop_width = d.cinfo.output_width;
+  }
 
   DecodedImage out;
   out.full_width = full_w;
@@ -198,10 +213,14 @@ DecodedImage decode_jpeg(const uint8_t* data, size_t size, const std::string& na
   out.image = Image(int(plan.crop_width), region.height);
   plan.out = out.image.pixels.data();
   plan.out_stride = size_t(plan.crop_width) * 3;
-  std::vector<uint8_t> cmyk;
+  std::vector<uint8_t> cmyk, dropped;
   if (d.cinfo.out_color_space == JCS_CMYK) {
     cmyk.resize(size_t(plan.crop_width) * 4);
     plan.cmyk_row = cmyk.data();
+  }
+  if (plan.skip_by_reading) {
+    dropped.resize(size_t(d.cinfo.output_width) * size_t(d.cinfo.output_components));
+    plan.drop_row = dropped.data();
   }
   if (!read_rows(&d, &plan)) raise(d, name);
   return out;

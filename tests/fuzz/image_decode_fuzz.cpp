@@ -84,7 +84,13 @@ void exercise(const uint8_t* data, size_t size) {
   for (int y = r.y; y < r.y + r.height; ++y) {
     const uint8_t* want = full.image.row(y) + size_t(r.x) * 3;
     const uint8_t* got = cut.image.row(y - cut.origin_y) + size_t(r.x - cut.origin_x) * 3;
-    check(std::memcmp(want, got, size_t(r.width) * 3) == 0, "region pixels equal the full decode's");
+    if (std::memcmp(want, got, size_t(r.width) * 3) != 0) {
+      std::fprintf(stderr,
+                   "%s %lldx%lld at 1/%d; region x=%d y=%d %dx%d decoded from x=%d y=%d %dx%d; row %d differs\n",
+                   jpeg ? "JPEG" : "PNG", (long long)w, (long long)h, denom, r.x, r.y, r.width, r.height, cut.origin_x,
+                   cut.origin_y, cut.image.width, cut.image.height, y);
+      check(false, "region pixels equal the full decode's");
+    }
   }
 }
 
