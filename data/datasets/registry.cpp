@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <limits>
 #include <mutex>
 
 #include "data/datasets/dg_readers.h"
@@ -116,6 +117,15 @@ DatasetSplits read_dataset(const std::string& name, const DatasetSource& source)
 
 std::vector<std::string> class_names(const std::vector<Sample>& samples) {
   const int64_t n = num_classes(samples);
+  // Labels 0..n−1 all present means n <= samples.size(): a larger label leaves a gap, named here without
+  // allocating a table for it (a split file may hold any label, e.g. 10^12; found by split_json_fuzz).
+  if (n > int64_t(samples.size())) {
+    std::vector<bool> present(samples.size(), false);
+    for (const auto& s : samples)
+      if (s.label < int64_t(samples.size())) present[size_t(s.label)] = true;
+    const int64_t gap = std::find(present.begin(), present.end(), false) - present.begin();
+    fail("labels are not contiguous: no sample has label {} (max label {})", gap, n - 1);
+  }
   std::vector<std::string> names(static_cast<size_t>(n));
   std::vector<bool> seen(static_cast<size_t>(n), false);
   for (const auto& s : samples) {
@@ -137,6 +147,7 @@ int64_t num_classes(const std::vector<Sample>& samples) {
   int64_t max_label = -1;
   for (const auto& s : samples) {
     CLIPT_CHECK(s.label >= 0, "negative label {} for {}", s.label, s.path);
+    CLIPT_CHECK(s.label < std::numeric_limits<int64_t>::max(), "label {} of {} is too large", s.label, s.path);
     max_label = std::max(max_label, s.label);
   }
   return max_label + 1;

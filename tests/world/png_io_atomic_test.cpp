@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "data/world/png_io.h"
-#include "test_util.h"
+#include "tests/common/test_util.h"
 
 namespace clipt::world {
 namespace {
