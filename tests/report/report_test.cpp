@@ -309,29 +309,3 @@ TEST(Report, RunLogWritesTensorBoardScalars) {
 
 }  // namespace
 }  // namespace clipt::report
-
-#include "methods/trainer/progress.h"
-
-namespace clipt::trainer {
-namespace {
-
-TEST(Progress, OneLogLinePerPrintFreqWithEta) {
-  double now = 100;
-  std::vector<std::string> lines;
-  {
-    Progress p(
-        "evaluating", 7, [&](const std::string& l) { lines.push_back(l); }, 3, false, [&] { return now; });
-    for (int i = 0; i < 7; ++i) {
-      now += 2;  // 2 s per batch
-      p.advance();
-    }
-  }
-  // Batches 3 and 6 (every 3) and the last one; the ETA is the mean time per batch × batches left.
-  ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(lines[0], "evaluating [3/7] 43% elapsed 0:00:06 eta 0:00:08");
-  EXPECT_EQ(lines[1], "evaluating [6/7] 86% elapsed 0:00:12 eta 0:00:02");
-  EXPECT_EQ(lines[2], "evaluating [7/7] 100% elapsed 0:00:14 eta 0:00:00");
-}
-
-}  // namespace
-}  // namespace clipt::trainer
