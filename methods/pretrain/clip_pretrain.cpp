@@ -10,8 +10,8 @@
 #include "engine/ops/ops.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/optimizer.h"
-#include "models/clip/clip_model.h"
 #include "methods/trainer/progress.h"
+#include "models/clip/clip_model.h"
 #include "models/clip/tokenizer.h"
 
 namespace clipt::pretrain {

@@ -156,8 +156,8 @@ void read_metrics(const fs::path& file, TrainedRun& run, std::vector<std::string
     } catch (const json::exception&) {
       // metrics.jsonl is appended to line by line: a run killed in the middle of a line leaves it cut
       // short (and a resumed run goes on after it). Only that line is lost, so only it is skipped.
-      warnings.push_back(fmt::format("{} line {} is cut short (a run stopped while writing it); skipped",
-                                     file.string(), line_no));
+      warnings.push_back(
+          fmt::format("{} line {} is cut short (a run stopped while writing it); skipped", file.string(), line_no));
       continue;
     }
     const std::string where = fmt::format("{} line {}", file.string(), line_no);

@@ -183,7 +183,8 @@ TEST(TrainCommand, ADecompressionBombIsRefusedBeforeDecodingNamingTheFile) {
 TEST(ClassifyCommand, BatchesGiveTheResultsOfOnePassAndNoProgressInPipes) {
   const fs::path dir = test::scratch_dir("classify_batches");
   const uint8_t colours[5][3] = {{220, 30, 30}, {30, 30, 220}, {30, 200, 40}, {230, 230, 40}, {128, 128, 128}};
-  std::vector<std::string> args = {"classify", "--model", tiny_clip().string(), "--classes", "red,blue,green", "--json"};
+  std::vector<std::string> args = {"classify",  "--model",        tiny_clip().string(),
+                                   "--classes", "red,blue,green", "--json"};
   for (int i = 0; i < 5; ++i) {
     data::Image img(32, 32);
     for (size_t p = 0; p < img.pixels.size(); p += 3)

@@ -220,8 +220,8 @@ TEST(Report, AMetricsLineCutShortByAKilledRunIsSkippedWithAWarning) {
   ASSERT_EQ(runs.runs[0].epoch_curve.size(), 2u);
   EXPECT_DOUBLE_EQ(runs.runs[0].epoch_curve[1].loss, 1.0);
   ASSERT_EQ(runs.warnings.size(), 1u);
-  EXPECT_EQ(runs.warnings[0],
-            (root / "run" / "metrics.jsonl").string() + " line 2 is cut short (a run stopped while writing it); skipped");
+  EXPECT_EQ(runs.warnings[0], (root / "run" / "metrics.jsonl").string() +
+                                  " line 2 is cut short (a run stopped while writing it); skipped");
   // The command prints it on stderr and the page shows it.
   std::vector<std::string> args{"clipt", "report", root.string()};
   std::vector<char*> argv;
@@ -359,7 +359,8 @@ TEST(Report, RunLogStartsAResumedRunOnAFreshMetricsLine) {
     log.record({{"type", "epoch"}, {"epoch", 2}, {"loss", 1.0}});
   }
   EXPECT_EQ(read(dir / "metrics.jsonl"),
-            "{\"type\":\"epoch\",\"epoch\":1,\"loss\":2.0}\n{\"type\":\"epo\n{\"epoch\":2,\"loss\":1.0,\"type\":\"epoch\"}\n");
+            "{\"type\":\"epoch\",\"epoch\":1,\"loss\":2.0}\n{\"type\":\"epo\n{\"epoch\":2,\"loss\":1.0,\"type\":"
+            "\"epoch\"}\n");
   {
     trainer::RunLog log(dir, true);  // a file that ends with its newline gets nothing added
   }
