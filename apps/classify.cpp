@@ -1,5 +1,5 @@
 // `clipt classify --model DIR --classes "name,name,..." [--template "a photo of a {}."]
-//  [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--top K] [--json] IMAGE...`
+//  [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--top K] [--batch N] [--json] IMAGE...`
 // Zero-shot classification of image files. With --json, one object
 // {"classes": [...], "images": [...], "logits": [[...]], "probs": [[...]]}, logits = logit_scale·cos.
 #include <fmt/core.h>
@@ -13,6 +13,7 @@
 #include "data/templates.h"
 #include "engine/core/shorten.h"
 #include "engine/ops/ops.h"
+#include "methods/trainer/progress.h"
 #include "models/clip/clip_model.h"
 #include "models/clip/preprocess.h"
 #include "models/clip/tokenizer.h"
@@ -37,7 +38,7 @@ std::vector<std::string> split_classes(const std::string& s) {
 
 int cmd_classify(const CommandArgs& argv) {
   Args args(argv, {"json"});
-  args.check_known({"model", "classes", "template", "device", "dtype", "json", "top", "max-image-pixels"});
+  args.check_known({"model", "classes", "template", "device", "dtype", "json", "top", "batch", "max-image-pixels"});
   const std::filesystem::path dir = args.require("model");
   const auto classes = split_classes(args.require("classes"));
   CLIPT_CHECK(!classes.empty(), "classify: --classes is empty");
@@ -50,6 +51,8 @@ int cmd_classify(const CommandArgs& argv) {
   const DType dtype = parse_dtype(dtype_arg);
   const int64_t top = args.get_int("top", 5);
   CLIPT_CHECK(top >= 1, "classify: --top {} must be at least 1", top);
+  const int64_t batch = args.get_int("batch", 32);
+  CLIPT_CHECK(batch >= 1, "classify: --batch {} must be at least 1", batch);
   for (size_t i = 0; i < classes.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       CLIPT_CHECK(classes[i] != classes[j], "classify: class '{}' is given twice in --classes", shorten(classes[i]));
@@ -63,11 +66,20 @@ int cmd_classify(const CommandArgs& argv) {
   std::vector<std::string> texts;
   for (const auto& c : classes) texts.push_back(data::fill_template(tmpl, c));
   Tensor text = model->encode_text(tok.tokenize_batch(texts, model->config().context_length).to(device));
-  Tensor pixels = clip::preprocess_images(images, model->config().image_size).to(device);
-  Tensor logits = model->logits(model->encode_image(pixels), text);
-  Tensor probs = softmax(logits, -1);
+  // Images go through the image tower `batch` at a time (memory stays flat over many files), with progress
+  // and ETA on stderr when it is a terminal (stdout carries the results, --json included).
   const int64_t n = int64_t(images.size()), c = int64_t(classes.size());
-  const auto lv = logits.to_vector<double>(), pv = probs.to_vector<double>();
+  std::vector<double> lv, pv;
+  trainer::Progress progress("classifying", n, {}, batch, n > batch ? trainer::Progress::terminal(stderr) : nullptr);
+  for (int64_t first = 0; first < n; first += batch) {
+    const std::vector<std::filesystem::path> part(images.begin() + first, images.begin() + std::min(n, first + batch));
+    Tensor pixels = clip::preprocess_images(part, model->config().image_size).to(device);
+    Tensor logits = model->logits(model->encode_image(pixels), text);
+    const auto l = logits.to_vector<double>(), p = softmax(logits, -1).to_vector<double>();
+    lv.insert(lv.end(), l.begin(), l.end());
+    pv.insert(pv.end(), p.begin(), p.end());
+    progress.advance(int64_t(part.size()));
+  }
   for (size_t k = 0; k < lv.size(); ++k)
     CLIPT_CHECK(std::isfinite(lv[k]),
                 "classify: the model {} gave a non-finite logit ({}) for {}: its weights are broken (NaN or Inf)",

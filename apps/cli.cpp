@@ -40,17 +40,19 @@ prints the base / new / HM table and writes the report of its runs (OUT/report.h
 )",
        cmd_demo},
       {"train", "train (or evaluate) a prompt-learning method; the peers' train.py command line",
-       R"(usage: clipt train --trainer NAME [--config-file F] [--dataset-config-file F] --root DIR --output-dir DIR
+       R"(usage: clipt train --trainer NAME [--config-file F] [--dataset-config-file F] --root DIR [--output-dir DIR]
                    [--seed N] [--eval-only] [--model-dir DIR] [--load-epoch N] [--no-train] [--resume DIR]
                    [--source-domains a,b] [--target-domains a,b] [--transforms a,b] [--backbone NAME]
                    [--head NAME] [--model DIR] [--device D] [--profile N] [KEY VALUE...]
 
 The command line of the peers' train.py, so their scripts run with `python train.py` replaced by
 `clipt train`; --model DIR is a converted CLIP directory, and trailing KEY VALUE pairs override the config.
-The run folder (--output-dir) receives config.yaml, log.txt, metrics.jsonl, TensorBoard scalars
+The run folder (--output-dir, default OUTPUT_DIR: ./output) receives config.yaml, log.txt, metrics.jsonl, TensorBoard scalars
 (tensorboard/), results.json and checkpoints/: one per epoch, atomic, of which the newest is kept (and every
 TRAIN.CHECKPOINT_FREQ-th); running the same command again resumes, and Ctrl-C saves a mid-epoch checkpoint.
---resume DIR continues from DIR's when the output folder has none (Dassl). A folder whose checkpoints were trained with another
+--resume DIR continues from DIR's when the output folder has none (Dassl). Every TRAIN.PRINT_FREQ batches
+a line gives loss, accuracy, LR, images/s and the run's ETA; evaluation progress is redrawn in place on a
+terminal and written to log.txt once per TRAIN.PRINT_FREQ batches. A folder whose checkpoints were trained with another
 recipe is refused, naming the differing key, and a folder another clipt process is using is refused
 with that process's pid. Images above CLIPT.MAX_IMAGE_PIXELS (PIL's 89,478,485) are refused.
 --profile N records N training steps after the first (see `clipt profile`): the tables go to the log and
@@ -63,8 +65,8 @@ OUTPUT_DIR/profile/ gets report.md, profile.json, trace.json and roofline.svg.
 
 The base-to-new protocol: for each dataset × seed, train on the base classes and evaluate on the base and
 new classes; prints the Markdown table and writes b2n.md / b2n.csv / b2n.json into --output-dir (default
-output/b2n/<trainer>; runs in <output-dir>/<dataset>/seed<k>). Finished runs are skipped on a rerun. Other
-options are those of `clipt train`; `clipt report <output-dir>` draws the tables with the spread over seeds.
+output/b2n/<trainer>; runs in <output-dir>/<dataset>/seed<k>). Finished runs are skipped on a rerun. After
+each run a line gives the sweep's progress and overall ETA. Other options are those of `clipt train`; `clipt report <output-dir>` draws the tables with the spread over seeds.
   --shots K      shots per base class (default 16, as every peer's base2new script; a config file or a
                  DATASET.NUM_SHOTS override also sets it); each run's config.yaml records it
 
@@ -100,8 +102,10 @@ configuration is RUN/config.yaml unless --config-file is given; the other option
 
 Few-shot leave-one-domain-out domain generalisation: for each target domain × seed, train on the other
 domains and test on the target; prints the per-target and average table and writes dg.md / dg.csv /
-dg.json. Finished runs are skipped on a rerun. The peers' DG dataset configs (configs/datasets/dg/*.yaml)
-work as --dataset-config-file; the protocol sets the domains.
+dg.json into --output-dir (default output/dg/<dataset>/<trainer>/shots_<k>; runs in
+<output-dir>/<target>/seed<k>). Finished runs are skipped on a rerun; after each run a line gives the sweep's
+progress and overall ETA. The peers' DG dataset configs (configs/datasets/dg/*.yaml) work as
+--dataset-config-file; the protocol sets the domains. Other options are those of `clipt train`.
 )",
        cmd_dg},
       {"xd", "cross-dataset transfer / domain shift of a model trained on one dataset; prints the table",
@@ -111,8 +115,10 @@ work as --dataset-config-file; the protocol sets the domains.
 
 Cross-dataset transfer and domain shift: train on all classes of the source, then evaluate the trained
 model unchanged on each target with the target's class names; prints the paper-style table and writes
-xd.md / xd.csv / xd.json. With --source world the targets default to the world's style copies, written on
-demand under --root.
+xd.md / xd.csv / xd.json into --output-dir (default output/xd/<source>/<trainer>; runs in
+<output-dir>/<dataset>/seed<k>). After each seed (its source run and every target) a line gives the sweep's
+progress and overall ETA. With --source world the targets default to the world's style copies, written on
+demand under --root. Other options are those of `clipt train`.
 )",
        cmd_xd},
       {"profile", "where a step's time goes: ops, modules, phases, roofline (CPU or GPU, no download)",
@@ -159,7 +165,8 @@ and training curves (loss, training accuracy, learning rate per epoch) of every 
                       [--ensemble] [--device D] [--batch N] [--workers N] [--out FILE] [--max-image-pixels N]
 
 Zero-shot CLIP accuracy with CoOp's hand-made per-dataset template (or, with --ensemble, the ImageNet
-select-template ensemble), as CoOp's ZeroshotCLIP.
+select-template ensemble), as CoOp's ZeroshotCLIP. On a terminal a progress line with the ETA is redrawn in
+place; piped or redirected output gets only the result.
 )",
        cmd_zeroshot},
       {"tokenize", "print CLIP token ids of texts",
@@ -171,19 +178,23 @@ truncation.
        cmd_tokenize},
       {"classify", "zero-shot classify image files with a CLIP model",
        R"(usage: clipt classify --model DIR --classes "name,name,..." [--template "a photo of a {}."]
-                      [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--top K] [--json]
+                      [--device cpu|cuda] [--dtype fp32|fp16|bf16] [--top K] [--batch N] [--json]
                       [--max-image-pixels N] IMAGE...
 
-Zero-shot classification of image files. With --json, one object
-{"classes": [...], "images": [...], "logits": [[...]], "probs": [[...]]}, logits = logit_scale·cos.
+Zero-shot classification of image files, N at a time through the image tower (--batch, default 32). With
+--json, one object {"classes": [...], "images": [...], "logits": [[...]], "probs": [[...]]},
+logits = logit_scale·cos. Over more than one batch, a progress line with the ETA is redrawn on stderr when
+it is a terminal (stdout carries only the results).
 )",
        cmd_classify},
       {"pretrain", "pretrain a small CLIP from scratch on the built-in world",
        R"(usage: clipt pretrain [--world DIR] [--out DIR] [--steps N] [--batch N] [--lr X] [--seed N] [--device D]
                       [--width W] [--layers L] [--image-size S] [--patch P] [--warmup N] [--colour-group N]
 
-Contrastive CLIP pretraining from scratch on the built-in world (default --world clipt-world, the demo's), writing a
-model directory in the standard layout (default --out <world>/clip). The defaults produce the demo's model.
+Contrastive CLIP pretraining from scratch on the built-in world (default --world clipt-world, the demo's;
+written there first when missing), writing a model directory in the standard layout (default --out
+<world>/clip). The defaults (2500 steps of 128 images) produce the demo's committed model, assets/world-clip.
+Every 50 steps a line gives the progress, ETA, loss, LR and images/s.
 )",
        cmd_pretrain},
   };

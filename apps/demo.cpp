@@ -118,6 +118,7 @@ int cmd_demo(const CommandArgs& argv) {
   log.info("logs, checkpoints and results.json of every run: {}/<method>/world/seed<k>/; tables: {}/<method>/b2n.md",
            out.string(), out.string());
   const report::ReportFiles report = report::report_runs({out}, out);
+  for (const auto& w : report.warnings) log.info("report: warning: {}", w);
   log.info("report of these runs (tables, bar charts, training curves): {} (also {})", report.html.string(),
            report.markdown.string());
   return 0;

@@ -18,6 +18,7 @@ int cmd_report(const CommandArgs& argv) {
   CLIPT_CHECK(!roots.empty(), "report: name the folders of runs to report on (e.g. clipt report clipt-demo)");
   const std::filesystem::path out = args.get_or("out", roots.size() == 1 ? roots.front().string() : "clipt-report");
   const report::ReportFiles files = report::report_runs(roots, out);
+  for (const auto& w : files.warnings) fmt::print(stderr, "report: warning: {}\n", w);
   fmt::print("report: {} ({} picture{}) and {}\n", files.html.string(), files.pictures.size(),
              files.pictures.size() == 1 ? "" : "s", files.markdown.string());
   return 0;

@@ -3,7 +3,6 @@
 #include <omp.h>
 
 #include <atomic>
-#include <chrono>
 #include <cmath>
 
 #include "data/transforms.h"
@@ -11,6 +10,7 @@
 #include "engine/ops/ops.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/optimizer.h"
+#include "methods/trainer/progress.h"
 #include "models/clip/clip_model.h"
 #include "models/clip/tokenizer.h"
 
@@ -92,7 +92,8 @@ double pretrain_world_clip(const PretrainOptions& o, const std::function<void(co
   spec.image_size = int(cfg.image_size);
   spec.colour_group = o.colour_group;
   const world::PretrainStream stream(spec);
-  const auto start = std::chrono::steady_clock::now();
+  // One line every log_every steps with the ETA (the same progress code as training and evaluation).
+  trainer::Progress progress("pretrain step", o.steps, {}, o.log_every, nullptr);
   double window_loss = 0, last_window = NAN;
   int64_t window = 0;
   const Tensor targets = Tensor::arange(o.batch, DType::I64, o.device);
@@ -130,12 +131,11 @@ double pretrain_world_clip(const PretrainOptions& o, const std::function<void(co
     }
     window_loss += lv;
     ++window;
+    progress.advance();
     if ((step + 1) % o.log_every == 0 || step + 1 == o.steps) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       last_window = window_loss / double(window);
-      log(fmt::format("pretrain step {}/{} loss {:.4f} lr {:.2e} scale {:.1f} | {:.0f} images/s, {:.0f} s", step + 1,
-                      o.steps, last_window, lr, std::exp(master.logit_scale.item()),
-                      double((step + 1) * o.batch) / secs, secs));
+      log(fmt::format("{} | loss {:.4f} lr {:.2e} scale {:.1f} | {:.0f} images/s", progress.status(), last_window, lr,
+                      std::exp(master.logit_scale.item()), double((step + 1) * o.batch) / progress.elapsed()));
       window_loss = 0;
       window = 0;
     }

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "engine/core/error.h"
+#include "engine/io/atomic_dir.h"
 #include "engine/io/atomic_file.h"
 #include "methods/report/svg_chart.h"
 
@@ -296,11 +297,23 @@ Document build_report(const RunCollection& runs, const std::vector<fs::path>& ro
 }
 
 ReportFiles write_report(const Document& doc, const fs::path& out) {
+  CLIPT_CHECK(!fs::exists(out) || fs::is_directory(out), "report: {} (where the report goes) is a file, not a folder",
+              out.string());
+  fs::create_directories(out);
+  // The pictures are written as a set into a staging folder and swapped in whole: a second report into the
+  // same folder leaves no picture of the first one behind, and a reader never sees half of each.
   ReportFiles files;
-  fs::create_directories(out / kPicturesDir);
-  for (const DocPicture* p : doc.pictures()) {
-    files.pictures.push_back(out / kPicturesDir / p->file);
-    io::write_file_atomic(files.pictures.back(), p->svg);
+  const fs::path pictures = out / kPicturesDir, staged = io::make_staging_directory(pictures);
+  try {
+    for (const DocPicture* p : doc.pictures()) {
+      io::write_file_atomic(staged / p->file, p->svg);
+      files.pictures.push_back(pictures / p->file);
+    }
+    io::replace_directory(staged, pictures);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(staged, ec);
+    throw;
   }
   files.markdown = out / "report.md";
   files.html = out / "report.html";
@@ -316,7 +329,9 @@ ReportFiles report_runs(const std::vector<fs::path>& roots, const fs::path& out)
   CLIPT_CHECK(!runs.empty(),
               "report: no clipt run under {} (looked for results.json, b2n.json, dg.json, xd.json, sharpness.json)",
               fmt::join(where, ", "));
-  return write_report(build_report(runs, roots), out);
+  ReportFiles files = write_report(build_report(runs, roots), out);
+  files.warnings = runs.warnings;
+  return files;
 }
 
 }  // namespace clipt::report

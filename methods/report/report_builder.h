@@ -21,12 +21,15 @@ Document build_report(const RunCollection& runs, const std::vector<std::filesyst
 struct ReportFiles {
   std::filesystem::path markdown, html;
   std::vector<std::filesystem::path> pictures;
+  std::vector<std::string> warnings;  // what was skipped (also on the page), for the console
 };
 
-// Writes <out>/report.md, <out>/report.html and the pictures under <out>/report-files/ (each atomically).
+// Writes <out>/report.md, <out>/report.html (each atomically) and the pictures as the folder
+// <out>/report-files/, replaced as a whole: a second report into `out` overwrites the first one entirely.
 ReportFiles write_report(const Document& doc, const std::filesystem::path& out);
 
-// Collects the runs under `roots` and writes their report into `out` (an Error when there is none).
+// Collects the runs under `roots` and writes their report into `out` (an Error when there is none, or when
+// a file of a run is broken: see collect_runs).
 ReportFiles report_runs(const std::vector<std::filesystem::path>& roots, const std::filesystem::path& out);
 
 }  // namespace clipt::report

@@ -38,13 +38,16 @@ double number_or_nan(const json& j, const char* key) {
   return it != j.end() && it->is_number() ? it->get<double>() : NAN;
 }
 
-// Field access that names the file on a missing or mistyped field.
-template <typename T> T field(const json& j, const char* key, const fs::path& file) {
+// Field access that names the file (and line) on a missing or mistyped field.
+template <typename T> T field(const json& j, const char* key, const std::string& where) {
   try {
     return j.at(key).get<T>();
   } catch (const json::exception&) {
-    fail("report: {} has no valid \"{}\" field; is it a file clipt wrote?", file.string(), key);
+    fail("report: {} has no valid \"{}\" field; is it a file clipt wrote?", where, key);
   }
+}
+template <typename T> T field(const json& j, const char* key, const fs::path& file) {
+  return field<T>(j, key, file.string());
 }
 
 std::vector<Evaluation> read_evaluations(const json& j, const fs::path& file) {
@@ -151,23 +154,24 @@ void read_metrics(const fs::path& file, TrainedRun& run, std::vector<std::string
     try {
       j = json::parse(line);
     } catch (const json::exception&) {
-      if (end == std::string::npos) {
-        warnings.push_back(
-            fmt::format("{}: the last line is incomplete (a run stopped while writing it); skipped", file.string()));
-        break;
-      }
-      fail("report: {} line {} is not JSON", file.string(), line_no);
+      // metrics.jsonl is appended to line by line: a run killed in the middle of a line leaves it cut
+      // short (and a resumed run goes on after it). Only that line is lost, so only it is skipped.
+      warnings.push_back(
+          fmt::format("{} line {} is cut short (a run stopped while writing it); skipped", file.string(), line_no));
+      continue;
     }
-    const std::string type = j.value("type", "");
+    const std::string where = fmt::format("{} line {}", file.string(), line_no);
+    CLIPT_CHECK(j.is_object(), "report: {} is not a JSON object; is it a file clipt wrote?", where);
+    const std::string type = j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>() : "";
     if (type == "epoch") {
       EpochPoint p;
-      p.epoch = field<int64_t>(j, "epoch", file);
+      p.epoch = field<int64_t>(j, "epoch", where);
       p.loss = number_or_nan(j, "loss");
       p.train_accuracy = number_or_nan(j, "train_accuracy");
       p.lr = number_or_nan(j, "lr");
       epochs[p.epoch] = p;
     } else if (type == "step") {
-      Step s{field<int64_t>(j, "epoch", file), field<int64_t>(j, "iteration", file), number_or_nan(j, "loss"),
+      Step s{field<int64_t>(j, "epoch", where), field<int64_t>(j, "iteration", where), number_or_nan(j, "loss"),
              number_or_nan(j, "lr")};
       steps.push_back(s);
       batches[s.epoch] = std::max(batches[s.epoch], s.iteration);
@@ -196,7 +200,8 @@ RunCollection collect_runs(const std::vector<fs::path>& roots) {
   CLIPT_CHECK(!roots.empty(), "report: name at least one folder of runs");
   std::vector<fs::path> files;
   for (const fs::path& root : roots) {
-    CLIPT_CHECK(fs::is_directory(root), "report: {} is not a folder", root.string());
+    CLIPT_CHECK(fs::exists(root), "report: {} does not exist", root.string());
+    CLIPT_CHECK(fs::is_directory(root), "report: {} is a file; name the folder of runs it is in", root.string());
     for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied);
          it != fs::recursive_directory_iterator(); ++it) {
       if (it->is_directory() && it->path().filename() == "checkpoints") {
@@ -211,12 +216,16 @@ RunCollection collect_runs(const std::vector<fs::path>& roots) {
   RunCollection out;
   for (const fs::path& f : files) {
     const std::string name = f.filename().string();
-    if (name == "results.json")
-      read_results(f, out);
-    else if (name == "b2n.json" || name == "dg.json" || name == "xd.json")
-      read_protocol_file(f, f.stem().string(), out);
-    else if (name == "sharpness.json")
-      read_sharpness(f, out);
+    try {
+      if (name == "results.json")
+        read_results(f, out);
+      else if (name == "b2n.json" || name == "dg.json" || name == "xd.json")
+        read_protocol_file(f, f.stem().string(), out);
+      else if (name == "sharpness.json")
+        read_sharpness(f, out);
+    } catch (const json::exception& e) {  // a field of another type than clipt writes (a string seed, ...)
+      fail("report: {} is not a file clipt wrote ({})", f.string(), e.what());
+    }
   }
   return out;
 }

@@ -85,11 +85,15 @@ struct RunCollection {
 };
 
 // Walks every folder under `roots` (checkpoint folders skipped) and reads what it finds, in path order.
-// A root that does not exist, or a record that is not the JSON clipt writes, is an Error naming the file.
+// A root that does not exist, or a file that is not what clipt writes, is an Error naming the file (and
+// line): a report that quietly left a run out would show means over fewer seeds than the researcher ran.
+// clipt writes results.json and the records atomically, so a broken one was damaged after the run; the
+// one thing skipped (with a warning naming file and line) is a metrics.jsonl line that is not JSON: that log
+// is appended to line by line, and a run killed while writing one leaves it cut short.
 RunCollection collect_runs(const std::vector<std::filesystem::path>& roots);
 
-// Reads a run's metrics.jsonl into its curves. A last line without its newline (a run killed while writing)
-// is skipped with a warning; any other line that is not JSON is an Error naming the file and line.
+// Reads a run's metrics.jsonl into its curves. A line that is not JSON (cut short by a killed run) is skipped
+// with a warning naming the file and line; a JSON line that is not a record clipt writes is an Error.
 void read_metrics(const std::filesystem::path& file, TrainedRun& run, std::vector<std::string>& warnings);
 
 }  // namespace clipt::report

@@ -118,7 +118,7 @@ B2nTable run_b2n(const B2nOptions& o, RunLog& log) {
   // The sweep's overall ETA, one line per finished run.
   Progress sweep(
       fmt::format("b2n {}", table.method), int64_t(o.datasets.size() * o.seeds.size()),
-      [&log](const std::string& l) { log.line(l); }, 1, false);
+      [&log](const std::string& l) { log.line(l); }, 1, nullptr);
   for (const auto& dataset : o.datasets) {
     B2nRow row, brow;
     row.dataset = brow.dataset = dataset;

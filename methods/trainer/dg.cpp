@@ -3,6 +3,7 @@
 #include "data/dataset.h"
 #include "data/domains.h"
 #include "methods/method.h"
+#include "methods/trainer/progress.h"
 #include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"
 
@@ -162,12 +163,17 @@ DgTable run_dg(const DgOptions& o, RunLog& log) {
   table.shots = o.shots;
   log.info("{} on {}: {} targets × {} seeds, {}", table.method, dataset, targets.size(), o.seeds.size(),
            shots_text(o.shots));
+  // The sweep's overall ETA, one line per finished run (as b2n's).
+  Progress sweep(
+      fmt::format("dg {} on {}", table.method, dataset), int64_t(targets.size() * o.seeds.size()),
+      [&log](const std::string& l) { log.line(l); }, 1, nullptr);
   for (const auto& target : targets) {
     DgRow row;
     row.target = target;
     row.sources = data::leave_one_domain_out(domains, target).sources;
     for (int64_t seed : o.seeds) {
       const nlohmann::json j = run_one(o, dataset, domains, target, seed, log);
+      sweep.advance();
       row.per_seed.push_back(j.at("accuracy").get<double>());
       row.seeds.push_back(seed);
     }

@@ -5,14 +5,18 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
 #include "methods/trainer/run_log.h"
 
 namespace clipt::trainer {
 
+double eta_seconds(double elapsed, int64_t done, int64_t total) {
+  if (done <= 0) return -1;
+  return elapsed / double(done) * double(std::max<int64_t>(total - done, 0));
+}
+
 Progress::Progress(std::string label, int64_t total, std::function<void(const std::string&)> log_line, int64_t every,
-                   bool terminal, Clock clock)
+                   std::FILE* terminal, Clock clock)
     : label_(std::move(label)),
       total_(std::max<int64_t>(total, 0)),
       every_(std::max<int64_t>(every, 1)),
@@ -25,32 +29,37 @@ Progress::Progress(std::string label, int64_t total, std::function<void(const st
 }
 
 Progress::~Progress() {
-  if (drawn_) std::fputc('\n', stdout), std::fflush(stdout);
+  if (drawn_) std::fputc('\n', terminal_), std::fflush(terminal_);
 }
 
-bool Progress::stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+std::FILE* Progress::terminal(std::FILE* stream) { return ::isatty(::fileno(stream)) == 1 ? stream : nullptr; }
+
+double Progress::elapsed() const { return clock_() - start_; }
+
+double Progress::eta() const { return eta_seconds(elapsed(), done_, total_); }
 
 std::string Progress::status() const {
-  const double elapsed = clock_() - start_;
-  const double eta = done_ > 0 ? elapsed / double(done_) * double(total_ - done_) : -1;
+  const double seconds = elapsed();
   return fmt::format("{} [{}/{}] {:.0f}% elapsed {} eta {}", label_, done_, total_,
-                     total_ ? 100.0 * double(done_) / double(total_) : 100.0, format_duration(elapsed),
-                     format_duration(eta));
+                     total_ ? 100.0 * double(done_) / double(total_) : 100.0, format_duration(seconds),
+                     format_duration(eta_seconds(seconds, done_, total_)));
 }
 
 void Progress::advance(int64_t n) {
+  const int64_t before = done_;
   done_ = std::min(total_, done_ + n);
   const bool finished = done_ == total_;
   if (terminal_) {
-    fmt::print("\r{}\x1b[K", status());
-    std::fflush(stdout);
+    fmt::print(terminal_, "\r{}\x1b[K", status());
     drawn_ = true;
     if (finished) {
-      std::fputc('\n', stdout);
+      std::fputc('\n', terminal_);
       drawn_ = false;
     }
+    std::fflush(terminal_);
   }
-  if (log_line_ && (done_ % every_ == 0 || finished)) log_line_(status());
+  // A line each time the count passes a multiple of `every` (advance may move by more than one) and at the end.
+  if (log_line_ && (done_ / every_ > before / every_ || (finished && before < total_))) log_line_(status());
 }
 
 }  // namespace clipt::trainer

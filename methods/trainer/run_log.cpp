@@ -6,11 +6,26 @@
 
 namespace clipt::trainer {
 
+namespace {
+
+// True for an empty or missing file too: only a last line without its newline needs one.
+bool ends_with_newline(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
+  if (!in || in.tellg() <= 0) return true;
+  in.seekg(-1, std::ios::end);
+  return in.get() == '\n';
+}
+
+}  // namespace
+
 RunLog::RunLog(const std::filesystem::path& dir, bool quiet) : quiet_(quiet) {
   if (dir.empty()) return;
   std::filesystem::create_directories(dir);
   log_.open(dir / "log.txt", std::ios::app);
   metrics_.open(dir / "metrics.jsonl", std::ios::app);
+  // A run killed while writing a record left its last line cut short: the resumed run's records start on
+  // a line of their own (the report skips the cut one, naming it), rather than being glued onto it.
+  if (!ends_with_newline(dir / "metrics.jsonl")) metrics_ << '\n' << std::flush;
   tensorboard_ = std::make_unique<io::TfEventsWriter>(dir / "tensorboard");
 }
 

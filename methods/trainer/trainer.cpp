@@ -399,9 +399,8 @@ void Trainer::train() {
   auto loader = make_loader(train_samples_, true);
   const int64_t batches = loader->batches_per_epoch();
   const int64_t print_freq = std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1);
-  const auto run_start = std::chrono::steady_clock::now();
-  int64_t steps_this_run = 0;
-  const int64_t total_steps = (max_epoch - epochs_done_) * batches - resume_iteration_;
+  // The run's steps left (after a resume: from the resume point), for the ETA of the progress lines.
+  Progress run_progress("training", (max_epoch - epochs_done_) * batches - resume_iteration_, {}, 1, nullptr);
   std::unique_ptr<profile::StepProfiler> profiler;
   if (profile_steps_ > 0) profiler = std::make_unique<profile::StepProfiler>(device_, profile_steps_, 1);
   for (int64_t epoch = epochs_done_; epoch < max_epoch; ++epoch) {
@@ -489,17 +488,15 @@ void Trainer::train() {
       sums.seen += step_seen;
       images += batch.size() * comm_->world_size();
       ++iteration;
-      ++steps_this_run;
+      run_progress.advance();
       if (iteration % print_freq == 0 || iteration == batches) {
         const auto now = std::chrono::steady_clock::now();
         const double window = std::chrono::duration<double>(now - window_start).count();
-        const double elapsed = std::chrono::duration<double>(now - run_start).count();
-        const double eta = elapsed / double(steps_this_run) * double(total_steps - steps_this_run);
         const double ips = double(images) / std::max(window, 1e-9);
         const double acc = sums.seen ? 100.0 * double(sums.correct) / double(sums.seen) : NAN;
         log_.info("epoch [{}/{}] batch [{}/{}] loss {:.4f} acc {:.2f} lr {:.4e} images/s {:.1f} eta {}", epoch + 1,
                   max_epoch, iteration, batches, sums.loss / double(iteration - sums_from), acc, lr, ips,
-                  format_duration(eta));
+                  format_duration(run_progress.eta()));
         nlohmann::json rec = {
             {"type", "step"}, {"epoch", epoch + 1}, {"iteration", iteration}, {"step", tb.global_step + 1},
             {"loss", r.loss}, {"lr", lr},           {"images_per_s", ips}};
@@ -560,7 +557,7 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
   Progress progress(
       fmt::format("evaluating {} ({}, {} images)", split, r.subsample, samples.size()), loader->batches_per_epoch(),
       [this](const std::string& l) { log_.file_line(l); }, std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1),
-      !log_.quiet() && Progress::stdout_is_terminal());
+      log_.quiet() ? nullptr : Progress::terminal(stdout));
   while (loader->next(batch)) {
     if (batch.size() == 0) continue;  // data parallel: a short last batch may leave this rank nothing
     Tensor logits = method_->eval_logits(batch.images.to(device_));

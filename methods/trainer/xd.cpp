@@ -2,6 +2,7 @@
 
 #include "data/dataset.h"
 #include "methods/method.h"
+#include "methods/trainer/progress.h"
 #include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/trainer.h"
 
@@ -221,6 +222,11 @@ XdTable run_xd(const XdOptions& o, RunLog& log) {
   }
   log.info("{}: train on {} ({} shots per class), evaluate on {}; seeds {}", table.method, source, o.shots,
            fmt::join(targets, ", "), fmt::join(o.seeds, ","));
+  // The sweep's overall ETA, one line per seed: a seed is one training run on the source and the evaluations
+  // on every target, so seeds take alike and the mean time per seed predicts the rest.
+  Progress sweep(
+      fmt::format("xd {} from {}", table.method, source), int64_t(o.seeds.size()),
+      [&log](const std::string& l) { log.line(l); }, 1, nullptr);
   for (int64_t seed : o.seeds) {
     const nlohmann::json s = run_source(o, source, seed, log);
     table.source.seeds.push_back(seed);
@@ -230,6 +236,7 @@ XdTable run_xd(const XdOptions& o, RunLog& log) {
       c.seeds.push_back(seed);
       c.per_seed.push_back(j.at("accuracy").get<double>());
     }
+    sweep.advance();
   }
   summarise(table);
   write_table_files(o.output_dir, "xd", table);

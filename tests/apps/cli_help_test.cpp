@@ -126,3 +126,39 @@ TEST(CliList, Version) {
 
 }  // namespace
 }  // namespace clipt::apps
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "tests/common/test_util.h"
+
+namespace clipt::apps {
+namespace {
+
+// The README's table of commands (the rows that follow its "| command |" header without a break) names
+// every command of `clipt --help`, once, and nothing else.
+TEST(CliHelp, ReadmeCommandTableMatchesTheCommands) {
+  std::ifstream in(test::source_dir() / "README.md");
+  ASSERT_TRUE(in.good());
+  std::vector<std::string> rows;
+  bool in_table = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("| command | what it does |")) {
+      in_table = true;
+      continue;
+    }
+    if (!in_table) continue;
+    if (!line.starts_with("|")) break;  // the table ends at its first other line (a blank line ends it too)
+    const auto open = line.find("`clipt "), close = line.find('`', open + 1);
+    if (open != std::string::npos && close != std::string::npos)
+      rows.push_back(line.substr(open + 7, close - open - 7));
+  }
+  std::vector<std::string> names = command_names();
+  std::sort(names.begin(), names.end());
+  std::sort(rows.begin(), rows.end());
+  EXPECT_EQ(rows, names);
+}
+
+}  // namespace
+}  // namespace clipt::apps

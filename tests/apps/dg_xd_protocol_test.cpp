@@ -28,6 +28,15 @@ nlohmann::json read_json(const fs::path& p) {
   return nlohmann::json::parse(in);
 }
 
+// The lines of a log.txt that start with `prefix` (a sweep's progress lines).
+std::vector<std::string> lines_starting(const fs::path& log, const std::string& prefix) {
+  std::ifstream in(log);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with(prefix)) out.push_back(line);
+  return out;
+}
+
 TEST(DgProtocol, TableArithmetic) {
   DgTable t;
   t.method = "CoOp";
@@ -221,6 +230,12 @@ TEST_F(TinyWorld, DgZeroshotAndCoOp) {
   }
   EXPECT_DOUBLE_EQ(zs.average, sum / 3);
   for (const char* f : {"dg.md", "dg.csv", "dg.json"}) EXPECT_TRUE(fs::exists(o.output_dir / f)) << f;
+  // The sweep's overall progress: one line per finished run (3 targets × 1 seed) with the ETA.
+  const auto progress = lines_starting(root / "log" / "log.txt", "dg ZeroshotCLIP on world_dg [");
+  ASSERT_EQ(progress.size(), 3u);
+  EXPECT_TRUE(progress[0].starts_with("dg ZeroshotCLIP on world_dg [1/3] 33% elapsed ")) << progress[0];
+  EXPECT_NE(progress[0].find(" eta "), std::string::npos) << progress[0];
+  EXPECT_TRUE(progress[2].ends_with("eta 0:00:00")) << progress[2];
 
   // CoOp, two targets, one epoch; a rerun reads the finished runs back instead of training again.
   o.base = tiny_args("CoOp", root);
@@ -280,6 +295,10 @@ TEST_F(TinyWorld, XdOnStyleCopies) {
   EXPECT_DOUBLE_EQ(t.domain_shift_average, (t.targets[0].accuracy + t.targets[1].accuracy) / 2);
   EXPECT_EQ(read_json(o.output_dir / "world" / "seed1" / "xd.json")["test_images"].get<int64_t>(), 8);
   for (const char* f : {"xd.md", "xd.csv", "xd.json"}) EXPECT_TRUE(fs::exists(o.output_dir / f)) << f;
+  // One progress line per seed (the source's training and the evaluations on every target).
+  const auto progress = lines_starting(root / "log" / "log.txt", "xd CoOp from world [");
+  ASSERT_EQ(progress.size(), 1u);
+  EXPECT_TRUE(progress[0].starts_with("xd CoOp from world [1/1] 100% elapsed ")) << progress[0];
 
   // Zero-shot CLIP has nothing to load: each target is evaluated with its own class names directly.
   o.base = tiny_args("ZeroshotCLIP", root);

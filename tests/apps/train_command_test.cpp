@@ -46,7 +46,7 @@ fs::path make_dataset(const std::string& name) {
 
 struct Outcome {
   int rc;
-  std::string err;
+  std::string err, out;
 };
 
 Outcome run(std::vector<std::string> args) {
@@ -56,8 +56,8 @@ Outcome run(std::vector<std::string> args) {
   ::testing::internal::CaptureStderr();
   ::testing::internal::CaptureStdout();
   const int rc = apps::run_cli(int(argv.size()), argv.data());
-  ::testing::internal::GetCapturedStdout();
-  return {rc, ::testing::internal::GetCapturedStderr()};
+  std::string out = ::testing::internal::GetCapturedStdout();
+  return {rc, ::testing::internal::GetCapturedStderr(), out};
 }
 
 std::vector<std::string> train_args(const fs::path& data, const fs::path& out, std::vector<std::string> extra = {}) {
@@ -178,6 +178,40 @@ TEST(TrainCommand, ADecompressionBombIsRefusedBeforeDecodingNamingTheFile) {
   data::set_max_image_pixels(int64_t(side) * side);
   EXPECT_NO_THROW(data::EncodedImage::read(dir / "bomb.png"));
   data::set_max_image_pixels(data::kDefaultMaxImagePixels);
+}
+
+TEST(ClassifyCommand, BatchesGiveTheResultsOfOnePassAndNoProgressInPipes) {
+  const fs::path dir = test::scratch_dir("classify_batches");
+  const uint8_t colours[5][3] = {{220, 30, 30}, {30, 30, 220}, {30, 200, 40}, {230, 230, 40}, {128, 128, 128}};
+  std::vector<std::string> args = {"classify",  "--model",        tiny_clip().string(),
+                                   "--classes", "red,blue,green", "--json"};
+  for (int i = 0; i < 5; ++i) {
+    data::Image img(32, 32);
+    for (size_t p = 0; p < img.pixels.size(); p += 3)
+      for (int c = 0; c < 3; ++c) img.pixels[p + size_t(c)] = colours[i][c];
+    const fs::path file = dir / fmt::format("{}.png", i);
+    data::write_png(file, img);
+    args.push_back(file.string());
+  }
+  auto with_batch = [&](const char* b) {
+    std::vector<std::string> a = args;
+    a.insert(a.begin() + 1, {"--batch", b});
+    return run(a);
+  };
+  const Outcome one = with_batch("16"), twos = with_batch("2");
+  ASSERT_EQ(one.rc, 0) << one.err;
+  ASSERT_EQ(twos.rc, 0) << twos.err;
+  // Output that is not a terminal gets no progress: stdout is exactly the JSON object, stderr is empty.
+  EXPECT_EQ(twos.err, "");
+  const auto a = nlohmann::json::parse(one.out), b = nlohmann::json::parse(twos.out);
+  ASSERT_EQ(b["images"].size(), 5u);
+  EXPECT_EQ(a["images"], b["images"]);
+  for (size_t i = 0; i < 5; ++i)
+    for (size_t k = 0; k < 3; ++k) {
+      EXPECT_NEAR(a["logits"][i][k].get<double>(), b["logits"][i][k].get<double>(), 1e-4) << i << "," << k;
+      EXPECT_NEAR(a["probs"][i][k].get<double>(), b["probs"][i][k].get<double>(), 1e-6) << i << "," << k;
+    }
+  EXPECT_NE(with_batch("0").err.find("--batch 0 must be at least 1"), std::string::npos);
 }
 
 TEST(ClassifyCommand, BadOptionsAndNanWeightsAreErrors) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -203,7 +204,34 @@ TEST(Report, CurvesFromMetrics) {
   EXPECT_DOUBLE_EQ(r.step_curve[0].position, 0.5);  // iteration 2 of 4 in epoch 1
   EXPECT_DOUBLE_EQ(r.step_curve[1].position, 1.0);
   ASSERT_EQ(runs.warnings.size(), 1u);
-  EXPECT_NE(runs.warnings[0].find("incomplete"), std::string::npos);
+  EXPECT_NE(runs.warnings[0].find("metrics.jsonl line 7 is cut short"), std::string::npos) << runs.warnings[0];
+}
+
+TEST(Report, AMetricsLineCutShortByAKilledRunIsSkippedWithAWarning) {
+  // Killed in the middle of a record, then resumed: the resumed run's records follow on the next line.
+  const fs::path root = fresh_dir("cut");
+  write(root / "run" / "results.json", json{{"method", "CoOp"}, {"dataset", "d1"}, {"seed", 1}}.dump());
+  write(root / "run" / "metrics.jsonl",
+        "{\"type\":\"epoch\",\"epoch\":1,\"loss\":2.0,\"lr\":0.002}\n"
+        "{\"type\":\"epoch\",\"epo\n"
+        "{\"type\":\"epoch\",\"epoch\":2,\"loss\":1.0,\"lr\":0.001}\n");
+  const RunCollection runs = collect_runs({root});
+  ASSERT_EQ(runs.runs.size(), 1u);
+  ASSERT_EQ(runs.runs[0].epoch_curve.size(), 2u);
+  EXPECT_DOUBLE_EQ(runs.runs[0].epoch_curve[1].loss, 1.0);
+  ASSERT_EQ(runs.warnings.size(), 1u);
+  EXPECT_EQ(runs.warnings[0], (root / "run" / "metrics.jsonl").string() +
+                                  " line 2 is cut short (a run stopped while writing it); skipped");
+  // The command prints it on stderr and the page shows it.
+  std::vector<std::string> args{"clipt", "report", root.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(apps::run_cli(int(argv.size()), argv.data()), 0);
+  testing::internal::GetCapturedStdout();
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "report: warning: " + runs.warnings[0] + "\n");
+  EXPECT_NE(read(root / "report.md").find("Warning: " + runs.warnings[0]), std::string::npos);
 }
 
 TEST(Report, HtmlIsSelfContainedAndSvgsAreWellFormed) {
@@ -244,14 +272,60 @@ TEST(Report, XmlCheckCatchesMistakes) {
 }
 
 TEST(Report, BadInputIsOneClearError) {
-  EXPECT_ERROR_CONTAINS(collect_runs({fresh_dir("x") / "missing"}), "is not a folder");
+  EXPECT_ERROR_CONTAINS(collect_runs({fresh_dir("x") / "missing"}), "missing does not exist");
   const fs::path empty = fresh_dir("empty");
+  write(empty / "notes.txt", "not a run");
+  EXPECT_ERROR_CONTAINS(collect_runs({empty / "notes.txt"}), "notes.txt is a file; name the folder of runs");
   EXPECT_ERROR_CONTAINS(report_runs({empty}, empty), "no clipt run under");
+  EXPECT_FALSE(fs::exists(empty / "report.md"));
   const fs::path bad = fresh_dir("bad");
-  write(bad / "CoOp" / "d1" / "seed1" / "b2n.json", "{\"seed\": 1, \"method\": \"CoOp\"}");
-  EXPECT_ERROR_CONTAINS(collect_runs({bad}), "has no valid \"dataset\" field");
-  write(bad / "CoOp" / "d1" / "seed1" / "b2n.json", "{not json");
-  EXPECT_ERROR_CONTAINS(collect_runs({bad}), "is not valid JSON");
+  const fs::path record = bad / "CoOp" / "d1" / "seed1" / "b2n.json";
+  write(record, "{\"seed\": 1, \"method\": \"CoOp\"}");
+  EXPECT_ERROR_CONTAINS(collect_runs({bad}), record.string() + " has no valid \"dataset\" field");
+  write(record, "{not json");
+  EXPECT_ERROR_CONTAINS(collect_runs({bad}), record.string() + " is not valid JSON");
+  fs::remove(record);
+  // A results.json whose field has another type than clipt writes: named, not a bare JSON library message.
+  const fs::path results = bad / "run" / "results.json";
+  write(results, "{\"method\": \"CoOp\", \"dataset\": \"d1\", \"seed\": \"one\"}");
+  EXPECT_ERROR_CONTAINS(collect_runs({bad}), results.string() + " is not a file clipt wrote");
+  write(results, "[1, 2]");
+  EXPECT_ERROR_CONTAINS(collect_runs({bad}), results.string() + " has no valid \"method\" field");
+  // metrics.jsonl: a JSON line that is not one of clipt's records is an error naming file and line.
+  write(results, "{\"method\": \"CoOp\", \"dataset\": \"d1\", \"seed\": 1}");
+  const fs::path metrics = bad / "run" / "metrics.jsonl";
+  write(metrics, "{\"type\":\"epoch\",\"epoch\":1,\"loss\":2.0}\n3\n");
+  EXPECT_ERROR_CONTAINS(collect_runs({bad}), metrics.string() + " line 2 is not a JSON object");
+  write(metrics, "{\"type\":\"step\",\"epoch\":1,\"loss\":2.0}\n");
+  EXPECT_ERROR_CONTAINS(collect_runs({bad}), metrics.string() + " line 1 has no valid \"iteration\" field");
+  // Nothing is written when the runs cannot be read.
+  const fs::path out = fresh_dir("bad_out");
+  EXPECT_ERROR_CONTAINS(report_runs({bad}, out), "line 1 has no valid");
+  EXPECT_TRUE(fs::is_empty(out));
+}
+
+TEST(Report, ASecondReportIntoTheSameFolderReplacesTheFirst) {
+  const fs::path out = fresh_dir("twice");
+  const ReportFiles first = report_runs({make_fixture()}, out);
+  ASSERT_EQ(first.pictures.size(), 3u);
+  ASSERT_NE(read(out / "report.md").find("world_sketch"), std::string::npos);
+  // The second report covers one trained run only: one picture, and none of the first report's is left.
+  const fs::path one = fresh_dir("one_run");
+  write(one / "run" / "results.json", json{{"method", "KgCoOp"}, {"dataset", "d1"}, {"seed", 1}}.dump());
+  write(one / "run" / "metrics.jsonl", "{\"type\":\"epoch\",\"epoch\":1,\"loss\":2.0,\"lr\":0.002}\n");
+  const ReportFiles second = report_runs({one}, out);
+  ASSERT_EQ(second.pictures.size(), 1u);
+  std::vector<std::string> in_out, pictures;
+  for (const auto& e : fs::directory_iterator(out)) in_out.push_back(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(out / "report-files")) pictures.push_back(e.path().filename().string());
+  std::sort(in_out.begin(), in_out.end());
+  EXPECT_EQ(in_out, (std::vector<std::string>{"report-files", "report.html", "report.md"}));  // no staging left
+  EXPECT_EQ(pictures, std::vector<std::string>{second.pictures[0].filename().string()});
+  EXPECT_NE(read(out / "report.md").find("KgCoOp"), std::string::npos);
+  EXPECT_EQ(read(out / "report.md").find("world_sketch"), std::string::npos);  // the first one's xd table
+  // --out naming a file is refused before anything is written.
+  write(out / "taken", "x");
+  EXPECT_ERROR_CONTAINS(report_runs({one}, out / "taken"), "taken (where the report goes) is a file, not a folder");
 }
 
 TEST(Report, Command) {
@@ -276,6 +350,26 @@ TEST(Report, Command) {
 
 namespace clipt::report {
 namespace {
+
+TEST(Report, RunLogStartsAResumedRunOnAFreshMetricsLine) {
+  const fs::path dir = fresh_dir("resumed");
+  write(dir / "metrics.jsonl", "{\"type\":\"epoch\",\"epoch\":1,\"loss\":2.0}\n{\"type\":\"epo");  // killed here
+  {
+    trainer::RunLog log(dir, true);
+    log.record({{"type", "epoch"}, {"epoch", 2}, {"loss", 1.0}});
+  }
+  EXPECT_EQ(read(dir / "metrics.jsonl"),
+            "{\"type\":\"epoch\",\"epoch\":1,\"loss\":2.0}\n{\"type\":\"epo\n{\"epoch\":2,\"loss\":1.0,\"type\":"
+            "\"epoch\"}\n");
+  {
+    trainer::RunLog log(dir, true);  // a file that ends with its newline gets nothing added
+  }
+  TrainedRun run;
+  std::vector<std::string> warnings;
+  read_metrics(dir / "metrics.jsonl", run, warnings);
+  ASSERT_EQ(run.epoch_curve.size(), 2u);
+  EXPECT_EQ(warnings.size(), 1u);
+}
 
 TEST(Report, RunLogWritesTensorBoardScalars) {
   const fs::path dir = fresh_dir("tb");
@@ -309,29 +403,3 @@ TEST(Report, RunLogWritesTensorBoardScalars) {
 
 }  // namespace
 }  // namespace clipt::report
-
-#include "methods/trainer/progress.h"
-
-namespace clipt::trainer {
-namespace {
-
-TEST(Progress, OneLogLinePerPrintFreqWithEta) {
-  double now = 100;
-  std::vector<std::string> lines;
-  {
-    Progress p(
-        "evaluating", 7, [&](const std::string& l) { lines.push_back(l); }, 3, false, [&] { return now; });
-    for (int i = 0; i < 7; ++i) {
-      now += 2;  // 2 s per batch
-      p.advance();
-    }
-  }
-  // Batches 3 and 6 (every 3) and the last one; the ETA is the mean time per batch × batches left.
-  ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(lines[0], "evaluating [3/7] 43% elapsed 0:00:06 eta 0:00:08");
-  EXPECT_EQ(lines[1], "evaluating [6/7] 86% elapsed 0:00:12 eta 0:00:02");
-  EXPECT_EQ(lines[2], "evaluating [7/7] 100% elapsed 0:00:14 eta 0:00:00");
-}
-
-}  // namespace
-}  // namespace clipt::trainer
