@@ -2,10 +2,10 @@
 // dtype on one device, bias of the last dim's length) and launches it.
 #include "kernels/bias_act.h"
 
+#include <initializer_list>
+
 #include "engine/cuda/cuda_backend.h"
 #include "engine/cuda/launch.h"
-
-#include <initializer_list>
 
 namespace clipt::cuda {
 
@@ -19,8 +19,8 @@ int64_t check_bias_act(const Tensor& x, const Tensor& bias, std::initializer_lis
   require_contiguous(x, op, "input");
   require_cuda(bias, lc, op, "bias");
   require_contiguous(bias, op, "bias");
-  CLIPT_CHECK(bias.dtype() == x.dtype() && bias.numel() == c, "{}: bias {} does not match input {}", op,
-              describe(bias), describe(x));
+  CLIPT_CHECK(bias.dtype() == x.dtype() && bias.numel() == c, "{}: bias {} does not match input {}", op, describe(bias),
+              describe(x));
   for (const Tensor* t : same) {
     require_cuda(*t, lc, op, "operand");
     require_contiguous(*t, op, "operand");

@@ -19,8 +19,7 @@ std::pair<Tensor, Tensor> residual_layer_norm(const Tensor& x0, const Tensor& re
                                               const Tensor& b0, double eps) {
   check_same_device("residual_layer_norm", x0, residual0);
   // Broadcasting or mixed dtypes take the composed path (the fused kernel adds equal-shaped rows).
-  if (x0.shape() != residual0.shape() || x0.dtype() != residual0.dtype() || x0.dim() < 1 ||
-      !is_floating(x0.dtype())) {
+  if (x0.shape() != residual0.shape() || x0.dtype() != residual0.dtype() || x0.dim() < 1 || !is_floating(x0.dtype())) {
     Tensor h = add(x0, residual0);
     return {h, layer_norm(h, w0, b0, eps)};
   }
@@ -28,8 +27,8 @@ std::pair<Tensor, Tensor> residual_layer_norm(const Tensor& x0, const Tensor& re
   for (const Tensor* p : {&w0, &b0}) {
     if (!p->defined()) continue;
     check_same_device("residual_layer_norm", x0, *p);
-    CLIPT_CHECK(p->dim() == 1 && p->size(0) == c,
-                "residual_layer_norm: parameter {} does not match input {} (C = {})", describe(*p), describe(x0), c);
+    CLIPT_CHECK(p->dim() == 1 && p->size(0) == c, "residual_layer_norm: parameter {} does not match input {} (C = {})",
+                describe(*p), describe(x0), c);
   }
   Tensor x = x0.contiguous(), residual = residual0.contiguous();
   Tensor w = w0.defined() ? to_dtype(w0, x.dtype()) : Tensor(), b = b0.defined() ? to_dtype(b0, x.dtype()) : Tensor();

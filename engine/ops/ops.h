@@ -146,8 +146,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps 
 // The residual add fused with the layer norm that follows it: {h, y} with h = x + residual (the residual
 // stream, rounded to the dtype) and y = layer_norm(h, w, b, eps) — exactly add() then layer_norm(), in one
 // pass. x and residual of different shapes or dtypes take that composed path.
-std::pair<Tensor, Tensor> residual_layer_norm(const Tensor& x, const Tensor& residual, const Tensor& w,
-                                              const Tensor& b, double eps = 1e-5);
+std::pair<Tensor, Tensor> residual_layer_norm(const Tensor& x, const Tensor& residual, const Tensor& w, const Tensor& b,
+                                              double eps = 1e-5);
 // quick_gelu(x + bias) as one op, for the output x [..., C] of a bias-free GEMM and bias [C]: equals
 // quick_gelu(add(x, bias)) (the sum rounded to the dtype); the backward recomputes the sum.
 Tensor bias_quick_gelu(const Tensor& x, const Tensor& bias);

@@ -219,8 +219,7 @@ void RecordingBackend::bias_quick_gelu(const Tensor& x, const Tensor& bias, Tens
 // Recomputes z and σ, then σ + 1.702·z·σ·(1 − σ) times dy.
 void RecordingBackend::bias_quick_gelu_backward(const Tensor& dy, const Tensor& x, const Tensor& bias, Tensor& dx) {
   Call c(*this, "bias_quick_gelu_backward", x.dtype());
-  c.cost(10.0 * numel(x), touched_bytes(dy) + touched_bytes(x) + touched_bytes(bias) + touched_bytes(dx),
-         shape_of(x));
+  c.cost(10.0 * numel(x), touched_bytes(dy) + touched_bytes(x) + touched_bytes(bias) + touched_bytes(dx), shape_of(x));
   inner_.bias_quick_gelu_backward(dy, x, bias, dx);
 }
 
