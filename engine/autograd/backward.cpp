@@ -73,6 +73,12 @@ bool owned_by_leaf(const Tensor& existing, const Tensor& g) {
          !existing.shares_storage(g);
 }
 
+// A gradient nothing but its single handle can see: one TensorImpl owner, its own storage, contiguous. The
+// tape may then add into it, or keep it as a leaf's .grad, without a copy.
+bool sole_owner(const Tensor& t) {
+  return t.is_contiguous() && t.impl_ptr().use_count() == 1 && t.storage().use_count() == 1;
+}
+
 void accumulate_in_place(Tensor& existing, const Tensor& g) {
   const Tensor gc = g.dtype() == existing.dtype() ? g : g.to(existing.dtype());
   backend_for(existing.device()).binary(BinaryOp::Add, existing, gc, existing);
@@ -92,7 +98,17 @@ struct BackwardPass {
   std::unordered_map<const Node*, std::vector<std::pair<int, size_t>>> node_captures;
   TensorList captured;
 
-  void deliver_to_leaf(const std::shared_ptr<TensorImpl>& leaf, const Tensor& g) {
+  // Adds g to a node's pending output gradient: in place when the tape holds the only handle on the
+  // pending sum (a fresh gradient of an earlier consumer), which saves one buffer per fan-out (the residual
+  // stream's two consumers in every block); a new tensor when anything else may see it.
+  static void accumulate_into(Tensor& slot, const Tensor& g) {
+    if (slot.defined() && is_floating(slot.dtype()) && sole_owner(slot) && !slot.shares_storage(g))
+      accumulate_in_place(slot, g);
+    else
+      slot = accumulate(slot, g);
+  }
+
+  void deliver_to_leaf(const std::shared_ptr<TensorImpl>& leaf, Tensor g) {
     if (capture_only) {
       auto it = leaf_captures.find(leaf.get());
       if (it != leaf_captures.end()) captured[it->second] = accumulate(captured[it->second], g);
@@ -100,11 +116,16 @@ struct BackwardPass {
     }
     Tensor leaf_tensor(leaf);
     Tensor existing = leaf_tensor.grad();
-    // A fresh copy on first arrival: g may alias a gradient delivered elsewhere too.
+    // On first arrival a gradient that no one else holds becomes .grad as it is; otherwise a fresh copy,
+    // since g may alias a gradient delivered elsewhere too.
     if (existing.defined() && owned_by_leaf(existing, g)) {
       accumulate_in_place(existing, g);
+    } else if (existing.defined()) {
+      leaf_tensor.set_grad(sum_of(existing, g));
+    } else if (g.dtype() == leaf->dtype && !g.requires_grad() && sole_owner(g)) {
+      leaf_tensor.set_grad(g);
     } else {
-      leaf_tensor.set_grad(existing.defined() ? sum_of(existing, g) : g.to(leaf->dtype).clone());
+      leaf_tensor.set_grad(g.to(leaf->dtype).clone());
     }
   }
 
@@ -164,20 +185,22 @@ struct BackwardPass {
         node->release();
         node->released = true;
       }
+      grads.clear();  // this node's output gradients are spent: only in_grads may still hold them
       for (size_t i = 0; i < node->next.size(); ++i) {
         const Edge& e = node->next[i];
-        const Tensor g = i < in_grads.size() ? in_grads[i] : Tensor();
+        // Moved out, so that a gradient no other slot shares is solely owned from here on.
+        Tensor g = i < in_grads.size() ? std::move(in_grads[i]) : Tensor();
         if (e.fn) {
           if (g.defined()) {
             check_grad_shape(g, e.fn->outputs[size_t(e.output_nr)].shape, *node, i);
             auto& buf = buffers[e.fn.get()];
             buf.resize(e.fn->outputs.size());
-            buf[size_t(e.output_nr)] = accumulate(buf[size_t(e.output_nr)], g);
+            accumulate_into(buf[size_t(e.output_nr)], g);
           }
           if (--pending[e.fn.get()] == 0) ready.push_back(e.fn.get());
         } else if (e.leaf && g.defined()) {
           check_grad_shape(g, e.leaf->shape, *node, i);
-          deliver_to_leaf(e.leaf, g);
+          deliver_to_leaf(e.leaf, std::move(g));
         }
       }
     }

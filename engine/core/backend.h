@@ -105,6 +105,18 @@ class Backend {
   virtual void layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& mean,
                                    const Tensor& rstd, Tensor& dx, Tensor& dw, Tensor& db) = 0;
 
+  // The residual block's add fused with the next layer norm: h = x + residual (written, rounded to the
+  // dtype, the residual stream), then y = layer_norm(h) exactly as layer_norm would compute it from h.
+  // x, residual, h, y contiguous and of one shape; the backward is layer_norm_backward on h.
+  virtual void residual_layer_norm(const Tensor& x, const Tensor& residual, const Tensor& w, const Tensor& b,
+                                   double eps, Tensor& h, Tensor& y, Tensor& mean, Tensor& rstd) = 0;
+
+  // Bias + QuickGELU of a bias-free GEMM output, over contiguous x [rows, c] and bias [c]:
+  // out = z·σ(1.702·z) with z = x + bias rounded to the dtype (as a GEMM epilogue would store it), and the
+  // backward dx = dy ⊙ q'(z) recomputing z from x (z itself is never stored).
+  virtual void bias_quick_gelu(const Tensor& x, const Tensor& bias, Tensor& out) = 0;
+  virtual void bias_quick_gelu_backward(const Tensor& dy, const Tensor& x, const Tensor& bias, Tensor& dx) = 0;
+
   // Row losses of contiguous logits [n, c] with i64 labels [n] (label < 0: ignored, loss 0) and label
   // smoothing; lse (f32 [n]) is saved for the backward. No probabilities are materialised.
   virtual void cross_entropy(const Tensor& logits, const Tensor& labels, double smoothing, Tensor& loss,

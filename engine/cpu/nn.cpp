@@ -68,20 +68,32 @@ void CpuBackend::softmax_backward(const Tensor& dy, const Tensor& y, Tensor& dx,
   });
 }
 
-void CpuBackend::layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, Tensor& y, Tensor& mean,
-                            Tensor& rstd) {
+namespace {
+
+// Layer norm of each row of x [rows, c]; with `residual`, the row normalised is h = x + residual, added in
+// the compute type and rounded to the dtype exactly as the element-wise add, and h is written.
+void layer_norm_rows(const Tensor& x, const Tensor* residual, Tensor* h, const Tensor& w, const Tensor& b, double eps,
+                     Tensor& y, Tensor& mean, Tensor& rstd, const char* op) {
   const int64_t c = x.size(-1), rows = x.numel() / std::max<int64_t>(c, 1);
-  dispatch_floating(x.dtype(), "layer_norm", [&]<typename T>() {
+  dispatch_floating(x.dtype(), op, [&]<typename T>() {
     const T* xp = static_cast<const T*>(x.data_ptr());
+    const T* rp_in = residual ? static_cast<const T*>(residual->data_ptr()) : nullptr;
+    T* hp = h ? static_cast<T*>(h->data_ptr()) : nullptr;
     const T* wp = w.defined() ? static_cast<const T*>(w.data_ptr()) : nullptr;
     const T* bp = b.defined() ? static_cast<const T*>(b.data_ptr()) : nullptr;
     T* yp = static_cast<T*>(y.data_ptr());
-    dispatch_floating(mean.dtype(), "layer_norm", [&]<typename S>() {
+    dispatch_floating(mean.dtype(), op, [&]<typename S>() {
       S* mp = static_cast<S*>(mean.data_ptr());
       S* rp = static_cast<S*>(rstd.data_ptr());
       parallel_range(rows, c, [&](int64_t lo, int64_t hi) {
         for (int64_t r = lo; r < hi; ++r) {
           const T* xr = xp + r * c;
+          if (rp_in) {
+            T* hr = hp + r * c;
+            const T* res = rp_in + r * c;
+            for (int64_t j = 0; j < c; ++j) store(hr + j, load(xr + j) + load(res + j));
+            xr = hr;
+          }
           double m = 0;
           for (int64_t j = 0; j < c; ++j) m += double(load(xr + j));
           m /= double(c);
@@ -105,6 +117,18 @@ void CpuBackend::layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, d
       });
     });
   });
+}
+
+}  // namespace
+
+void CpuBackend::layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, Tensor& y, Tensor& mean,
+                            Tensor& rstd) {
+  layer_norm_rows(x, nullptr, nullptr, w, b, eps, y, mean, rstd, "layer_norm");
+}
+
+void CpuBackend::residual_layer_norm(const Tensor& x, const Tensor& residual, const Tensor& w, const Tensor& b,
+                                     double eps, Tensor& h, Tensor& y, Tensor& mean, Tensor& rstd) {
+  layer_norm_rows(x, &residual, &h, w, b, eps, y, mean, rstd, "residual_layer_norm");
 }
 
 void CpuBackend::layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& mean,

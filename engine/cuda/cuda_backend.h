@@ -26,6 +26,10 @@ class CudaBackend final : public Backend {
                   Tensor& rstd) override;
   void layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& mean, const Tensor& rstd,
                            Tensor& dx, Tensor& dw, Tensor& db) override;
+  void residual_layer_norm(const Tensor& x, const Tensor& residual, const Tensor& w, const Tensor& b, double eps,
+                           Tensor& h, Tensor& y, Tensor& mean, Tensor& rstd) override;
+  void bias_quick_gelu(const Tensor& x, const Tensor& bias, Tensor& out) override;
+  void bias_quick_gelu_backward(const Tensor& dy, const Tensor& x, const Tensor& bias, Tensor& dx) override;
   void cross_entropy(const Tensor& logits, const Tensor& labels, double smoothing, Tensor& loss, Tensor& lse) override;
   void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& lse, const Tensor& grad_loss,
                               double smoothing, Tensor& dlogits) override;

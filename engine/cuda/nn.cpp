@@ -57,29 +57,58 @@ void CudaBackend::softmax_backward(const Tensor& dy, const Tensor& y, Tensor& dx
                                              log, lc.stream));
 }
 
-void CudaBackend::layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, Tensor& y, Tensor& mean,
-                             Tensor& rstd) {
+namespace {
+
+// Checks of the layer-norm forward (optionally with the fused residual add) and its launch.
+void layer_norm_forward(const Tensor& x, const Tensor* residual, Tensor* h, const Tensor& w, const Tensor& b,
+                        double eps, Tensor& y, Tensor& mean, Tensor& rstd, const char* op) {
   LaunchContext lc(x);
-  require_contiguous(x, "layer_norm", "input");
-  require_contiguous(y, "layer_norm", "output");
-  require_cuda(y, lc, "layer_norm", "output");
-  check_floating(x, "layer_norm");
+  require_contiguous(x, op, "input");
+  require_contiguous(y, op, "output");
+  require_cuda(y, lc, op, "output");
+  check_floating(x, op);
   const int64_t c = x.size(-1), rows = c == 0 ? 0 : x.numel() / c;
   for (const Tensor* p : {&w, &b}) {
     if (!p->defined()) continue;
-    require_cuda(*p, lc, "layer_norm", "parameter");
-    require_contiguous(*p, "layer_norm", "parameter");
-    CLIPT_CHECK(p->dtype() == x.dtype() && p->numel() == c, "layer_norm: parameter {} does not match input {}",
+    require_cuda(*p, lc, op, "parameter");
+    require_contiguous(*p, op, "parameter");
+    CLIPT_CHECK(p->dtype() == x.dtype() && p->numel() == c, "{}: parameter {} does not match input {}", op,
                 describe(*p), describe(x));
   }
-  CLIPT_CHECK(y.dtype() == x.dtype() && y.numel() == x.numel(), "layer_norm: output {} for input {}", describe(y),
+  CLIPT_CHECK(y.dtype() == x.dtype() && y.numel() == x.numel(), "{}: output {} for input {}", op, describe(y),
               describe(x));
-  check_stats(mean, x.dtype(), rows, "layer_norm", "mean");
-  check_stats(rstd, x.dtype(), rows, "layer_norm", "rstd");
+  if (residual) {
+    for (const Tensor* t : {residual, static_cast<const Tensor*>(h)}) {
+      require_cuda(*t, lc, op, "residual operand");
+      require_contiguous(*t, op, "residual operand");
+      CLIPT_CHECK(t->dtype() == x.dtype() && t->numel() == x.numel(), "{}: residual operand {} for input {}", op,
+                  describe(*t), describe(x));
+    }
+  }
+  check_stats(mean, x.dtype(), rows, op, "mean");
+  check_stats(rstd, x.dtype(), rows, op, "rstd");
   if (rows == 0) return;
-  CLIPT_LAUNCH(lc, kernels::layernorm_forward(kd(x.dtype()), x.data_ptr(), w.defined() ? w.data_ptr() : nullptr,
-                                              b.defined() ? b.data_ptr() : nullptr, y.data_ptr(), mean.data_ptr(),
-                                              rstd.data_ptr(), rows, c, eps, lc.stream));
+  const void* wp = w.defined() ? w.data_ptr() : nullptr;
+  const void* bp = b.defined() ? b.data_ptr() : nullptr;
+  if (residual)
+    CLIPT_LAUNCH(lc, kernels::residual_layernorm_forward(kd(x.dtype()), x.data_ptr(), residual->data_ptr(),
+                                                         h->data_ptr(), wp, bp, y.data_ptr(), mean.data_ptr(),
+                                                         rstd.data_ptr(), rows, c, eps, lc.stream));
+  else
+    CLIPT_LAUNCH(lc, kernels::layernorm_forward(kd(x.dtype()), x.data_ptr(), wp, bp, y.data_ptr(), mean.data_ptr(),
+                                                rstd.data_ptr(), rows, c, eps, lc.stream));
+}
+
+}  // namespace
+
+void CudaBackend::layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, Tensor& y, Tensor& mean,
+                             Tensor& rstd) {
+  layer_norm_forward(x, nullptr, nullptr, w, b, eps, y, mean, rstd, "layer_norm");
+}
+
+void CudaBackend::residual_layer_norm(const Tensor& x, const Tensor& residual, const Tensor& w, const Tensor& b,
+                                      double eps, Tensor& h, Tensor& y, Tensor& mean, Tensor& rstd) {
+  layer_norm_forward(x, &residual, &h, w, b, eps, y, mean, rstd, "residual_layer_norm");
 }
 
 void CudaBackend::layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Tensor& mean,

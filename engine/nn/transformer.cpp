@@ -41,6 +41,18 @@ Mlp::Mlp(int64_t width, int64_t hidden, Activation act_, Generator& gen, DType d
   register_module("c_proj", &c_proj, std::make_unique<Linear>(hidden, width, true, gen, dtype));
 }
 
+Tensor Mlp::forward(const Tensor& x) const {
+  profile::ModuleScope scope(module_name());
+  if (!fused || act != Activation::QuickGelu || !c_fc->bias.defined())
+    return c_proj->forward(activate(act, c_fc->forward(x)));
+  Tensor pre;
+  {
+    profile::ModuleScope fc(c_fc->module_name());
+    pre = linear(x, c_fc->weight);
+  }
+  return c_proj->forward(bias_quick_gelu(pre, c_fc->bias));
+}
+
 ResidualAttentionBlock::ResidualAttentionBlock(int64_t width, int64_t heads, int64_t mlp_hidden, Activation act,
                                                Generator& gen, DType dtype, double ln_eps) {
   register_module("ln_1", &ln_1, std::make_unique<LayerNorm>(width, ln_eps, dtype));
@@ -49,21 +61,35 @@ ResidualAttentionBlock::ResidualAttentionBlock(int64_t width, int64_t heads, int
   register_module("mlp", &mlp, std::make_unique<Mlp>(width, mlp_hidden, act, gen, dtype));
 }
 
+void ResidualAttentionBlock::set_fused(bool on) {
+  fused_ = on;
+  mlp->fused = on;
+}
+
+std::pair<Tensor, Tensor> ResidualAttentionBlock::add_and_norm(const Tensor& x, const Tensor& attn_out) const {
+  if (!fused_) {
+    Tensor h = add(x, attn_out);
+    return {h, ln_2->forward(h)};
+  }
+  profile::ModuleScope scope(ln_2->module_name());
+  return residual_layer_norm(x, attn_out, ln_2->weight, ln_2->bias, ln_2->eps);
+}
+
 Tensor ResidualAttentionBlock::forward(const Tensor& x, bool causal) const {
   profile::ModuleScope scope(module_name());
-  Tensor h = add(x, attn->forward(ln_1->forward(x), causal));
-  return add(h, mlp->forward(ln_2->forward(h)));
+  auto [h, normed] = add_and_norm(x, attn->forward(ln_1->forward(x), causal));
+  return add(h, mlp->forward(normed));
 }
 
 std::pair<Tensor, Tensor> ResidualAttentionBlock::forward_shared_prefix(const Tensor& prefix, const Tensor& rows,
                                                                         bool causal, bool prefix_out) const {
   profile::ModuleScope scope(module_name());
   const Tensor prefix_qkv = attn->qkv(ln_1->forward(prefix));
-  Tensor r = add(rows, attn->attend(attn->qkv(ln_1->forward(rows)), causal, prefix_qkv));
-  r = add(r, mlp->forward(ln_2->forward(r)));
+  auto [r, r_normed] = add_and_norm(rows, attn->attend(attn->qkv(ln_1->forward(rows)), causal, prefix_qkv));
+  r = add(r, mlp->forward(r_normed));
   if (!prefix_out) return {Tensor(), r};
-  Tensor p = add(prefix, attn->attend(prefix_qkv, causal));
-  return {add(p, mlp->forward(ln_2->forward(p))), r};
+  auto [p, p_normed] = add_and_norm(prefix, attn->attend(prefix_qkv, causal));
+  return {add(p, mlp->forward(p_normed)), r};
 }
 
 Transformer::Transformer(int64_t width_, int64_t layers, int64_t heads, int64_t mlp_hidden, Activation act,
@@ -73,6 +99,10 @@ Transformer::Transformer(int64_t width_, int64_t layers, int64_t heads, int64_t 
   for (int64_t i = 0; i < layers; ++i)
     register_module("resblocks." + std::to_string(i), &resblocks[size_t(i)],
                     std::make_unique<ResidualAttentionBlock>(width, heads, mlp_hidden, act, gen, dtype, ln_eps));
+}
+
+void Transformer::set_fused(bool on) {
+  for (auto& block : resblocks) block->set_fused(on);
 }
 
 Tensor Transformer::forward(const Tensor& x, bool causal, const LayerHook& before_layer) const {

@@ -28,11 +28,11 @@ class MultiheadAttention : public Module {
 class Mlp : public Module {
  public:
   Mlp(int64_t width, int64_t hidden, Activation act, Generator& gen, DType dtype = DType::F32);
-  Tensor forward(const Tensor& x) const {
-    profile::ModuleScope scope(module_name());
-    return c_proj->forward(activate(act, c_fc->forward(x)));
-  }
+  // c_proj(act(c_fc(x))); with `fused` and QuickGELU, c_fc's GEMM runs without its bias and the bias
+  // joins the activation (bias_quick_gelu): the same values, one pass fewer.
+  Tensor forward(const Tensor& x) const;
   Activation act;
+  bool fused = true;
   std::unique_ptr<Linear> c_fc, c_proj;
 };
 
@@ -46,9 +46,17 @@ class ResidualAttentionBlock : public Module {
   // (undefined unless `prefix_out`: the last block's prefix output is never read) and the new rows.
   std::pair<Tensor, Tensor> forward_shared_prefix(const Tensor& prefix, const Tensor& rows, bool causal,
                                                   bool prefix_out) const;
+  // Uses the fused ops (residual add + ln_2 in one pass, bias + QuickGELU) or the composed ones they
+  // equal; on by default, off only to compare the two.
+  void set_fused(bool on);
   std::unique_ptr<LayerNorm> ln_1, ln_2;
   std::unique_ptr<MultiheadAttention> attn;
   std::unique_ptr<Mlp> mlp;
+
+ private:
+  // x + attn_out followed by ln_2: {residual stream, ln_2 of it}.
+  std::pair<Tensor, Tensor> add_and_norm(const Tensor& x, const Tensor& attn_out) const;
+  bool fused_ = true;
 };
 
 class Transformer : public Module {
@@ -64,6 +72,8 @@ class Transformer : public Module {
   // per group. `before_layer` edits the prefix's hidden state.
   Tensor forward_shared_prefix(const Tensor& prefix, const Tensor& rows, bool causal,
                                const LayerHook& before_layer = nullptr) const;
+  // See ResidualAttentionBlock::set_fused.
+  void set_fused(bool on);
   int64_t width;
   std::vector<std::unique_ptr<ResidualAttentionBlock>> resblocks;
 };

@@ -143,6 +143,14 @@ Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 // Normalises over the last dim; w and b (shape [C]) may be undefined.
 Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps = 1e-5);
+// The residual add fused with the layer norm that follows it: {h, y} with h = x + residual (the residual
+// stream, rounded to the dtype) and y = layer_norm(h, w, b, eps) — exactly add() then layer_norm(), in one
+// pass. x and residual of different shapes or dtypes take that composed path.
+std::pair<Tensor, Tensor> residual_layer_norm(const Tensor& x, const Tensor& residual, const Tensor& w, const Tensor& b,
+                                              double eps = 1e-5);
+// quick_gelu(x + bias) as one op, for the output x [..., C] of a bias-free GEMM and bias [C]: equals
+// quick_gelu(add(x, bias)) (the sum rounded to the dtype); the backward recomputes the sum.
+Tensor bias_quick_gelu(const Tensor& x, const Tensor& bias);
 Tensor l2_normalize(const Tensor& x, int64_t dim = -1, double eps = 1e-12);
 Tensor cosine_similarity(const Tensor& a, const Tensor& b, int64_t dim = -1, double eps = 1e-8);
 

@@ -198,6 +198,31 @@ void RecordingBackend::layer_norm_backward(const Tensor& dy, const Tensor& x, co
   inner_.layer_norm_backward(dy, x, w, mean, rstd, dx, dw, db);
 }
 
+// The add (1 FLOP) and the layer norm's 8 per element; h is written besides y.
+void RecordingBackend::residual_layer_norm(const Tensor& x, const Tensor& residual, const Tensor& w, const Tensor& b,
+                                           double eps, Tensor& h, Tensor& y, Tensor& mean, Tensor& rstd) {
+  Call c(*this, "residual_layer_norm", x.dtype());
+  c.cost(9.0 * numel(x),
+         touched_bytes(x) + touched_bytes(residual) + touched_bytes(w) + touched_bytes(b) + touched_bytes(h) +
+             touched_bytes(y) + touched_bytes(mean) + touched_bytes(rstd),
+         shape_of(x));
+  inner_.residual_layer_norm(x, residual, w, b, eps, h, y, mean, rstd);
+}
+
+// Bias add, exp, add, divide, multiply (as the unary QuickGELU plus the add).
+void RecordingBackend::bias_quick_gelu(const Tensor& x, const Tensor& bias, Tensor& out) {
+  Call c(*this, "bias_quick_gelu", x.dtype());
+  c.cost(5.0 * numel(x), touched_bytes(x) + touched_bytes(bias) + touched_bytes(out), shape_of(x));
+  inner_.bias_quick_gelu(x, bias, out);
+}
+
+// Recomputes z and σ, then σ + 1.702·z·σ·(1 − σ) times dy.
+void RecordingBackend::bias_quick_gelu_backward(const Tensor& dy, const Tensor& x, const Tensor& bias, Tensor& dx) {
+  Call c(*this, "bias_quick_gelu_backward", x.dtype());
+  c.cost(10.0 * numel(x), touched_bytes(dy) + touched_bytes(x) + touched_bytes(bias) + touched_bytes(dx), shape_of(x));
+  inner_.bias_quick_gelu_backward(dy, x, bias, dx);
+}
+
 void RecordingBackend::cross_entropy(const Tensor& logits, const Tensor& labels, double smoothing, Tensor& loss,
                                      Tensor& lse) {
   Call c(*this, "cross_entropy", logits.dtype());

@@ -132,10 +132,12 @@ nn::Transformer::LayerHook TextTower::deep_prompt_hook(const TextPrompts* prompt
 }
 
 Tensor TextTower::project_eot(const Tensor& x, const Tensor& eot_in_x) const {
-  const int64_t n = x.size(0), len = x.size(1), w = x.size(2);
-  // LayerNorm is per token, so taking the EOT rows first gives ln_final(x)[eot] exactly.
-  Tensor rows = add(mul(Tensor::arange(n, DType::I64, x.device()), double(len)), eot_in_x.to(DType::I64));
-  Tensor eot = index_select(x.reshape({n * len, w}), 0, rows);
+  const int64_t n = x.size(0), w = x.size(2);
+  // LayerNorm is per token, so taking the EOT rows first gives ln_final(x)[eot] exactly. A gather along the
+  // sequence: each sequence gives one row, so the backward writes every gradient row to its own place
+  // (scatter without collisions) instead of index_select's index_add, which sorts the indices for repeats.
+  Tensor index = eot_in_x.to(DType::I64).reshape({n, 1, 1}).expand({n, 1, w});
+  Tensor eot = gather(x, 1, index).reshape({n, w});
   return matmul(ln_final->forward(eot), text_projection);
 }
 
