@@ -39,8 +39,6 @@ class MetaPrompt : public Method {
   LossResult loss(const TrainBatch& batch) override;
   void precompute(TrainBatch& batch) override;  // the frozen image features f_0
   StepResult train_step(const TrainBatch& batch, optim::Optimizer& optimizer) override;
-  // The meta step's episodes are drawn over the labels of the whole batch: not yet split across ranks.
-  bool supports_data_parallel() const override { return false; }
   void prepare_eval(const std::vector<std::string>& classnames, ClassSplit split) override;
   Tensor eval_logits(const Tensor& images) override;  // z
   std::vector<std::pair<std::string, Tensor*>> prompt_slots() override;
