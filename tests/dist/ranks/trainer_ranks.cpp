@@ -27,13 +27,16 @@ struct DpCase {
 };
 void PrintTo(const DpCase& c, std::ostream* os) { *os << c.name; }
 
-// The stage 1 of the DPC case: CoOp, trained inside the DPC run (under the same ranks), 2 epochs.
-std::string coop_stage1_yaml() {
-  const fs::path file = test::scratch_dir("coop-stage1-rank" + std::to_string(comm().rank())) / "coop.yaml";
+// The stage 1 of the DPC cases: CoOp (or MaPLe, whose image features depend on its prompts, so DPC's
+// anchors and negatives go through the gather on the tape), trained inside the DPC run (under the same
+// ranks), 2 epochs.
+std::string stage1_yaml(const std::string& backbone) {
+  const fs::path file = test::scratch_dir("stage1-rank" + std::to_string(comm().rank())) / (backbone + ".yaml");
   test::write_text(file,
                    "OPTIM:\n  NAME: \"sgd\"\n  LR: 0.05\n  MAX_EPOCH: 2\n  LR_SCHEDULER: \"cosine\"\n"
                    "DATALOADER:\n  TRAIN_X:\n    BATCH_SIZE: 4\n"
-                   "TRAINER:\n  COOP:\n    N_CTX: 4\n    PREC: \"fp32\"\n");
+                   "TRAINER:\n  COOP:\n    N_CTX: 4\n    PREC: \"fp32\"\n"
+                   "  MAPLE:\n    N_CTX: 2\n    PROMPT_DEPTH: 2\n    PREC: \"fp32\"\n");
   return file.string();
 }
 
@@ -44,7 +47,9 @@ TEST_P(DataParallelTraining, TwoRanksEqualOneProcessWithTheSameGlobalBatch) {
   const bool dg = GetParam().name == "MetaPromptDG";
   const fs::path data = dg ? test::make_colour_dg_dataset() : test::make_colour_dataset();
   std::vector<std::string> overrides = GetParam().overrides;
-  if (GetParam().name == "DPC") overrides.insert(overrides.end(), {"DPC.BACKBONE_CONFIG", coop_stage1_yaml()});
+  if (GetParam().name.starts_with("DPC"))
+    overrides.insert(overrides.end(),
+                     {"DPC.BACKBONE_CONFIG", stage1_yaml(GetParam().name == "DPC" ? "CoOp" : "MaPLe")});
   auto single = dist::make_single_process();
   const test::RunOutcome reference = test::train_and_evaluate(
       test::dp_run_config(data, test::scratch_dir("ref-rank" + std::to_string(comm().rank())), overrides),
@@ -74,7 +79,10 @@ INSTANTIATE_TEST_SUITE_P(
                               "['d0', 'd1']", "DATASET.TARGET_DOMAINS", "['d2']", "DATASET.SUBSAMPLE_CLASSES", "all"}},
                       DpCase{"DPC",
                              {"TRAINER.NAME", "DPC", "DATASET.SUBSAMPLE_CLASSES", "all", "OPTIM.LR", "0.01",
-                              "SPLE.STACK.WEIGHT", "0.2", "SPLE.STACK.WEIGHT_FOR_NEW", "0.0"}}),
+                              "SPLE.STACK.WEIGHT", "0.2", "SPLE.STACK.WEIGHT_FOR_NEW", "0.0"}},
+                      DpCase{"DPCOverMaPLe",
+                             {"TRAINER.NAME", "DPC", "DPC.BACKBONE", "MaPLe", "DATASET.SUBSAMPLE_CLASSES", "all",
+                              "OPTIM.LR", "0.01", "SPLE.STACK.WEIGHT", "0.2", "SPLE.STACK.WEIGHT_FOR_NEW", "0.0"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(DataParallelTraining, AGlobalBatchThatDoesNotSplitEvenlyIsRefused) {
