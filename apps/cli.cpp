@@ -135,9 +135,10 @@ roofline, --json prints the summary as JSON. `clipt train --profile N` profiles 
       {"scale",
        "how a method's training step scales over the ranks it is launched on (images/s, compute / communication / "
        "waiting)",
-       R"(usage: [mpirun -np N] clipt scale --trainer NAME [--steps N] [--warmup K] [--batch B] [--baseline FILE.json]
+       R"(usage: clipt scale --trainer NAME [--steps N] [--warmup K] [--batch B] [--baseline FILE.json]
                    [--json FILE.json] [--world DIR] [train options: --root --config-file --dataset-config-file
                    --model --device ...] [KEY VALUE...]
+       mpirun -np N clipt scale ...same options...
 
 Runs the trainer's real step (data, forward, backward, gradient averaging, optimizer) for N steps (default
 20) after K unmeasured warm-up steps (default 3) under the launched world size: plainly one rank, under
