@@ -13,6 +13,7 @@
 #include "apps/train_args.h"
 #include "data/world/world_datasets.h"
 #include "engine/core/error.h"
+#include "engine/dist/communicator.h"
 #include "methods/trainer/interrupt.h"
 
 namespace clipt::apps {
@@ -49,7 +50,9 @@ int cmd_b2n(const CommandArgs& argv0) {
                                            : std::filesystem::path(o.base.output_dir);
   o.dataset_config_dir = args.get_or("dataset-config-dir", (config_dir() / "datasets").string());
   o.stop = &trainer::install_interrupt_handler();
-  trainer::RunLog log(o.output_dir);
+  // Data parallel (mpirun): every rank trains and evaluates, rank 0 alone logs and writes.
+  const bool root = dist::world().is_root();
+  trainer::RunLog log = trainer::RunLog::for_rank(o.output_dir, false, root);
   const trainer::B2nTable table = trainer::run_b2n(o, log);
   log.line("\n" + table.markdown());
   log.info("table, CSV and JSON written to {}", o.output_dir.string());

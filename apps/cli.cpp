@@ -138,6 +138,25 @@ measured on the CPU). --trace writes Chrome trace-event JSON (Perfetto, chrome:/
 roofline, --json prints the summary as JSON. `clipt train --profile N` profiles N steps of a real run.
 )",
        cmd_profile},
+      {"scale",
+       "how a method's training step scales over the ranks it is launched on (images/s, compute / communication / "
+       "waiting)",
+       R"(usage: clipt scale --trainer NAME [--steps N] [--warmup K] [--batch B] [--baseline FILE.json]
+                   [--json FILE.json] [--world DIR] [train options: --root --config-file --dataset-config-file
+                   --model --device ...] [KEY VALUE...]
+       mpirun -np N clipt scale ...same options...
+
+Runs the trainer's real step (data, forward, backward, gradient averaging, optimizer) for N steps (default
+20) after K unmeasured warm-up steps (default 3) under the launched world size: plainly one rank, under
+mpirun -np N (or srun --mpi=pmix) N ranks sharing the global batch B (DATALOADER.TRAIN_X.BATCH_SIZE). Prints
+a table and one JSON line: images/s, and per step the time in compute (everything outside collectives),
+communication (inside them) and waiting for the slowest rank (a barrier before each collective, timed
+apart). --baseline FILE.json, the --json output of the same command on one rank, adds the speed-up and
+the efficiency (speed-up / ranks); bench/scaling.sh runs both in one go. Without --root the step runs on
+the built-in world (--world DIR, default clipt-world; made when missing) with its CLIP and its recipe in
+configs/world/. Nothing is kept: the trainer's run folder is a temporary one.
+)",
+       cmd_scale},
       {"list", "list the registered methods, datasets or the shipped configs, one per line",
        R"(usage: clipt list methods|datasets|configs
 

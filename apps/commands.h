@@ -18,6 +18,7 @@ int cmd_dg(const CommandArgs& args);
 int cmd_xd(const CommandArgs& args);
 int cmd_eval(const CommandArgs& args);
 int cmd_profile(const CommandArgs& args);
+int cmd_scale(const CommandArgs& args);
 int cmd_report(const CommandArgs& args);
 int cmd_list(const CommandArgs& args);
 

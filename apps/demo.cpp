@@ -10,10 +10,10 @@
 #include "apps/args.h"
 #include "apps/commands.h"
 #include "apps/train_args.h"
+#include "apps/world_model.h"
 #include "data/world/world_datasets.h"
 #include "engine/core/backend.h"
 #include "methods/method.h"
-#include "methods/pretrain/clip_pretrain.h"
 #include "methods/report/report_builder.h"
 #include "methods/trainer/b2n.h"
 #include "methods/trainer/interrupt.h"
@@ -33,26 +33,6 @@ std::vector<std::string> demo_methods(const std::filesystem::path& recipes) {
     if (std::find(out.begin(), out.end(), m) == out.end() && std::filesystem::exists(recipes / (m + ".yaml")))
       out.push_back(m);
   return out;
-}
-
-std::filesystem::path world_model(const std::filesystem::path& world_root, const std::filesystem::path& tokenizer_dir,
-                                  Device device, const std::atomic<bool>* stop) {
-  const auto committed = std::filesystem::path(CLIPT_SOURCE_DIR) / "assets" / "world-clip";
-  if (std::filesystem::exists(committed / "model.safetensors")) return committed;
-  const auto cached = world_root / "clip";
-  if (std::filesystem::exists(cached / "model.safetensors")) return cached;
-  fmt::print("no pretrained world CLIP found: pretraining one now (cached in {})\n", cached.string());
-  pretrain::PretrainOptions o;
-  o.model = pretrain::default_world_clip_config();
-  o.tokenizer_dir = tokenizer_dir;
-  o.out_dir = cached;
-  o.device = device;
-  o.stop = stop;
-  pretrain::pretrain_world_clip(o, [](const std::string& line) {
-    fmt::print("{}\n", line);
-    std::fflush(stdout);
-  });
-  return cached;
 }
 
 }  // namespace

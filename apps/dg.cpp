@@ -13,6 +13,7 @@
 #include "apps/train_args.h"
 #include "data/world/world_datasets.h"
 #include "engine/core/error.h"
+#include "engine/dist/communicator.h"
 #include "methods/method.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"
@@ -47,7 +48,9 @@ int cmd_dg(const CommandArgs& argv0) {
     o.output_dir = o.base.output_dir;
   }
   o.stop = &trainer::install_interrupt_handler();
-  trainer::RunLog log(o.output_dir);
+  // Data parallel (mpirun): every rank trains and evaluates, rank 0 alone logs and writes.
+  const bool root = dist::world().is_root();
+  trainer::RunLog log = trainer::RunLog::for_rank(o.output_dir, false, root);
   const trainer::DgTable table = trainer::run_dg(o, log);
   log.line("");
   log.line(table.markdown());

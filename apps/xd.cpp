@@ -16,6 +16,7 @@
 #include "data/dataset.h"
 #include "data/world/world_datasets.h"
 #include "engine/core/error.h"
+#include "engine/dist/communicator.h"
 #include "methods/method.h"
 #include "methods/trainer/interrupt.h"
 #include "methods/trainer/run_config.h"
@@ -41,13 +42,17 @@ int cmd_xd(const CommandArgs& argv0) {
                      ? std::filesystem::path("output/xd") / o.source / methods::canonical_method_name(o.base.trainer)
                      : std::filesystem::path(o.base.output_dir);
   o.stop = &trainer::install_interrupt_handler();
-  trainer::RunLog log(o.output_dir);
+  // Data parallel (mpirun): every rank trains and evaluates, rank 0 alone logs and writes.
+  const bool root_rank = dist::world().is_root();
+  trainer::RunLog log = trainer::RunLog::for_rank(o.output_dir, false, root_rank);
   if (o.source == "world") {
     // The root the runs will read (--root, else DATASET.ROOT of the config files).
     const std::filesystem::path root = trainer::build_run_config(o.base).get_string("DATASET.ROOT");
     const auto targets = o.targets.empty() ? trainer::default_xd_targets(o.source) : o.targets;
-    for (const auto& name : ensure_world_style_copies(root, targets))
-      log.info("wrote the world copy {} under {}", name, root.string());
+    if (root_rank)
+      for (const auto& name : ensure_world_style_copies(root, targets))
+        log.info("wrote the world copy {} under {}", name, root.string());
+    dist::world().barrier();  // the other ranks read the copies once they are written
   }
   const trainer::XdTable table = trainer::run_xd(o, log);
   log.line("");

@@ -319,13 +319,14 @@ Batch DataLoader::run_extra(std::unique_lock<std::mutex>& lock, const std::share
   return take(job);
 }
 
-Batch DataLoader::load_samples(const std::vector<Sample>& samples, int64_t epoch, uint64_t stream_id) {
+Batch DataLoader::load_samples(const std::vector<Sample>& samples, int64_t epoch, uint64_t stream_id,
+                               int64_t first_index) {
   std::vector<Sample> owned = samples;
   std::vector<const Sample*> pointers;
   std::vector<int64_t> indices;
   for (size_t i = 0; i < owned.size(); ++i) {
     pointers.push_back(&owned[i]);
-    indices.push_back(int64_t(i));
+    indices.push_back(first_index + int64_t(i));
   }
   std::unique_lock<std::mutex> lock(mutex_);
   auto job = make_job(std::move(pointers), std::move(indices), epoch, stream_id, -1);

@@ -92,7 +92,8 @@ class DataLoader {
   // position in `samples`). `stream_id` ≥ 1 selects an augmentation stream distinct from the epoch's,
   // so the same image requested in two steps can get two different crops.
   Batch load_samples(const std::vector<int64_t>& indices, int64_t epoch, uint64_t stream_id);
-  Batch load_samples(const std::vector<Sample>& samples, int64_t epoch, uint64_t stream_id);
+  // `first_index`: the augmentation index of samples[0] (a share of a longer list keeps the list's).
+  Batch load_samples(const std::vector<Sample>& samples, int64_t epoch, uint64_t stream_id, int64_t first_index = 0);
 
   void request_stop();
   // Images dropped so far because they could not be read (skip_bad_images).

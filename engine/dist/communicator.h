@@ -107,6 +107,19 @@ class Communicator {
 Communicator& world();
 // Whether world() has been created (an error handler must not initialise MPI just to report).
 bool world_initialised();
+// While it lives, world() is `comm` on this thread: code that finds its communicator through world()
+// (the protocols, a stage-1 sub-run) runs as one process inside a job, e.g. the reference a test
+// compares a data-parallel run against. Scopes nest.
+class ScopedWorld {
+ public:
+  explicit ScopedWorld(Communicator& comm);
+  ~ScopedWorld();
+  ScopedWorld(const ScopedWorld&) = delete;
+  ScopedWorld& operator=(const ScopedWorld&) = delete;
+
+ private:
+  Communicator* previous_;
+};
 // A world of one process (tests use it as the reference of a distributed run).
 std::unique_ptr<Communicator> make_single_process();
 

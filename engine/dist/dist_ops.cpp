@@ -50,4 +50,18 @@ Tensor gather_row_shards(Communicator& comm, const Tensor& local, int64_t total)
   return cat(parts, 0);
 }
 
+std::string broadcast_string(Communicator& comm, const std::string& text, int root) {
+  if (comm.world_size() == 1) return text;
+  std::vector<Tensor> size{Tensor::from_vector(std::vector<int64_t>{int64_t(text.size())}, {1})};
+  comm.broadcast(size, root);
+  const int64_t n = size[0].to_vector<int64_t>()[0];
+  if (n == 0) return "";
+  std::vector<uint8_t> bytes(text.begin(), text.end());
+  bytes.resize(size_t(n));
+  std::vector<Tensor> buf{Tensor::from_vector(bytes, {n})};
+  comm.broadcast(buf, root);
+  const std::vector<uint8_t> out = buf[0].to_vector<uint8_t>();
+  return std::string(out.begin(), out.end());
+}
+
 }  // namespace clipt::dist

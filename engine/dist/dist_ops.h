@@ -1,6 +1,7 @@
 // Differentiable collectives and the row sharding that the class-sharded text tower uses.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "engine/dist/communicator.h"
 
@@ -21,5 +22,9 @@ Tensor all_gather_rows(Communicator& comm, const Tensor& local);
 // Every rank passes its shard_rows(total, ...) rows of a [total, ...] tensor; returns the whole
 // tensor on every rank, on the tape (uneven shards are padded for the collective and cut after).
 Tensor gather_row_shards(Communicator& comm, const Tensor& local, int64_t total);
+
+// Root's string on every rank (paths, JSON records: what rank 0 alone reads from disk and the others
+// must follow). One rank: `text` itself.
+std::string broadcast_string(Communicator& comm, const std::string& text, int root = 0);
 
 }  // namespace clipt::dist

@@ -45,6 +45,7 @@ class SingleProcess final : public Communicator {
 
 std::mutex g_world_mutex;
 std::unique_ptr<Communicator> g_world;
+thread_local Communicator* t_scoped_world = nullptr;  // ScopedWorld
 
 std::unique_ptr<Communicator> make_world() {
   const LaunchInfo launch = detect_launch();
@@ -68,7 +69,11 @@ std::unique_ptr<Communicator> make_world() {
 
 std::unique_ptr<Communicator> make_single_process() { return std::make_unique<SingleProcess>(); }
 
+ScopedWorld::ScopedWorld(Communicator& comm) : previous_(t_scoped_world) { t_scoped_world = &comm; }
+ScopedWorld::~ScopedWorld() { t_scoped_world = previous_; }
+
 Communicator& world() {
+  if (t_scoped_world) return *t_scoped_world;
   std::lock_guard<std::mutex> lock(g_world_mutex);
   if (!g_world) g_world = make_world();
   return *g_world;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "data/sample_rng.h"
+#include "engine/dist/dist_ops.h"
 #include "engine/ops/ops.h"
 #include "methods/builtin.h"
 #include "methods/dpc/stage1.h"
@@ -226,12 +227,21 @@ void Dpc::on_epoch_begin(int64_t, data::DataLoader* train_loader) {
 }
 
 Dpc::Mined Dpc::mine(const Tensor& anchor_images, const std::vector<int64_t>& labels, const FallbackDraw& draw) {
-  NoGrad ng;
-  bind(tuned_);
   Mined m;
-  m.anchor_features = backbone_->image_features(anchor_images);
+  {
+    NoGrad ng;
+    bind(tuned_);
+    m.anchor_features = backbone_->image_features(anchor_images);
+  }
+  m.selection = select_negatives(m.anchor_features, labels, draw);
+  return m;
+}
+
+NegativeSelection Dpc::select_negatives(const Tensor& anchor_features, const std::vector<int64_t>& labels,
+                                        const FallbackDraw& draw) const {
+  NoGrad ng;
   // Ranking by cosine is the reference's ranking by softmax(100·cos).
-  const Tensor sim = matmul(m.anchor_features, query_text_.t());
+  const Tensor sim = matmul(anchor_features, query_text_.t());
   const int64_t k = std::min(options_.top_k, n_base_);
   const std::vector<int64_t> top = topk(sim, k, 1).second.to_vector<int64_t>();
   std::vector<std::vector<int64_t>> candidates;
@@ -239,21 +249,24 @@ Dpc::Mined Dpc::mine(const Tensor& anchor_images, const std::vector<int64_t>& la
     std::vector<int64_t> row(top.begin() + int64_t(i) * k, top.begin() + int64_t(i + 1) * k);
     candidates.push_back(hard_negative_candidates(row, labels[i]));
   }
-  m.selection = select_hard_negatives(candidates, labels, n_base_, draw);
-  return m;
+  return select_hard_negatives(candidates, labels, n_base_, draw);
 }
 
-Tensor Dpc::negative_images(const std::vector<int64_t>& classes, int64_t epoch, int64_t global_step, Generator& gen) {
+Tensor Dpc::negative_images(const std::vector<int64_t>& classes, int64_t epoch, int64_t global_step, Generator& gen,
+                            std::optional<dist::RowShard> rows) {
   CLIPT_CHECK(loader_ && pool_ready_, "DPC: no training loader for the negatives (on_epoch_begin was not called)");
+  // Every class's image is drawn (the generator advances as in one process); `rows` loads a share.
   std::vector<int64_t> picks;
   for (int64_t c : classes) picks.push_back(pool_.pick(c, gen));
+  const dist::RowShard load = rows.value_or(dist::RowShard{0, int64_t(picks.size())});
+  picks = std::vector<int64_t>(picks.begin() + load.begin, picks.begin() + load.end);
   // A stream of its own per step: the same image drawn in two steps gets two different crops.
   const uint64_t stream = uint64_t(global_step) + 1;
   data::Batch b;
   if (pool_.owns_samples()) {
     std::vector<data::Sample> samples;
     for (int64_t p : picks) samples.push_back(pool_.samples()[size_t(p)]);
-    b = loader_->load_samples(samples, epoch, stream);
+    b = loader_->load_samples(samples, epoch, stream, load.begin);  // augmented as at their place in the list
   } else {
     b = loader_->load_samples(picks, epoch, stream);
   }
@@ -266,6 +279,7 @@ LossResult Dpc::loss(const TrainBatch& batch) {
   CLIPT_CHECK(trains_on_stage1_classes_,
               "DPC trains on stage 1's training classes ({} classes); this run's training classes differ",
               classnames_.size());
+  if (ctx_.comm && ctx_.comm->world_size() > 1) return data_parallel_loss(batch);
   const std::vector<int64_t> labels = batch.labels.to_vector<int64_t>();
   Generator gen = data::stream_generator(ctx_.seed, uint64_t(batch.global_step), kDpcStream);
   const Mined m = mine(batch.images, labels, generator_draw(gen, n_base_));
@@ -274,26 +288,93 @@ LossResult Dpc::loss(const TrainBatch& batch) {
   const Tensor negatives = classes.empty() ? Tensor() : negative_images(classes, batch.epoch, batch.global_step, gen);
   const BuiltBatch built = assemble_batch(batch.images, labels, m.selection.negatives, negatives);
   LossResult r = contrastive_loss(built, m.anchor_features);
-  r.metrics["built_batch"] = double(built.size());
-  r.metrics["negatives"] = double(classes.size());
-  r.metrics["fallback_draws"] = double(m.selection.fallback_draws);
-  r.metrics["short_samples"] = double(m.selection.short_samples);
+  add_metrics(r, built.size(), int64_t(classes.size()), m.selection);
   return r;
+}
+
+void Dpc::add_metrics(LossResult& r, int64_t built, int64_t negatives, const NegativeSelection& s) {
+  r.metrics["built_batch"] = double(built);
+  r.metrics["negatives"] = double(negatives);
+  r.metrics["fallback_draws"] = double(s.fallback_draws);
+  r.metrics["short_samples"] = double(s.short_samples);
+}
+
+// Data parallel: every rank holds an equal, contiguous share of the global batch's anchors (rank order).
+// The mining runs on the gathered anchor features and labels, so every rank selects the negatives (and
+// draws their images) that one process would; each rank then loads and encodes its share of the
+// negative images, the image features are gathered on the tape and every rank computes the whole built
+// batch's loss. The gradient a rank gets through a gather is the sum over ranks (all identical) of its
+// rows' gradients, so the trainer's mean over ranks is the full gradient; replicated parts (the text
+// features when not class-sharded, or a few negatives) give every rank the full gradient, whose mean is
+// itself.
+LossResult Dpc::data_parallel_loss(const TrainBatch& batch) {
+  dist::Communicator& comm = *ctx_.comm;
+  const int world = comm.world_size();
+  Tensor local_anchor_features;
+  {
+    NoGrad ng;
+    bind(tuned_);
+    local_anchor_features = backbone_->image_features(batch.images);
+  }
+  const Tensor anchor_features = comm.all_gather(local_anchor_features);
+  const std::vector<int64_t> labels = comm.all_gather(batch.labels.to(DType::I64)).to_vector<int64_t>();
+  Generator gen = data::stream_generator(ctx_.seed, uint64_t(batch.global_step), kDpcStream);
+  const NegativeSelection selection = select_negatives(anchor_features, labels, generator_draw(gen, n_base_));
+  std::vector<int64_t> classes;
+  for (const auto& n : selection.negatives) classes.insert(classes.end(), n.begin(), n.end());
+  const int64_t n_negative = int64_t(classes.size());
+  // Fewer negatives than ranks: every rank loads them all (no rank is left without rows to gather).
+  const bool shard_negatives = n_negative >= world;
+  const std::optional<dist::RowShard> my_negatives =
+      shard_negatives ? std::optional(dist::shard_rows(n_negative, comm.rank(), world)) : std::nullopt;
+  const Tensor negatives =
+      n_negative == 0 ? Tensor() : negative_images(classes, batch.epoch, batch.global_step, gen, my_negatives);
+
+  // The built batch's rows: anchor i (global position), then its negatives (after the B anchors).
+  std::vector<int64_t> row_labels, source;
+  const int64_t n_anchor = int64_t(labels.size());
+  int64_t next_negative = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    row_labels.push_back(labels[i]);
+    source.push_back(int64_t(i));
+    for (int64_t c : selection.negatives[i]) {
+      row_labels.push_back(c);
+      source.push_back(n_anchor + next_negative++);
+    }
+  }
+  bind(decoded_on_tape());
+  const Tensor text = batch_text_features(row_labels);
+  Tensor anchors = image_features_use_prompts_ ? dist::all_gather_rows(comm, backbone_->image_features(batch.images))
+                                               : anchor_features;
+  Tensor features = anchors;
+  if (n_negative > 0) {
+    Tensor mine = backbone_->image_features(negatives);
+    features = cat({anchors, shard_negatives ? dist::gather_row_shards(comm, mine, n_negative) : mine}, 0);
+  }
+  const Tensor image = index_select(features, 0, index_tensor(source, ctx_.device));
+  LossResult r{symmetric_contrastive_loss(image, text, scale_), Tensor(), {}};
+  bind(tuned_);
+  add_metrics(r, int64_t(row_labels.size()), n_negative, selection);
+  return r;
+}
+
+Tensor Dpc::batch_text_features(const std::vector<int64_t>& row_labels) {
+  // Text features of the classes in the batch only: the other classes' rows never reach the loss, so
+  // the result and its gradient are those of the reference's all-class encoding, at a fraction of the
+  // cost on large class sets.
+  std::vector<int64_t> classes = row_labels;
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  std::vector<int64_t> row_of_label;
+  for (int64_t y : row_labels)
+    row_of_label.push_back(int64_t(std::lower_bound(classes.begin(), classes.end(), y) - classes.begin()));
+  return index_select(backbone_->text_features(classes), 0, index_tensor(row_of_label, ctx_.device));
 }
 
 LossResult Dpc::contrastive_loss(const BuiltBatch& batch, const Tensor& anchor_features) {
   const Device device = batch.anchor_images.device();
   bind(decoded_on_tape());
-  // Text features of the classes in the batch only: the other classes' rows never reach the loss, so
-  // the result and its gradient are those of the reference's all-class encoding, at a fraction of the
-  // cost on large class sets.
-  std::vector<int64_t> classes = batch.labels;
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  std::vector<int64_t> row_of_label;
-  for (int64_t y : batch.labels)
-    row_of_label.push_back(int64_t(std::lower_bound(classes.begin(), classes.end(), y) - classes.begin()));
-  const Tensor text = index_select(backbone_->text_features(classes), 0, index_tensor(row_of_label, device));
+  const Tensor text = batch_text_features(batch.labels);
 
   Tensor features;
   if (!image_features_use_prompts_ && anchor_features.defined()) {

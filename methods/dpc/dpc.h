@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+#include "engine/dist/dist_ops.h"
 #include "methods/dpc/hard_negatives.h"
 #include "methods/dpc/weighting.h"
 #include "methods/method.h"
@@ -51,9 +52,6 @@ Tensor symmetric_contrastive_loss(const Tensor& image_features, const Tensor& te
 
 class Dpc final : public Method {
  public:
-  // The contrastive loss couples the samples of the built batch (and the hard-negative draws follow the
-  // whole batch): not yet split across ranks.
-  bool supports_data_parallel() const override { return false; }
   void build(const MethodContext& ctx, const std::vector<std::string>& classnames) override;
   // What build() does once stage 1 is loaded: wraps `backbone`, built on `classnames` with its prompts
   // holding the tuned P. `fresh` are its prompts before P was loaded (SPLE_INIT False starts from them).
@@ -61,7 +59,8 @@ class Dpc final : public Method {
                   std::unique_ptr<Method> backbone, const std::vector<Tensor>& fresh = {});
 
   nn::NamedTensors trainable_parameters() const override;
-  // Mines hard negatives for the batch, builds the batch and returns its contrastive loss.
+  // Mines hard negatives for the batch, builds the batch and returns its contrastive loss. Data parallel
+  // (several ranks): the mining and the loss cover the whole global batch (data_parallel_loss).
   LossResult loss(const TrainBatch& batch) override;
   void prepare_eval(const std::vector<std::string>& classnames, ClassSplit split) override;
   Tensor eval_logits(const Tensor& images) override;
@@ -93,8 +92,17 @@ class Dpc final : public Method {
  private:
   void bind(const std::vector<Tensor>& prompts);
   std::vector<Tensor> decoded_on_tape() const;
-  // Loads one image per negative class through the training loader's workers.
-  Tensor negative_images(const std::vector<int64_t>& classes, int64_t epoch, int64_t global_step, Generator& gen);
+  // Loads one image per negative class through the training loader's workers (`rows`: only those of
+  // the list, every class's image still drawn so that the generator advances as for the whole list).
+  Tensor negative_images(const std::vector<int64_t>& classes, int64_t epoch, int64_t global_step, Generator& gen,
+                         std::optional<dist::RowShard> rows = std::nullopt);
+  // Steps 1–4 of the mining from the anchors' frozen stage-1 features.
+  NegativeSelection select_negatives(const Tensor& anchor_features, const std::vector<int64_t>& labels,
+                                     const FallbackDraw& draw) const;
+  LossResult data_parallel_loss(const TrainBatch& batch);
+  // The text features of each row's class under the bound prompts (each class encoded once).
+  Tensor batch_text_features(const std::vector<int64_t>& row_labels);
+  static void add_metrics(LossResult& r, int64_t built, int64_t negatives, const NegativeSelection& s);
 
   MethodContext ctx_;
   DpcOptions options_;

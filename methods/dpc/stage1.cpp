@@ -46,34 +46,45 @@ std::optional<BaselineResult> read_results(const fs::path& file, int64_t epochs)
 
 void train_stage1(const MethodContext& ctx, const std::string& backbone, const fs::path& dir) {
   const Config cfg = stage1_config(*ctx.cfg, backbone, dir);
-  fs::create_directories(dir);
+  // Data parallel: stage 1 trains over the same ranks; rank 0 owns the folder (and alone writes in it).
+  const bool root = !ctx.comm || ctx.comm->is_root();
   const fs::path saved = dir / "config.yaml";
-  if (fs::exists(saved)) {
-    Config before = default_config();
-    before.merge_from_file(saved);
-    const std::string key = trainer::first_config_difference(cfg, before);
-    CLIPT_CHECK(key.empty(),
-                "DPC stage 1: {} was made with {} = {}, this run would use {}; delete {} to train stage 1 again, or "
-                "set DPC.BACK_CKPT_PATH to reuse it as it is",
-                dir.string(), key, before.get(key).repr(), cfg.get(key).repr(), dir.string());
+  if (root) {
+    fs::create_directories(dir);
+    if (fs::exists(saved)) {
+      Config before = default_config();
+      before.merge_from_file(saved);
+      const std::string key = trainer::first_config_difference(cfg, before);
+      CLIPT_CHECK(key.empty(),
+                  "DPC stage 1: {} was made with {} = {}, this run would use {}; delete {} to train stage 1 again, "
+                  "or set DPC.BACK_CKPT_PATH to reuse it as it is",
+                  dir.string(), key, before.get(key).repr(), cfg.get(key).repr(), dir.string());
+    }
+    cfg.save(saved);
+    say(ctx, "DPC stage 1: {} with {} in {}", backbone, backbone_config_file(*ctx.cfg, backbone).string(),
+        dir.string());
   }
-  cfg.save(saved);
-  say(ctx, "DPC stage 1: {} with {} in {}", backbone, backbone_config_file(*ctx.cfg, backbone).string(), dir.string());
-  trainer::RunLog log(dir, ctx.quiet);
-  trainer::Trainer t(cfg, log, ctx.stop);
+  trainer::RunLog log = trainer::RunLog::for_rank(dir, ctx.quiet, root);
+  trainer::Trainer t(cfg, log, ctx.stop, {}, ctx.comm);
   t.train();
   const fs::path results = dir / "results.json";
-  if (read_results(results, t.epochs_done())) return;
-  // The backbone's own evaluations, so tables show backbone and backbone + DPC from one run.
-  const auto trained_on = data::parse_subsample(cfg.get_string("DATASET.SUBSAMPLE_CLASSES"));
-  std::vector<trainer::EvalResult> evals;
-  if (trained_on == data::Subsample::Base) {
-    evals.push_back(t.evaluate(data::Subsample::Base));
-    evals.push_back(t.evaluate(data::Subsample::New));
-  } else {
-    evals.push_back(t.evaluate(trained_on));
+  // Whether the evaluations are there: rank 0's reading decides for every rank.
+  bool have = root && read_results(results, t.epochs_done()).has_value();
+  if (ctx.comm && ctx.comm->world_size() > 1) have = ctx.comm->all_reduce(have ? 1.0 : 0.0, dist::ReduceOp::Max) > 0;
+  if (!have) {
+    // The backbone's own evaluations, so tables show backbone and backbone + DPC from one run.
+    const auto trained_on = data::parse_subsample(cfg.get_string("DATASET.SUBSAMPLE_CLASSES"));
+    std::vector<trainer::EvalResult> evals;
+    if (trained_on == data::Subsample::Base) {
+      evals.push_back(t.evaluate(data::Subsample::Base));
+      evals.push_back(t.evaluate(data::Subsample::New));
+    } else {
+      evals.push_back(t.evaluate(trained_on));
+    }
+    t.write_results(evals, results);
   }
-  t.write_results(evals, results);
+  // The other ranks read stage 1's checkpoint and results once rank 0 has written them.
+  if (ctx.comm && ctx.comm->world_size() > 1) ctx.comm->barrier();
 }
 
 // Where the DPC run `run` (a run folder, or one of its checkpoint files) took its stage 1 from: the

@@ -76,4 +76,31 @@ std::vector<Episode> domain_episodes(const std::vector<int64_t>& domains, const 
   return out;
 }
 
+LocalShare local_share(dist::Communicator* comm, int64_t local_size) {
+  LocalShare s;
+  s.world = comm ? comm->world_size() : 1;
+  s.size = local_size;
+  s.offset = comm ? int64_t(comm->rank()) * local_size : 0;  // equal shares (the trainer checks the split)
+  return s;
+}
+
+std::vector<int64_t> LocalShare::gather(dist::Communicator* comm, const Tensor& local) const {
+  CLIPT_CHECK(local.numel() == size, "meta split: {} values for a share of {} samples", local.numel(), size);
+  if (world == 1) return local.to_vector<int64_t>();
+  return comm->all_gather(local.to(DType::I64).reshape({size})).to_vector<int64_t>();
+}
+
+LocalSamples LocalShare::select(const std::vector<int64_t>& global_positions,
+                                const std::vector<int64_t>& labels) const {
+  LocalSamples mine;
+  for (size_t k = 0; k < global_positions.size(); ++k) {
+    const int64_t p = global_positions[k] - offset;
+    if (p >= 0 && p < size) {
+      mine.positions.push_back(p);
+      mine.labels.push_back(labels[k]);
+    }
+  }
+  return mine;
+}
+
 }  // namespace clipt::methods::meta

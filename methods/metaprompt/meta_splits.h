@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/dist/communicator.h"
+
 namespace clipt::methods::meta {
 
 struct Episode {
@@ -32,5 +34,29 @@ std::vector<Episode> class_half_episodes(const std::vector<int64_t>& order, cons
 // Leave-one-domain-out episodes over the domains present in `domains` (ascending); a batch with a single
 // domain has no support samples and yields no episode.
 std::vector<Episode> domain_episodes(const std::vector<int64_t>& domains, const std::vector<int64_t>& labels);
+
+// ---- data parallel ----
+// The trainer gives every rank an equal, contiguous share of the global batch, in rank order. The
+// episodes are drawn over the gathered global batch (so they do not depend on the world size), and each
+// rank's episode losses cover the samples of its share.
+struct LocalSamples {
+  std::vector<int64_t> positions;  // in this rank's batch
+  std::vector<int64_t> labels;
+};
+struct LocalShare {
+  int world = 1;
+  int64_t offset = 0, size = 0;  // this rank's positions [offset, offset + size) of the global batch
+  // The global batch's values of a 1-d i64 tensor of this rank's share (all-gathered in rank order).
+  std::vector<int64_t> gather(dist::Communicator* comm, const Tensor& local) const;
+  // The samples of a global set (positions in the global batch, with their labels) that this rank holds.
+  LocalSamples select(const std::vector<int64_t>& global_positions, const std::vector<int64_t>& labels) const;
+  // The factor on this rank's mean loss over `mine` such that the mean over ranks of the gradients is
+  // the gradient of the mean loss over the whole set of `set_size` samples: |mine|·world/set_size.
+  double weight(const LocalSamples& mine, size_t set_size) const {
+    return double(mine.positions.size()) * double(world) / double(set_size);
+  }
+};
+// This rank's share of a batch of which it holds `local_size` samples (one process: all of it).
+LocalShare local_share(dist::Communicator* comm, int64_t local_size);
 
 }  // namespace clipt::methods::meta

@@ -105,6 +105,7 @@ StepResult MetaPrompt::train_step(const TrainBatch& batch, optim::Optimizer& opt
   optimizer.zero_grad();
   LossResult r = in_domain_loss(batch, frozen_image);
   r.loss.backward();
+  optimizer.reduce_grads();  // data parallel: the in-domain gradient of the whole global batch
   optimizer.step();
   const auto [episodes, held_out] = meta_step(batch, frozen_image, optimizer);
   r.metrics["meta_episodes"] = double(episodes);
@@ -115,7 +116,11 @@ StepResult MetaPrompt::train_step(const TrainBatch& batch, optim::Optimizer& opt
 std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const Tensor& frozen_image,
                                                  optim::Optimizer& opt) {
   const bool cross_class = mode_ == Mode::CrossClass;
-  const std::vector<int64_t> labels = batch.labels.to_vector<int64_t>();
+  // Data parallel: the episodes are drawn over the whole global batch (every rank gathers its labels
+  // and domains, so every rank runs the same episodes as one process would), and each rank's losses
+  // cover its share of an episode's samples (meta::LocalShare).
+  const meta::LocalShare share = meta::local_share(ctx_.comm, batch.labels.numel());
+  const std::vector<int64_t> labels = share.gather(ctx_.comm, batch.labels);
   std::vector<meta::Episode> episodes;
   if (cross_class) {
     const int64_t c = int64_t(train_classnames_.size());
@@ -125,7 +130,7 @@ std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const 
   } else {
     CLIPT_CHECK(batch.domains.defined() && batch.domains.numel() == batch.labels.numel(),
                 "MetaPrompt_DG: the batch carries no domain labels (a multi-domain dataset is needed)");
-    episodes = meta::domain_episodes(batch.domains.to_vector<int64_t>(), labels);
+    episodes = meta::domain_episodes(share.gather(ctx_.comm, batch.domains), labels);
   }
   if (episodes.empty()) return {0, 0.0};
 
@@ -138,14 +143,29 @@ std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const 
     NoGrad ng;
     snapshot = learned.clone();
   }
-  // The loss of a set of samples at the current prompts: z_T over the group's classes (B2N), or z_V
-  // over all classes (DG).
-  auto episode_loss = [&](const std::vector<int64_t>& samples, const std::vector<int64_t>& local_labels,
-                          const std::vector<int64_t>& classes) {
-    Tensor idx = index_tensor(samples, dev), y = index_tensor(local_labels, dev);
-    if (cross_class)
-      return cross_entropy(cosine_logits(index_select(frozen_image, 0, idx), text_features(classes), scale_), y);
-    return cross_entropy(cosine_logits(image_features(index_select(batch.images, 0, idx)), w0_train_, scale_), y);
+  // The loss of a set of samples (positions in the global batch) at the current prompts: z_T over the
+  // group's classes (B2N), or z_V over all classes (DG). Of this rank's share of them, weighted so that
+  // the mean over ranks of its gradient is the gradient of the whole set's mean; undefined when the
+  // share is empty and nothing else needs the tape (DG). B2N encodes the group's classes on every rank
+  // (the class-sharded text tower's collectives run on all ranks) and returns a zero loss on them.
+  auto episode_loss = [&](const std::vector<int64_t>& samples, const std::vector<int64_t>& set_labels,
+                          const std::vector<int64_t>& classes) -> Tensor {
+    const meta::LocalSamples mine = share.select(samples, set_labels);
+    Tensor loss;
+    if (cross_class) {
+      const Tensor text = text_features(classes);
+      if (mine.positions.empty()) return mul(sum(text), 0.0);
+      loss =
+          cross_entropy(cosine_logits(index_select(frozen_image, 0, index_tensor(mine.positions, dev)), text, scale_),
+                        index_tensor(mine.labels, dev));
+    } else {
+      if (mine.positions.empty()) return Tensor();
+      loss =
+          cross_entropy(cosine_logits(image_features(index_select(batch.images, 0, index_tensor(mine.positions, dev))),
+                                      w0_train_, scale_),
+                        index_tensor(mine.labels, dev));
+    }
+    return share.world == 1 ? loss : mul(loss, share.weight(mine, samples.size()));
   };
 
   Tensor grad_sum;
@@ -154,15 +174,24 @@ std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const 
   for (const meta::Episode& e : episodes) {
     // Inner step on the support set with the shared optimiser (its lr, momentum buffer, weight decay).
     opt.zero_grad();
-    episode_loss(e.support_samples, e.support_labels, e.support_classes).backward();
+    if (Tensor support = episode_loss(e.support_samples, e.support_labels, e.support_classes); support.defined())
+      support.backward();
+    else
+      learned.set_grad(zeros_like(learned));  // this rank holds none of the support set
     // Released code: zero_grad() zeroes rather than drops, so the frozen modality still takes the
     // momentum and weight-decay part of the update.
     if (legacy_) frozen.set_grad(zeros_like(frozen));
+    opt.reduce_grads();  // data parallel: the support set's gradient over the whole global batch
     opt.step();
-    // Held-out gradient at the inner point (first order).
+    // Held-out gradient at the inner point (first order); summed over episodes here, over ranks below.
     Tensor held_out = episode_loss(e.query_samples, e.query_labels, e.query_classes);
-    held_out_sum += held_out.item();
-    Tensor g = grad_of(held_out, {learned})[0];
+    Tensor g;
+    if (held_out.defined()) {
+      held_out_sum += held_out.item();
+      g = grad_of(held_out, {learned})[0];
+    } else {
+      g = zeros_like(learned);
+    }
     grad_sum = grad_sum.defined() ? add(grad_sum, g) : g;
     // Restore. Released code: `ctx.data = snapshot` makes the parameter share the snapshot's storage,
     // so later inner steps write into the snapshot and only the first restore takes effect.
@@ -173,9 +202,12 @@ std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const 
     restored = true;
   }
   opt.zero_grad();
+  std::vector<Tensor> meta_grad{grad_sum};
+  opt.reduce(meta_grad);
+  if (share.world > 1) held_out_sum = ctx_.comm->all_reduce(held_out_sum, dist::ReduceOp::Sum) / double(share.world);
   {
     NoGrad ng;
-    learned.copy_(sub(learned, mul(grad_sum.to(learned.dtype()), opt.lr() * meta_step_size_)));
+    learned.copy_(sub(learned, mul(meta_grad[0].to(learned.dtype()), opt.lr() * meta_step_size_)));
   }
   return {int64_t(episodes.size()), held_out_sum / double(episodes.size())};
 }

@@ -15,6 +15,9 @@
 //     MetaPrompt_DG (alias Meta_DG): leave one present domain out, vision prompts, CE(z_V) over all classes.
 // The frozen image features f_0 of a batch are computed once per step and W0 once per class set; both
 // branches share them.
+// Data parallel: the episodes are drawn over the gathered labels (and domains) of the global batch, each
+// rank's support and held-out losses cover its share of an episode's samples, weighted so that the
+// averaged gradients are the whole episode's (meta::LocalShare); every gradient the step uses is averaged.
 // METAPROMPT.LEGACY_RESTORE True (the default, and what clipt's MetaPrompt recipes write) reproduces the
 // released code, whose numbers the paper reports (§1.6 items 1–2): the restore aliases the snapshot (only
 // the first episode's inner step is undone), and the "frozen" modality keeps a zero gradient, so the inner
@@ -39,8 +42,6 @@ class MetaPrompt : public Method {
   LossResult loss(const TrainBatch& batch) override;
   void precompute(TrainBatch& batch) override;  // the frozen image features f_0
   StepResult train_step(const TrainBatch& batch, optim::Optimizer& optimizer) override;
-  // The meta step's episodes are drawn over the labels of the whole batch: not yet split across ranks.
-  bool supports_data_parallel() const override { return false; }
   void prepare_eval(const std::vector<std::string>& classnames, ClassSplit split) override;
   Tensor eval_logits(const Tensor& images) override;  // z
   std::vector<std::pair<std::string, Tensor*>> prompt_slots() override;

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "engine/core/error.h"
+#include "engine/dist/dist_ops.h"
 #include "engine/io/atomic_file.h"
 #include "methods/trainer/config_defaults.h"
 
@@ -15,12 +17,27 @@ std::filesystem::path protocol_run_dir(const std::filesystem::path& output_dir, 
   return output_dir / name / fmt::format("seed{}", seed);
 }
 
+namespace {
+
+// Data parallel (mpirun): rank 0 owns the protocol's folders and files; the other ranks train and
+// evaluate with it and write nothing.
+bool is_root() { return dist::world().is_root(); }
+
+}  // namespace
+
 std::optional<nlohmann::json> read_finished_run(const std::filesystem::path& record, std::string_view rerun_hint,
                                                 const std::function<void(const nlohmann::json&)>& check) {
-  if (!std::filesystem::exists(record)) return std::nullopt;
-  std::ifstream in(record);
+  // Rank 0 reads the record; every rank follows what it found (a finished run is skipped by all).
+  std::string text;
+  if (is_root() && std::filesystem::exists(record)) {
+    std::ifstream in(record);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (text.empty()) text = " ";  // an empty file is there (and corrupt), not absent
+  }
+  if (dist::world().world_size() > 1) text = dist::broadcast_string(dist::world(), text);
+  if (text.empty()) return std::nullopt;
   try {
-    nlohmann::json j = nlohmann::json::parse(in);
+    nlohmann::json j = nlohmann::json::parse(text);
     check(j);
     return j;
   } catch (const nlohmann::json::exception& e) {
@@ -63,7 +80,7 @@ std::string first_training_difference(const Config& a, const Config& b) {
 Config current_run_config(const TrainArgs& args, const std::filesystem::path& dir, bool replace_stale, RunLog& log) {
   Config now = build_run_config(args);
   const auto saved = dir / "config.yaml";
-  if (!std::filesystem::exists(saved)) return now;
+  if (!is_root() || !std::filesystem::exists(saved)) return now;  // rank 0 checks (and replaces) the folder
   Config before = default_config();
   before.merge_from_file(saved);
   const std::string key = first_config_difference(now, before);
@@ -89,7 +106,9 @@ std::unique_ptr<io::FolderLock> claim_run_folder(const Config& cfg, const std::f
 }  // namespace
 
 ProtocolRun::ProtocolRun(const Config& cfg, const std::filesystem::path& dir, bool quiet, const std::atomic<bool>* stop)
-    : lock(claim_run_folder(cfg, dir)), log(dir, quiet), trainer(cfg, log, stop) {}
+    : lock(is_root() ? claim_run_folder(cfg, dir) : nullptr),
+      log(RunLog::for_rank(dir, quiet, is_root())),
+      trainer(cfg, log, stop) {}
 
 std::unique_ptr<ProtocolRun> start_protocol_run(const Config& cfg, const std::filesystem::path& dir, bool quiet,
                                                 const std::atomic<bool>* stop) {
@@ -97,6 +116,7 @@ std::unique_ptr<ProtocolRun> start_protocol_run(const Config& cfg, const std::fi
 }
 
 void write_run_record(const std::filesystem::path& record, const nlohmann::json& j) {
+  if (!is_root()) return;
   io::write_file_atomic(record, j.dump(2) + "\n");
 }
 
@@ -122,6 +142,7 @@ double mean_over_seeds(const std::vector<double>& per_seed, const std::string& w
 
 void write_table_files(const std::filesystem::path& dir, const std::string& stem, const std::string& markdown,
                        const std::string& csv, const nlohmann::json& json) {
+  if (!is_root()) return;
   std::filesystem::create_directories(dir);
   io::write_file_atomic(dir / (stem + ".md"), markdown);
   io::write_file_atomic(dir / (stem + ".csv"), csv);

@@ -29,9 +29,16 @@ RunLog::RunLog(const std::filesystem::path& dir, bool quiet) : quiet_(quiet) {
   tensorboard_ = std::make_unique<io::TfEventsWriter>(dir / "tensorboard");
 }
 
+RunLog RunLog::for_rank(const std::filesystem::path& dir, bool quiet, bool root) {
+  if (!root) return muted();
+  return RunLog(dir, quiet);
+}
+
+RunLog RunLog::muted() { return RunLog(Muted{}); }
+
 void RunLog::line(const std::string& text) {
   std::lock_guard lock(mutex_);
-  if (!quiet_) {
+  if (!quiet_ && !muted_) {
     std::fputs(text.c_str(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);

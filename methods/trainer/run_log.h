@@ -20,6 +20,9 @@ class RunLog {
  public:
   // An empty folder logs to the console only.
   explicit RunLog(const std::filesystem::path& output_dir = {}, bool quiet = false);
+  // Data parallel: rank 0's log is RunLog(output_dir, quiet); the other ranks' writes and prints nothing.
+  static RunLog for_rank(const std::filesystem::path& output_dir, bool quiet, bool root);
+  static RunLog muted();
 
   template <typename... Args> void info(fmt::format_string<Args...> f, Args&&... args) {
     line(fmt::format(f, std::forward<Args>(args)...));
@@ -30,11 +33,14 @@ class RunLog {
   bool quiet() const { return quiet_; }     // progress kept off the console
 
  private:
+  struct Muted {};
+  explicit RunLog(Muted) : quiet_(true), muted_(true) {}
   std::mutex mutex_;
   std::ofstream log_, metrics_;
   std::unique_ptr<io::TfEventsWriter> tensorboard_;  // opened on the first scalar
   int64_t last_epoch_ = 0;
   bool quiet_;
+  bool muted_ = false;
 };
 
 // "1:02:03" for a duration in seconds.

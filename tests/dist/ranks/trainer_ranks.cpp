@@ -1,164 +1,98 @@
 // Data-parallel training on two MPI ranks equals one process with the same global batch: each rank
 // trains a run with the job's communicator and, as the reference, the same run alone
 // (dist::make_single_process), then compares the trainable tensors (1e-5, fp32) and the base and new
-// accuracies (identical). The class-sharded text tower is on (the default with two ranks); a separate
-// test checks that it equals the replicated tower, forward and gradient.
+// accuracies (identical), for every method that shapes its step differently (SAM, ProGrad, MetaPrompt's
+// meta step in both restore modes, DPC's second stage with its stage 1 trained in the same job). The class-sharded text
+// tower is on (the default with two ranks); a separate test checks that it equals the replicated tower, forward and
+// gradient.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-
-#include "data/image.h"
 #include "engine/dist/communicator.h"
 #include "engine/ops/ops.h"
 #include "methods/coop/coop.h"
-#include "methods/trainer/config_defaults.h"
 #include "methods/trainer/trainer.h"
 #include "tests/common/test_util.h"
+#include "tests/dist/ranks/ranks_fixture.h"
 
 namespace clipt {
 namespace {
 
 namespace fs = std::filesystem;
+using test::comm;
 
-dist::Communicator& comm() { return dist::world(); }
-
-// Six colour classes of 32×32 images (split_json layout): three base classes, so the text shards are
-// uneven (1 and 2 classes). Every rank writes its own copy (same bytes) in its own scratch folder.
-fs::path make_dataset() {
-  const fs::path root = test::scratch_dir("dp-data-rank" + std::to_string(comm().rank()));
-  const std::vector<std::string> classes{"red circle", "blue square", "green triangle",
-                                         "small star", "grey cross",  "pink heart"};
-  const uint8_t colours[6][3] = {{220, 30, 30},  {30, 30, 220},   {30, 200, 40},
-                                 {230, 230, 40}, {128, 128, 128}, {240, 120, 200}};
-  nlohmann::json split = {
-      {"train", nlohmann::json::array()}, {"val", nlohmann::json::array()}, {"test", nlohmann::json::array()}};
-  for (int c = 0; c < 6; ++c) {
-    fs::create_directories(root / "images" / std::to_string(c));
-    for (int i = 0; i < 9; ++i) {
-      data::Image img(32, 32);
-      for (int y = 0; y < 32; ++y)
-        for (int x = 0; x < 32; ++x)
-          for (int k = 0; k < 3; ++k)
-            img.at(x, y, k) = uint8_t(std::clamp(colours[c][k] + (x * 7 + y * 3 + i * 11) % 41 - 20, 0, 255));
-      const std::string rel = std::to_string(c) + "/" + std::to_string(i) + ".png";
-      data::write_png(root / "images" / rel, img);
-      split[i < 5 ? "train" : i < 6 ? "val" : "test"].push_back({rel, c, classes[size_t(c)]});
-    }
-  }
-  std::ofstream(root / "split.json") << split.dump();
-  return root;
-}
-
-Config run_config(const fs::path& data, const fs::path& out, const std::vector<std::string>& method) {
-  Config cfg = default_config();
-  std::vector<std::string> list = {"TRAINER.COOP.N_CTX",
-                                   "4",
-                                   "TRAINER.COOP.PREC",
-                                   "fp32",
-                                   "TRAINER.MAPLE.N_CTX",
-                                   "2",
-                                   "TRAINER.MAPLE.PROMPT_DEPTH",
-                                   "2",
-                                   "TRAINER.MAPLE.PREC",
-                                   "fp32",
-                                   "DATASET.NAME",
-                                   "split_json",
-                                   "DATASET.ROOT",
-                                   data.string(),
-                                   "DATASET.NUM_SHOTS",
-                                   "4",
-                                   "DATASET.SUBSAMPLE_CLASSES",
-                                   "base",
-                                   "INPUT.SIZE",
-                                   "(32, 32)",
-                                   "INPUT.TRANSFORMS",
-                                   "['random_resized_crop', 'random_flip', 'normalize']",
-                                   "OPTIM.NAME",
-                                   "sgd",
-                                   "OPTIM.LR",
-                                   "0.05",
-                                   "OPTIM.MAX_EPOCH",
-                                   "2",
-                                   "OPTIM.LR_SCHEDULER",
-                                   "cosine",
-                                   "DATALOADER.TRAIN_X.BATCH_SIZE",
-                                   "4",
-                                   "DATALOADER.TEST.BATCH_SIZE",
-                                   "5",
-                                   "DATALOADER.NUM_WORKERS",
-                                   "0",
-                                   "OUTPUT_DIR",
-                                   out.string(),
-                                   "SEED",
-                                   "1",
-                                   "TRAIN.PRINT_FREQ",
-                                   "100",
-                                   "CLIPT.MODEL_DIR",
-                                   (test::golden_dir() / "clip_tiny").string(),
-                                   "CLIPT.DEVICE",
-                                   "cpu"};
-  list.insert(list.end(), method.begin(), method.end());
-  cfg.merge_from_list(list);
-  cfg.freeze();
-  return cfg;
-}
-
-struct RunOutcome {
-  std::vector<Tensor> params;
-  trainer::EvalResult base, novel;
+// A method and its keys; `name` names the test case.
+struct DpCase {
+  std::string name;
+  std::vector<std::string> overrides;
 };
+void PrintTo(const DpCase& c, std::ostream* os) { *os << c.name; }
 
-RunOutcome train_and_evaluate(const Config& cfg, dist::Communicator* c) {
-  trainer::RunLog log({}, true);
-  trainer::Trainer t(cfg, log, nullptr, {}, c);
-  t.train();
-  RunOutcome o;
-  for (auto& [n, p] : t.method().trainable_parameters()) o.params.push_back(p.detach().clone());
-  o.base = t.evaluate(data::Subsample::Base);
-  o.novel = t.evaluate(data::Subsample::New);
-  return o;
+// The stage 1 of the DPC cases: CoOp (or MaPLe, whose image features depend on its prompts, so DPC's
+// anchors and negatives go through the gather on the tape), trained inside the DPC run (under the same
+// ranks), 2 epochs.
+std::string stage1_yaml(const std::string& backbone) {
+  const fs::path file = test::scratch_dir("stage1-rank" + std::to_string(comm().rank())) / (backbone + ".yaml");
+  test::write_text(file,
+                   "OPTIM:\n  NAME: \"sgd\"\n  LR: 0.05\n  MAX_EPOCH: 2\n  LR_SCHEDULER: \"cosine\"\n"
+                   "DATALOADER:\n  TRAIN_X:\n    BATCH_SIZE: 4\n"
+                   "TRAINER:\n  COOP:\n    N_CTX: 4\n    PREC: \"fp32\"\n"
+                   "  MAPLE:\n    N_CTX: 2\n    PROMPT_DEPTH: 2\n    PREC: \"fp32\"\n");
+  return file.string();
 }
 
-class DataParallelTraining : public ::testing::TestWithParam<std::vector<std::string>> {};
+class DataParallelTraining : public ::testing::TestWithParam<DpCase> {};
 
 TEST_P(DataParallelTraining, TwoRanksEqualOneProcessWithTheSameGlobalBatch) {
   if (comm().world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
-  const fs::path data = make_dataset();
-  const std::string tag = GetParam()[1] + "-rank" + std::to_string(comm().rank());
+  const bool dg = GetParam().name == "MetaPromptDG";
+  const fs::path data = dg ? test::make_colour_dg_dataset() : test::make_colour_dataset();
+  std::vector<std::string> overrides = GetParam().overrides;
+  if (GetParam().name.starts_with("DPC"))
+    overrides.insert(overrides.end(),
+                     {"DPC.BACKBONE_CONFIG", stage1_yaml(GetParam().name == "DPC" ? "CoOp" : "MaPLe")});
   auto single = dist::make_single_process();
-  const RunOutcome reference =
-      train_and_evaluate(run_config(data, test::scratch_dir("ref-" + tag), GetParam()), single.get());
-  const RunOutcome parallel = train_and_evaluate(run_config(data, test::scratch_dir("dp-" + tag), GetParam()), &comm());
-  ASSERT_EQ(parallel.params.size(), reference.params.size());
-  for (size_t i = 0; i < reference.params.size(); ++i) {
-    EXPECT_ALL_CLOSE(parallel.params[i], reference.params[i], 1e-5, 1e-5) << "parameter " << i;
-  }
-  EXPECT_EQ(parallel.base.correct, reference.base.correct);
-  EXPECT_EQ(parallel.base.total, reference.base.total);
-  EXPECT_EQ(parallel.novel.correct, reference.novel.correct);
-  EXPECT_EQ(parallel.novel.total, reference.novel.total);
-  EXPECT_DOUBLE_EQ(parallel.base.macro_accuracy, reference.base.macro_accuracy);
+  const test::RunOutcome reference = test::train_and_evaluate(
+      test::dp_run_config(data, test::scratch_dir("ref-rank" + std::to_string(comm().rank())), overrides),
+      single.get());
+  // The parallel run lives in one folder that both ranks see (rank 0 writes, DPC's stage 1 included).
+  const test::RunOutcome parallel =
+      test::train_and_evaluate(test::dp_run_config(data, test::shared_scratch_dir("dp"), overrides), &comm());
+  test::expect_same_outcome(parallel, reference);
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, DataParallelTraining,
-                         ::testing::Values(std::vector<std::string>{"TRAINER.NAME", "CoOp"},
-                                           std::vector<std::string>{"TRAINER.NAME", "GCSCoOp", "OPTIM.NAME", "gcsam"},
-                                           std::vector<std::string>{"TRAINER.NAME", "ProGrad", "LOSS.NAME", "prograd"},
-                                           std::vector<std::string>{"TRAINER.NAME", "MaPLe"}),
-                         [](const auto& info) { return info.param[1]; });
+// MetaPrompt and DPC on all six classes: MetaPrompt's class halves then hold 3 classes each (two
+// episodes per step; with base classes the 1-class half is skipped), and DPC's mining finds negatives
+// the batch does not already hold (with 3 classes and 4 anchors it finds almost none).
+INSTANTIATE_TEST_SUITE_P(
+    Methods, DataParallelTraining,
+    ::testing::Values(DpCase{"CoOp", {"TRAINER.NAME", "CoOp"}},
+                      DpCase{"GCSCoOp", {"TRAINER.NAME", "GCSCoOp", "OPTIM.NAME", "gcsam"}},
+                      DpCase{"ProGrad", {"TRAINER.NAME", "ProGrad", "LOSS.NAME", "prograd"}},
+                      DpCase{"MaPLe", {"TRAINER.NAME", "MaPLe"}},
+                      DpCase{"MetaPrompt", {"TRAINER.NAME", "MetaPrompt", "DATASET.SUBSAMPLE_CLASSES", "all"}},
+                      DpCase{"MetaPromptCleanRestore",
+                             {"TRAINER.NAME", "MetaPrompt", "DATASET.SUBSAMPLE_CLASSES", "all",
+                              "METAPROMPT.LEGACY_RESTORE", "False"}},
+                      // Leave-one-domain-out episodes over the domains of the global batch (two sources).
+                      DpCase{"MetaPromptDG",
+                             {"TRAINER.NAME", "MetaPrompt_DG", "DATASET.NAME", "world_dg", "DATASET.SOURCE_DOMAINS",
+                              "['d0', 'd1']", "DATASET.TARGET_DOMAINS", "['d2']", "DATASET.SUBSAMPLE_CLASSES", "all"}},
+                      DpCase{"DPC",
+                             {"TRAINER.NAME", "DPC", "DATASET.SUBSAMPLE_CLASSES", "all", "OPTIM.LR", "0.01",
+                              "SPLE.STACK.WEIGHT", "0.2", "SPLE.STACK.WEIGHT_FOR_NEW", "0.0"}},
+                      DpCase{"DPCOverMaPLe",
+                             {"TRAINER.NAME", "DPC", "DPC.BACKBONE", "MaPLe", "DATASET.SUBSAMPLE_CLASSES", "all",
+                              "OPTIM.LR", "0.01", "SPLE.STACK.WEIGHT", "0.2", "SPLE.STACK.WEIGHT_FOR_NEW", "0.0"}}),
+    [](const auto& info) { return info.param.name; });
 
-TEST(DataParallelTraining, MethodsNotYetSplitAreRefusedByName) {
+TEST(DataParallelTraining, AGlobalBatchThatDoesNotSplitEvenlyIsRefused) {
   if (comm().world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
-  const fs::path data = make_dataset();
+  const fs::path data = test::make_colour_dataset();
   trainer::RunLog log({}, true);
   const fs::path out = test::scratch_dir("refused-rank" + std::to_string(comm().rank()));
   EXPECT_ERROR_CONTAINS(
-      trainer::Trainer(run_config(data, out, {"TRAINER.NAME", "MetaPrompt"}), log, nullptr, {}, &comm()),
-      "MetaPrompt does not run data parallel yet");
-  EXPECT_ERROR_CONTAINS(
-      trainer::Trainer(run_config(data, out, {"TRAINER.NAME", "CoOp", "DATALOADER.TRAIN_X.BATCH_SIZE", "3"}), log,
-                       nullptr, {}, &comm()),
+      trainer::Trainer(test::dp_run_config(data, out, {"TRAINER.NAME", "CoOp", "DATALOADER.TRAIN_X.BATCH_SIZE", "3"}),
+                       log, nullptr, {}, &comm()),
       "DATALOADER.TRAIN_X.BATCH_SIZE 3 is the global batch and must be divisible by the 2 ranks");
 }
 
@@ -166,10 +100,10 @@ TEST(DataParallelTraining, MethodsNotYetSplitAreRefusedByName) {
 // context through the text tower of three classes (shards of 1 and 2 rows), loss_r = Σ w_r ⊙ features.
 TEST(ShardedTextTower, EqualsTheReplicatedTowerForwardAndGradient) {
   if (comm().world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
-  const fs::path data = make_dataset();
+  const fs::path data = test::make_colour_dataset();
   trainer::RunLog log({}, true);
   const fs::path out = test::scratch_dir("tower-rank" + std::to_string(comm().rank()));
-  trainer::Trainer t(run_config(data, out, {"TRAINER.NAME", "CoOp"}), log, nullptr, {}, &comm());
+  trainer::Trainer t(test::dp_run_config(data, out, {"TRAINER.NAME", "CoOp"}), log, nullptr, {}, &comm());
   methods::MethodContext ctx = t.context();
   ASSERT_TRUE(ctx.shard_text) << "sharding is the default with two ranks";
   Tensor context = t.method().trainable_parameters().at(0).second;
