@@ -5,6 +5,7 @@
 //     replace them at deeper layers.
 // Parameter names follow OpenAI's checkpoint names (conv1, class_embedding, ln_pre, transformer.*, ...).
 #pragma once
+#include <mutex>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,20 @@ class VisionTower : public nn::Module {
   int64_t image_size_, patch_size_;
 };
 
+// The end-of-text position of each sequence of a batch: i64 [N] on the tower's device (for the gather of
+// the EOT rows) with its largest and smallest values known on the host (the truncation length and the
+// shared-prefix check). Token ids are host data, so callers that keep them (ClassPrompts) pass the host
+// values and a forward reads nothing back from the device; from a bare tensor they are read from it
+// (one host read each, which on a device waits for the stream).
+struct EotPositions {
+  EotPositions(const Tensor& positions);  // NOLINT: implicit, every Tensor of positions converts
+  EotPositions(Tensor positions, int64_t longest, int64_t shortest);
+  // From host token ids [N, L] (the end token is the largest id): positions uploaded to `device`.
+  static EotPositions of_ids(const Tensor& host_ids, Device device);
+  Tensor positions;
+  int64_t longest = -1, shortest = -1;  // -1 when the batch is empty
+};
+
 class TextTower : public nn::Module {
  public:
   TextTower(const ClipConfig& c, Generator& gen, DType dtype);
@@ -51,7 +66,7 @@ class TextTower : public nn::Module {
   // Token embeddings [N, L, W] (prompts already spliced in) and the EOT position of each sequence
   // (i64 [N]; the argmax of the token ids) → features [N, projection_dim]. With `truncate`, the
   // sequence is cut after the last EOT of the batch: the causal mask makes this exact.
-  Tensor forward(const Tensor& embeddings, const Tensor& eot_positions, const TextPrompts* prompts = nullptr,
+  Tensor forward(const Tensor& embeddings, const EotPositions& eot_positions, const TextPrompts* prompts = nullptr,
                  bool truncate = true) const;
   // forward(embed(ids), argmax(ids)).
   Tensor encode_ids(const Tensor& ids, bool truncate = true) const;
@@ -62,7 +77,7 @@ class TextTower : public nn::Module {
   // its own S tokens against the prefix's keys/values; the backward sums the prefix gradients over its
   // rows. Deep prompts must then be shared ([n, W], inside the prefix). Falls back to the full encoding
   // when that does not hold, when an EOT lies inside the prefix, or when share_prefix is off.
-  Tensor forward_shared_prefix(const Tensor& prefix, const Tensor& suffix, const Tensor& eot_positions,
+  Tensor forward_shared_prefix(const Tensor& prefix, const Tensor& suffix, const EotPositions& eot_positions,
                                const TextPrompts* prompts = nullptr, bool truncate = true) const;
 
   // Off: forward_shared_prefix always takes the full encoding (tests compare the two).
@@ -81,6 +96,10 @@ class TextTower : public nn::Module {
   nn::Transformer::LayerHook deep_prompt_hook(const TextPrompts* prompts, int64_t batch, DType dt) const;
   // ln_final and the projection of each sequence's EOT token (position eot_in_x[i] of x[i]).
   Tensor project_eot(const Tensor& x, const Tensor& eot_in_x) const;
+  // 0, 1, ..., n - 1 (i64) on `device`, from a cache grown on demand: no upload per forward.
+  Tensor row_indices(int64_t n, Device device) const;
+  mutable std::mutex row_indices_mutex_;
+  mutable Tensor row_indices_;
 };
 
 }  // namespace clipt::clip
