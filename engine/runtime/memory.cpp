@@ -74,8 +74,8 @@ std::shared_ptr<Storage> allocate_device(size_t nbytes, int device) {
   s->data = p;
   s->nbytes = nbytes;
   s->device = Device::cuda(device);
-  s->owner = std::shared_ptr<void>(
-      p, DeviceBlockFree{device, std::make_shared<runtime::StreamUses<cudaStream_t>>(stream)});
+  s->owner =
+      std::shared_ptr<void>(p, DeviceBlockFree{device, std::make_shared<runtime::StreamUses<cudaStream_t>>(stream)});
   return s;
 }
 

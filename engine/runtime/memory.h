@@ -3,11 +3,11 @@
 // freed with cudaFreeAsync on the stream the block was allocated on, behind an event on every other stream
 // that used it. No caching allocator of our own.
 #pragma once
+#include <cuda_runtime_api.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-
-#include <cuda_runtime_api.h>
 
 #include "engine/core/storage.h"
 #include "engine/core/tensor.h"

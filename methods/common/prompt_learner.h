@@ -55,8 +55,8 @@ class ClassPrompts {
   int64_t n_ctx_ = 0;
   Tensor ids_, eot_;
   std::vector<int64_t> eot_host_;  // eot_ on the host, from the host token ids
-  Tensor prefix_;  // [C, 1, W]: start token
-  Tensor suffix_;  // [C, L − 1 − n, W]: class tokens, ".", end token, padding
+  Tensor prefix_;                  // [C, 1, W]: start token
+  Tensor suffix_;                  // [C, L − 1 − n, W]: class tokens, ".", end token, padding
   std::vector<int64_t> name_lens_;
 };
 

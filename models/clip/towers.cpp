@@ -109,8 +109,8 @@ EotPositions::EotPositions(Tensor p, int64_t longest_, int64_t shortest_)
     : positions(std::move(p)), longest(longest_), shortest(shortest_) {}
 
 EotPositions EotPositions::of_ids(const Tensor& host_ids, Device device) {
-  CLIPT_CHECK(host_ids.device().is_cpu() && host_ids.dim() == 2, "EOT positions: expected host token ids [N, L], got {}",
-              describe(host_ids));
+  CLIPT_CHECK(host_ids.device().is_cpu() && host_ids.dim() == 2,
+              "EOT positions: expected host token ids [N, L], got {}", describe(host_ids));
   const int64_t n = host_ids.size(0), l = host_ids.size(1);
   const std::vector<int64_t> ids = host_ids.contiguous().to_vector<int64_t>();
   std::vector<int64_t> eot(size_t(n), 0);

@@ -5,8 +5,8 @@
 //     replace them at deeper layers.
 // Parameter names follow OpenAI's checkpoint names (conv1, class_embedding, ln_pre, transformer.*, ...).
 #pragma once
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "engine/nn/transformer.h"

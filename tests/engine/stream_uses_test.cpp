@@ -33,8 +33,8 @@ TEST(StreamUses, TheFreeComesAfterTheLastUseOnEveryStream) {
   uses.record(1);
   sim.use(2, 7);
   uses.record(2);
-  uses.record(1);      // recorded twice: one event
-  sim.use(3, 100);     // a stream that never touched the block
+  uses.record(1);   // recorded twice: one event
+  sim.use(3, 100);  // a stream that never touched the block
   uses.free_behind(sim);
   EXPECT_EQ(sim.waited, (std::vector<int>{1, 2}));
   EXPECT_EQ(sim.free_time, 10) << "freed before stream 1 finished reading, or waited for stream 3";
