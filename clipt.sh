@@ -2,6 +2,9 @@
 # The two Quick start commands of the README:
 #   ./clipt.sh demo [options]   install what is missing, build (Release), run `clipt demo [options]`
 #   ./clipt.sh test [ctest args] install what is missing, build (Release), run the whole test suite
+#   ./clipt.sh gpu-check OUT_DIR [options]  the prepared GPU check (bench/gpu_check.py; installs nothing):
+#                                builds for the local GPU, runs the GPU tests, memcheck and benchmarks,
+#                                writes OUT_DIR/gpu_check.json; without a GPU, the CPU halves
 # Packages are installed only when missing and apt is available; as non-root the apt line is printed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -57,8 +60,12 @@ case "$cmd" in
     build
     exec ctest --test-dir build --output-on-failure -j"$(nproc 2>/dev/null || echo 2)" "$@"
     ;;
+  gpu-check)
+    # The GPU machines allow no package installation: build with what is there.
+    exec python3 bench/gpu_check.py "$@"
+    ;;
   *)
-    echo "usage: ./clipt.sh demo [options] | ./clipt.sh test [ctest options]" >&2
+    echo "usage: ./clipt.sh demo [options] | ./clipt.sh test [ctest options] | ./clipt.sh gpu-check OUT_DIR [options]" >&2
     exit 2
     ;;
 esac

@@ -25,10 +25,12 @@ int main(int argc, char** argv) {
     const int64_t steps = args.get_int("steps", 20), n_ctx = args.get_int("n-ctx", 16);
     const std::string vocab =
         args.get_or("vocab", std::string(CLIPT_SOURCE_DIR) + "/../shared/data/bpe_simple_vocab_16e6.txt.gz");
-    if (!std::filesystem::exists(vocab)) {
-      fmt::print("{{\"name\": \"coop_step\", \"skipped\": \"no CLIP vocabulary at {} (pass --vocab)\"}}\n", vocab);
-      return 0;
-    }
+    std::vector<std::string> names;
+    for (int64_t i = 0; i < classes; ++i) names.push_back(fmt::format("object number {}", i));
+    // CLIP's BPE when its vocabulary is there; otherwise a BPE learned from the prompts (the GPU machines
+    // may lack shared/data): the same class prompts, a smaller embedding table, the same step otherwise.
+    const bool clip_bpe = std::filesystem::exists(vocab);
+    const auto tok = clip_bpe ? clip::Tokenizer::from_bpe_gz(vocab) : prompt_tokenizer(names);
     clip::ClipConfig c;  // ViT-B/16 (or a small variant for CPU runs)
     c.vision = {768, 12, 12, 3072, "quick_gelu", 1e-5};
     c.patch_size = 16;
@@ -37,17 +39,15 @@ int main(int argc, char** argv) {
       c.text = {256, 4, 4, 1024, "quick_gelu", 1e-5};
       c.projection_dim = 256;
     }
+    c.vocab_size = tok.vocab_size();
     Generator gen(0);
     clip::ClipModel model(c, gen, dtype);
     model.to(device);
     model.requires_grad_(false);
     model.text->share_prefix = args.get_int("shared-prefix", 1) != 0;
-    const auto tok = clip::Tokenizer::from_bpe_gz(vocab);
     Config cfg = default_config();
     cfg.set("TRAINER.COOP.N_CTX", n_ctx);
     methods::MethodContext ctx{&model, &tok, &cfg, "imagenet", device, 1, ""};
-    std::vector<std::string> names;
-    for (int64_t i = 0; i < classes; ++i) names.push_back(fmt::format("object number {}", i));
     auto method = methods::create_method("CoOp");
     method->build(ctx, names);
     const auto sgd = recipe_sgd(*method);
@@ -65,9 +65,10 @@ int main(int argc, char** argv) {
     fmt::print(
         "{{\"name\": \"coop_step\", \"device\": \"{}\", \"dtype\": \"{}\", \"model\": \"{}\", \"classes\": {}, "
         "\"batch\": {}, \"n_ctx\": {}, \"shared_prefix\": {}, \"text_tokens_per_step\": {}, \"ms_per_step\": {:.3f}, "
-        "\"images_per_s\": {:.1f}}}\n",
+        "\"images_per_s\": {:.1f}, \"tokenizer\": \"{}\"}}\n",
         device.str(), dtype_name(dtype), c.summary(), classes, batch, n_ctx, model.text->share_prefix,
-        (model.text->tokens_encoded - tokens_before) / std::max<int64_t>(steps, 1), ms, 1000.0 * double(batch) / ms);
+        (model.text->tokens_encoded - tokens_before) / std::max<int64_t>(steps, 1), ms, 1000.0 * double(batch) / ms,
+        clip_bpe ? "clip_bpe" : "learned_from_prompts");
     return 0;
   });
 }

@@ -1,6 +1,7 @@
 // Tensor construction, geometry and host access. Math lives in engine/ops.
 #include "engine/core/tensor.h"
 
+#include <atomic>
 #include <cstring>
 #include <ostream>
 
@@ -114,6 +115,13 @@ Tensor Tensor::detach() const {
   const TensorImpl* i = checked();
   return make_view(i->storage, i->shape, i->strides, i->offset, i->dtype);
 }
+
+namespace {
+std::atomic<int64_t> g_host_value_reads{0};
+}  // namespace
+
+int64_t host_value_reads() { return g_host_value_reads.load(std::memory_order_relaxed); }
+void count_host_value_read() { g_host_value_reads.fetch_add(1, std::memory_order_relaxed); }
 
 double Tensor::item() const {
   CLIPT_CHECK(numel() == 1, "item: tensor has {} elements, expected 1 ({})", numel(), describe(*this));

@@ -133,6 +133,11 @@ class Tensor {
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 std::string describe(const Tensor& t);  // "f32[2, 3] cpu" for error messages
 
+// How many times the host has read tensor values (item(), to_vector()) in this process. On a device each
+// read waits for the stream to drain, so a training step should make as few as possible; tests count
+// them around a step (the CPU backend makes exactly the reads a device would).
+int64_t host_value_reads();
+
 // Autograd mode (thread-local). Ops record graph nodes only when enabled and some input requires grad.
 bool grad_enabled();
 class NoGrad {

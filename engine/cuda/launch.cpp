@@ -1,6 +1,7 @@
 #include "engine/cuda/launch.h"
 
 #include "engine/runtime/device_errors.h"
+#include "engine/runtime/memory.h"
 
 namespace clipt::cuda {
 
@@ -20,7 +21,9 @@ int cuda_index(const Tensor& t) {
 }
 }  // namespace
 
-LaunchContext::LaunchContext(const Tensor& t) : device(cuda_index(t)), guard(device), stream(current_stream(device)) {}
+LaunchContext::LaunchContext(const Tensor& t) : device(cuda_index(t)), guard(device), stream(current_stream(device)) {
+  record_stream(t, stream);  // a tensor from another stream is freed behind this op
+}
 
 void after_launch(cudaError_t status, const LaunchContext& lc, const char* launcher, const char* file, int line) {
   if (status != cudaSuccess) throw_cuda_error(status, launcher, file, line);
@@ -35,6 +38,7 @@ void require_cuda(const Tensor& t, const LaunchContext& lc, const char* op, cons
   CLIPT_CHECK(t.defined(), "{}: {} is undefined", op, name);
   CLIPT_CHECK(t.device() == Device::cuda(lc.device), "{}: {} is {}, expected a tensor on cuda:{}", op, name,
               describe(t), lc.device);
+  record_stream(t, lc.stream);
 }
 
 void require_contiguous(const Tensor& t, const char* op, const char* name) {

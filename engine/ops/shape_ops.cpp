@@ -458,7 +458,10 @@ Tensor& Tensor::fill_(double value) {
   return *this;
 }
 
+void count_host_value_read();  // engine/core/tensor.cpp
+
 template <typename T> std::vector<T> Tensor::to_vector() const {
+  count_host_value_read();
   NoGrad ng;
   Tensor t = to_dtype(to_device(*this, Device::cpu()), DTypeOf<T>::value).contiguous();
   const T* p = t.data<T>();

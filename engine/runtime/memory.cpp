@@ -3,8 +3,52 @@
 #include "engine/core/error.h"
 #include "engine/runtime/context.h"
 #include "engine/runtime/cuda_check.h"
+#include "engine/runtime/stream_uses.h"
 
 namespace clipt::cuda {
+
+namespace {
+
+// The deleter of a device block: stream-ordered free on its home stream, behind an event on every other
+// stream that used it (record_stream), so the pool never hands it out while such a stream may still read
+// or write it. Errors at process teardown are ignored (a deleter cannot throw, and the driver reclaims
+// everything at exit anyway).
+struct DeviceBlockFree {
+  int device;
+  std::shared_ptr<runtime::StreamUses<cudaStream_t>> uses;
+
+  struct Ops {
+    void* block;
+    cudaStream_t home;
+    void wait_behind(cudaStream_t s) const {
+      cudaEvent_t e = nullptr;
+      if (cudaEventCreateWithFlags(&e, cudaEventDisableTiming) != cudaSuccess) {
+        (void)cudaStreamSynchronize(s);  // no event to be had: wait for that stream alone
+        return;
+      }
+      (void)cudaEventRecord(e, s);
+      (void)cudaStreamWaitEvent(home, e, 0);
+      (void)cudaEventDestroy(e);  // released once the wait has consumed it
+    }
+    void free_on(cudaStream_t s) const { (void)cudaFreeAsync(block, s); }
+  };
+
+  void operator()(void* q) const {
+    int previous = -1;
+    (void)cudaGetDevice(&previous);
+    (void)cudaSetDevice(device);
+    Ops ops{q, uses->home()};
+    uses->free_behind(ops);
+    if (previous >= 0) (void)cudaSetDevice(previous);
+  }
+};
+
+}  // namespace
+
+void record_stream(const Tensor& t, cudaStream_t stream) {
+  if (!t.defined() || !t.device().is_cuda() || !t.storage()) return;
+  if (auto* d = std::get_deleter<DeviceBlockFree>(t.storage()->owner)) d->uses->record(stream);
+}
 
 std::shared_ptr<Storage> allocate_device(size_t nbytes, int device) {
   DeviceContext& ctx = context(device);
@@ -30,9 +74,8 @@ std::shared_ptr<Storage> allocate_device(size_t nbytes, int device) {
   s->data = p;
   s->nbytes = nbytes;
   s->device = Device::cuda(device);
-  // Freed in stream order on the allocation stream; errors at process teardown are ignored (a deleter
-  // cannot throw, and the driver reclaims everything at exit anyway).
-  s->owner = std::shared_ptr<void>(p, [stream](void* q) { (void)cudaFreeAsync(q, stream); });
+  s->owner =
+      std::shared_ptr<void>(p, DeviceBlockFree{device, std::make_shared<runtime::StreamUses<cudaStream_t>>(stream)});
   return s;
 }
 

@@ -1,18 +1,29 @@
 // Device memory from CUDA's stream-ordered allocator: cudaMallocAsync on the device's default pool (its
 // release threshold set to the maximum, so freed blocks are reused instead of going back to the driver),
-// freed with cudaFreeAsync on the stream the block was allocated on. No caching allocator of our own.
+// freed with cudaFreeAsync on the stream the block was allocated on, behind an event on every other stream
+// that used it. No caching allocator of our own.
 #pragma once
+#include <cuda_runtime_api.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
 #include "engine/core/storage.h"
+#include "engine/core/tensor.h"
 
 namespace clipt::cuda {
 
 // `nbytes` of device memory on cuda:`device`, ordered on this thread's current stream. On out-of-memory the
 // device is synchronised (pending frees complete) and the allocation retried once before raising.
 std::shared_ptr<Storage> allocate_device(size_t nbytes, int device);
+
+// Notes that `stream` uses the storage of `t` (a device tensor from allocate_device): when the storage is
+// freed, its home stream first waits for an event recorded on `stream`, so the block is not reused while
+// work queued there may still touch it (no device synchronisation). The CUDA backend records the current
+// stream of every op automatically when it differs from a tensor's home stream; call it for work queued on
+// other streams by hand (a raw kernel, a copy on a side stream). A no-op for other tensors.
+void record_stream(const Tensor& t, cudaStream_t stream);
 
 struct PoolStats {
   uint64_t reserved_current = 0;  // bytes the pool holds from the driver

@@ -4,8 +4,10 @@
 //
 // Asynchrony contract: Tensor::to(cuda) of a pinned tensor returns before the copy has run; do not write
 // into that pinned buffer again until the stream has passed the copy (e.g. cuda::synchronize(device), or
-// ping-pong between two buffers across a synchronising step). Copies to the host always complete before
-// returning, because the caller reads the buffer right after.
+// ping-pong between two buffers across a synchronising step). Dropping the tensor is always safe: its
+// buffer goes back to a pool and is handed out again only after an event recorded behind every copy out
+// of it has completed (no device synchronisation). Copies to the host always complete before returning,
+// because the caller reads the buffer right after.
 #pragma once
 #include <cstddef>
 #include <memory>

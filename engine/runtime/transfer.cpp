@@ -15,6 +15,7 @@
 #include "engine/runtime/cuda_check.h"
 #include "engine/runtime/device_errors.h"
 #include "engine/runtime/pinned_host.h"
+#include "engine/runtime/pinned_pool.h"
 
 namespace clipt {
 
@@ -32,7 +33,10 @@ void host_to_device(const void* src, void* dst, int device, size_t bytes) {
   cuda::DeviceGuard guard(device);
   const cudaStream_t s = cuda::current_stream(device);
   CLIPT_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
-  if (!is_pinned_host(src)) CLIPT_CUDA_CHECK(cudaStreamSynchronize(s));
+  if (is_pinned_host(src))
+    record_pinned_read(src, device, s);  // its buffer is reused only after this copy (an event)
+  else
+    CLIPT_CUDA_CHECK(cudaStreamSynchronize(s));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "methods/common/prompt_learner.h"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -34,15 +35,30 @@ ClassPrompts::ClassPrompts(const MethodContext& ctx, const std::vector<std::stri
     texts.push_back(prefix.empty() ? name + "." : prefix + " " + name + ".");
   }
   NoGrad ng;
-  ids_ = ctx.tokenizer->tokenize_batch(texts, ctx.clip->config().context_length).to(ctx.device);
-  eot_ = argmax(ids_, 1);
+  const Tensor host_ids = ctx.tokenizer->tokenize_batch(texts, ctx.clip->config().context_length);
+  const clip::EotPositions eot = clip::EotPositions::of_ids(host_ids, Device::cpu());
+  eot_host_ = eot.positions.to_vector<int64_t>();  // host data: no device read
+  ids_ = host_ids.to(ctx.device);
+  eot_ = eot.positions.to(ctx.device);
   Tensor emb = ctx.clip->text->embed(ids_);
   prefix_ = emb.narrow(1, 0, 1).contiguous();
   suffix_ = emb.narrow(1, 1 + n_ctx, emb.size(1) - 1 - n_ctx).contiguous();
 }
 
-Tensor ClassPrompts::eot_of(const std::vector<int64_t>& rows) const {
-  return rows.empty() ? eot_ : index_select(eot_, 0, rows_tensor(rows, eot_.device()));
+clip::EotPositions ClassPrompts::eot_of(const std::vector<int64_t>& rows) const {
+  if (eot_host_.empty()) return clip::EotPositions(eot_, -1, -1);  // a default-constructed (empty) set
+  if (rows.empty())
+    return clip::EotPositions(eot_, *std::max_element(eot_host_.begin(), eot_host_.end()),
+                              *std::min_element(eot_host_.begin(), eot_host_.end()));
+  std::vector<int64_t> sub;
+  sub.reserve(rows.size());
+  for (int64_t r : rows) {
+    CLIPT_CHECK(r >= 0 && r < int64_t(eot_host_.size()), "class prompts: row {} outside the {} classes", r,
+                eot_host_.size());
+    sub.push_back(eot_host_[size_t(r)]);
+  }
+  return clip::EotPositions(rows_tensor(sub, eot_.device()), *std::max_element(sub.begin(), sub.end()),
+                            *std::min_element(sub.begin(), sub.end()));
 }
 
 Tensor ClassPrompts::assemble(const Tensor& ctx0, ClassTokenPosition position, const std::vector<int64_t>& rows) const {

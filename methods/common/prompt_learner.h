@@ -40,8 +40,8 @@ class ClassPrompts {
   // Prompt embeddings [R, L, W] for rows of classes `rows` (all classes when empty) with context
   // `ctx`: [n, W] shared by every row, or [R, n, W] one per row.
   Tensor assemble(const Tensor& ctx, ClassTokenPosition position, const std::vector<int64_t>& rows = {}) const;
-  // EOT positions of `rows` (all when empty).
-  Tensor eot_of(const std::vector<int64_t>& rows) const;
+  // EOT positions of `rows` (all when empty), with their bounds known on the host (no device read).
+  clip::EotPositions eot_of(const std::vector<int64_t>& rows) const;
   // Text features [R, D] (model dtype) of `rows` (all when empty) with context `ctx`: [n, W] shared by
   // every row, [G, n, W] one per group of R / G consecutive rows (CoCoOp: one per image, the rows
   // repeating the class list), or [R, n, W] one per row (CSC); `deep` are the text tower's deep prompts.
@@ -54,8 +54,9 @@ class ClassPrompts {
  private:
   int64_t n_ctx_ = 0;
   Tensor ids_, eot_;
-  Tensor prefix_;  // [C, 1, W]: start token
-  Tensor suffix_;  // [C, L − 1 − n, W]: class tokens, ".", end token, padding
+  std::vector<int64_t> eot_host_;  // eot_ on the host, from the host token ids
+  Tensor prefix_;                  // [C, 1, W]: start token
+  Tensor suffix_;                  // [C, L − 1 − n, W]: class tokens, ".", end token, padding
   std::vector<int64_t> name_lens_;
 };
 

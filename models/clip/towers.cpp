@@ -1,5 +1,6 @@
 #include "models/clip/towers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/ops/ops.h"
@@ -95,8 +96,39 @@ Tensor TextTower::embed(const Tensor& ids) const {
   return token_embedding->forward(ids);
 }
 
-Tensor TextTower::forward(const Tensor& embeddings, const Tensor& eot_positions, const TextPrompts* prompts,
+EotPositions::EotPositions(const Tensor& p) : positions(p) {
+  CLIPT_CHECK(p.defined() && p.dim() == 1, "text tower: EOT positions must be [N], got {}", describe(p));
+  if (p.numel() > 0) {
+    const std::vector<int64_t> v = p.to_vector<int64_t>();  // one host read for both bounds
+    longest = *std::max_element(v.begin(), v.end());
+    shortest = *std::min_element(v.begin(), v.end());
+  }
+}
+
+EotPositions::EotPositions(Tensor p, int64_t longest_, int64_t shortest_)
+    : positions(std::move(p)), longest(longest_), shortest(shortest_) {}
+
+EotPositions EotPositions::of_ids(const Tensor& host_ids, Device device) {
+  CLIPT_CHECK(host_ids.device().is_cpu() && host_ids.dim() == 2,
+              "EOT positions: expected host token ids [N, L], got {}", describe(host_ids));
+  const int64_t n = host_ids.size(0), l = host_ids.size(1);
+  const std::vector<int64_t> ids = host_ids.contiguous().to_vector<int64_t>();
+  std::vector<int64_t> eot(size_t(n), 0);
+  int64_t longest = -1, shortest = -1;
+  for (int64_t r = 0; r < n; ++r) {
+    int64_t best = 0;  // argmax: the first position of the largest id, as argmax(ids, 1)
+    for (int64_t c = 1; c < l; ++c)
+      if (ids[size_t(r * l + c)] > ids[size_t(r * l + best)]) best = c;
+    eot[size_t(r)] = best;
+    longest = std::max(longest, best);
+    shortest = r == 0 ? best : std::min(shortest, best);
+  }
+  return EotPositions(Tensor::from_vector(eot, {n}, device), longest, shortest);
+}
+
+Tensor TextTower::forward(const Tensor& embeddings, const EotPositions& eot, const TextPrompts* prompts,
                           bool truncate) const {
+  const Tensor& eot_positions = eot.positions;
   const int64_t ctx = positional_embedding.size(0), w = positional_embedding.size(1);
   CLIPT_CHECK(embeddings.dim() == 3 && embeddings.size(2) == w && embeddings.size(1) <= ctx,
               "text tower: expected embeddings [N, <= {}, {}], got {}", ctx, w, describe(embeddings));
@@ -109,7 +141,7 @@ Tensor TextTower::forward(const Tensor& embeddings, const Tensor& eot_positions,
   if (truncate && n > 0) {
     // With a causal mask the EOT feature depends only on tokens up to EOT: run the batch at the length
     // of its longest prefix.
-    len = int64_t(max(eot_positions).item()) + 1;
+    len = eot.longest + 1;
     CLIPT_CHECK(len <= embeddings.size(1), "text tower: EOT position {} beyond sequence length {}", len - 1,
                 embeddings.size(1));
   }
@@ -141,8 +173,9 @@ Tensor TextTower::project_eot(const Tensor& x, const Tensor& eot_in_x) const {
   return matmul(ln_final->forward(eot), text_projection);
 }
 
-Tensor TextTower::forward_shared_prefix(const Tensor& prefix, const Tensor& suffix, const Tensor& eot_positions,
+Tensor TextTower::forward_shared_prefix(const Tensor& prefix, const Tensor& suffix, const EotPositions& eot,
                                         const TextPrompts* prompts, bool truncate) const {
+  const Tensor& eot_positions = eot.positions;
   const int64_t ctx = positional_embedding.size(0), w = positional_embedding.size(1);
   CLIPT_CHECK(prefix.dim() == 3 && suffix.dim() == 3 && prefix.size(2) == w && suffix.size(2) == w &&
                   prefix.size(0) > 0 && suffix.size(0) % prefix.size(0) == 0 && prefix.size(1) + suffix.size(1) <= ctx,
@@ -151,19 +184,19 @@ Tensor TextTower::forward_shared_prefix(const Tensor& prefix, const Tensor& suff
   const int64_t g = prefix.size(0), n = suffix.size(0), members = n / g, p = prefix.size(1);
   auto full = [&] {
     Tensor per_row = prefix.unsqueeze(1).expand({g, members, p, w}).reshape({n, p, w});
-    return forward(cat({per_row, suffix.to(prefix.dtype())}, 1), eot_positions, prompts, truncate);
+    return forward(cat({per_row, suffix.to(prefix.dtype())}, 1), eot, prompts, truncate);
   };
   bool shareable = share_prefix && n > 0 && members > 1 && p > 0;
   if (shareable && prompts)
     for (const Tensor& d : prompts->deep)
       shareable = shareable && (!d.defined() || (d.dim() == 2 && 1 + d.size(0) <= p));
-  if (shareable) shareable = int64_t(min(eot_positions).item()) >= p;
+  if (shareable) shareable = eot.shortest >= p;
   if (!shareable) return full();
   profile::ModuleScope scope(module_name());
   CLIPT_CHECK(eot_positions.dim() == 1 && eot_positions.size(0) == n,
               "text tower: EOT positions {} do not match rows {}", describe(eot_positions), describe(suffix));
   const DType dt = text_projection.dtype();
-  const int64_t len = truncate ? int64_t(max(eot_positions).item()) + 1 : p + suffix.size(1);
+  const int64_t len = truncate ? eot.longest + 1 : p + suffix.size(1);
   CLIPT_CHECK(len <= p + suffix.size(1), "text tower: EOT position {} beyond sequence length {}", len - 1,
               p + suffix.size(1));
   Tensor xp = add(prefix.to(dt), positional_embedding.narrow(0, 0, p));

@@ -43,6 +43,20 @@ class VisionTower : public nn::Module {
   int64_t image_size_, patch_size_;
 };
 
+// The end-of-text position of each sequence of a batch: i64 [N] on the tower's device (for the gather of
+// the EOT rows) with its largest and smallest values known on the host (the truncation length and the
+// shared-prefix check). Token ids are host data, so callers that keep them (ClassPrompts) pass the host
+// values and a forward reads nothing back from the device; from a bare tensor they are read from it
+// (one host read each, which on a device waits for the stream).
+struct EotPositions {
+  EotPositions(const Tensor& positions);  // NOLINT: implicit, every Tensor of positions converts
+  EotPositions(Tensor positions, int64_t longest, int64_t shortest);
+  // From host token ids [N, L] (the end token is the largest id): positions uploaded to `device`.
+  static EotPositions of_ids(const Tensor& host_ids, Device device);
+  Tensor positions;
+  int64_t longest = -1, shortest = -1;  // -1 when the batch is empty
+};
+
 class TextTower : public nn::Module {
  public:
   TextTower(const ClipConfig& c, Generator& gen, DType dtype);
@@ -51,7 +65,7 @@ class TextTower : public nn::Module {
   // Token embeddings [N, L, W] (prompts already spliced in) and the EOT position of each sequence
   // (i64 [N]; the argmax of the token ids) → features [N, projection_dim]. With `truncate`, the
   // sequence is cut after the last EOT of the batch: the causal mask makes this exact.
-  Tensor forward(const Tensor& embeddings, const Tensor& eot_positions, const TextPrompts* prompts = nullptr,
+  Tensor forward(const Tensor& embeddings, const EotPositions& eot_positions, const TextPrompts* prompts = nullptr,
                  bool truncate = true) const;
   // forward(embed(ids), argmax(ids)).
   Tensor encode_ids(const Tensor& ids, bool truncate = true) const;
@@ -62,7 +76,7 @@ class TextTower : public nn::Module {
   // its own S tokens against the prefix's keys/values; the backward sums the prefix gradients over its
   // rows. Deep prompts must then be shared ([n, W], inside the prefix). Falls back to the full encoding
   // when that does not hold, when an EOT lies inside the prefix, or when share_prefix is off.
-  Tensor forward_shared_prefix(const Tensor& prefix, const Tensor& suffix, const Tensor& eot_positions,
+  Tensor forward_shared_prefix(const Tensor& prefix, const Tensor& suffix, const EotPositions& eot_positions,
                                const TextPrompts* prompts = nullptr, bool truncate = true) const;
 
   // Off: forward_shared_prefix always takes the full encoding (tests compare the two).
