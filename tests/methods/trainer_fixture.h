@@ -13,6 +13,7 @@
 #include "methods/trainer/config_defaults.h"
 #include "methods/trainer/trainer.h"
 #include "tests/common/test_util.h"
+#include "tests/methods/colour_dataset.h"
 
 namespace clipt::test::trainer_fixture {
 
@@ -21,24 +22,12 @@ namespace fs = std::filesystem;
 // Four colour classes of 32×32 images in the generic split_json layout (<root>/images, <root>/split.json).
 inline fs::path make_dataset(const std::string& name) {
   const fs::path root = test::scratch_dir(name);
-  const std::vector<std::string> classes{"red circle", "blue square", "green triangle", "small star"};
-  const uint8_t colours[4][3] = {{220, 30, 30}, {30, 30, 220}, {30, 200, 40}, {230, 230, 40}};
-  nlohmann::json split = {
-      {"train", nlohmann::json::array()}, {"val", nlohmann::json::array()}, {"test", nlohmann::json::array()}};
-  for (int c = 0; c < 4; ++c) {
-    fs::create_directories(root / "images" / std::to_string(c));
-    for (int i = 0; i < 10; ++i) {
-      data::Image img(32, 32);
-      for (int y = 0; y < 32; ++y)
-        for (int x = 0; x < 32; ++x)
-          for (int k = 0; k < 3; ++k)
-            img.at(x, y, k) = uint8_t(std::clamp(colours[c][k] + (x * 7 + y * 3 + i * 11) % 41 - 20, 0, 255));
-      const std::string rel = std::to_string(c) + "/" + std::to_string(i) + ".png";
-      data::write_png(root / "images" / rel, img);
-      split[i < 6 ? "train" : i < 8 ? "val" : "test"].push_back({rel, c, classes[size_t(c)]});
-    }
-  }
-  std::ofstream(root / "split.json") << split.dump();
+  write_colour_split_dataset(root,
+                             {{"red circle", {220, 30, 30}},
+                              {"blue square", {30, 30, 220}},
+                              {"green triangle", {30, 200, 40}},
+                              {"small star", {230, 230, 40}}},
+                             10, 6, 2);
   return root;
 }
 

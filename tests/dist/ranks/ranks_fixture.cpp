@@ -9,6 +9,7 @@
 #include "engine/dist/dist_ops.h"
 #include "methods/trainer/config_defaults.h"
 #include "tests/common/test_util.h"
+#include "tests/methods/colour_dataset.h"
 
 namespace clipt::test {
 
@@ -30,26 +31,14 @@ fs::path make_colour_dataset() {
     comm().barrier();
     return root;
   }
-  const std::vector<std::string> classes{"red circle", "blue square", "green triangle",
-                                         "small star", "grey cross",  "pink heart"};
-  const uint8_t colours[6][3] = {{220, 30, 30},  {30, 30, 220},   {30, 200, 40},
-                                 {230, 230, 40}, {128, 128, 128}, {240, 120, 200}};
-  nlohmann::json split = {
-      {"train", nlohmann::json::array()}, {"val", nlohmann::json::array()}, {"test", nlohmann::json::array()}};
-  for (int c = 0; c < 6; ++c) {
-    fs::create_directories(root / "images" / std::to_string(c));
-    for (int i = 0; i < 9; ++i) {
-      data::Image img(32, 32);
-      for (int y = 0; y < 32; ++y)
-        for (int x = 0; x < 32; ++x)
-          for (int k = 0; k < 3; ++k)
-            img.at(x, y, k) = uint8_t(std::clamp(colours[c][k] + (x * 7 + y * 3 + i * 11) % 41 - 20, 0, 255));
-      const std::string rel = std::to_string(c) + "/" + std::to_string(i) + ".png";
-      data::write_png(root / "images" / rel, img);
-      split[i < 5 ? "train" : i < 6 ? "val" : "test"].push_back({rel, c, classes[size_t(c)]});
-    }
-  }
-  std::ofstream(root / "split.json") << split.dump();
+  write_colour_split_dataset(root,
+                             {{"red circle", {220, 30, 30}},
+                              {"blue square", {30, 30, 220}},
+                              {"green triangle", {30, 200, 40}},
+                              {"small star", {230, 230, 40}},
+                              {"grey cross", {128, 128, 128}},
+                              {"pink heart", {240, 120, 200}}},
+                             9, 5, 1);
   comm().barrier();  // written before the other ranks read it
   return root;
 }
