@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
       step_cpu_ms.push_back(whole_cpu);
       compute_ms.push_back(compute);
       coop_ms.push_back(coop_step);
-      built.push_back(r.metrics.at("built_batch"));
+      built.push_back(r.metric("built_batch"));
     }
     std::filesystem::remove_all(dir);
     double mean_built = 0;

@@ -75,16 +75,28 @@ struct TrainBatch {
   std::map<std::string, Tensor> cache;
 };
 
+// Method-specific numbers for metrics.jsonl, as 0-d tensors outside the tape: values computed on the
+// device stay there (the trainer reads them only when it logs a step, issue 19: every host read waits
+// for the stream), numbers the step already has on the host are cpu scalars (host_metric).
+using Metrics = std::map<std::string, Tensor>;
+Tensor host_metric(double value);  // f64 0-d cpu tensor
+// The value of metric `name` (a host read; an error naming the known metrics when it is missing).
+double metric_value(const Metrics& metrics, const std::string& name);
+
+// What a training step hands back. Nothing in it has been read to the host: a step queues no device→host
+// wait, and the trainer reads loss and accuracy once per print window.
 struct StepResult {
-  double loss = 0;
-  Tensor logits;                          // optional: [B, C] for the training accuracy in the progress line
-  std::map<std::string, double> metrics;  // method-specific numbers for metrics.jsonl
+  Tensor loss;      // 0-d, detached (the objective the step minimised; f32)
+  Tensor logits;    // optional: [B, C] for the training accuracy in the progress line (detached)
+  Metrics metrics;  // method-specific numbers for metrics.jsonl
+  double metric(const std::string& name) const { return metric_value(metrics, name); }
 };
 
 struct LossResult {
-  Tensor loss;    // 0-d, f32
+  Tensor loss;    // 0-d, f32 (on the tape)
   Tensor logits;  // optional, see StepResult
-  std::map<std::string, double> metrics;
+  Metrics metrics;
+  double metric(const std::string& name) const { return metric_value(metrics, name); }
 };
 
 class Method {

@@ -84,6 +84,18 @@ std::string canonical_method_name(const std::string& name) {
 
 std::unique_ptr<Method> create_method(const std::string& name) { return find(canonical_method_name(name))->factory(); }
 
+Tensor host_metric(double value) { return Tensor::scalar(value, DType::F64, Device::cpu()); }
+
+double metric_value(const Metrics& metrics, const std::string& name) {
+  auto it = metrics.find(name);
+  if (it == metrics.end()) {
+    std::vector<std::string> known;
+    for (const auto& [k, v] : metrics) known.push_back(k);
+    fail("no metric '{}' in the step's results (it has: {})", name, fmt::join(known, ", "));
+  }
+  return it->second.item();
+}
+
 Tensor Method::image_features(const Tensor&) { fail("this method does not expose its image features"); }
 Tensor Method::text_features(const std::vector<int64_t>&) { fail("this method does not expose its text features"); }
 
@@ -93,7 +105,7 @@ StepResult Method::train_step(const TrainBatch& batch, optim::Optimizer& optimiz
   r.loss.backward();
   optimizer.reduce_grads();  // data parallel: the mean over ranks is the full batch's gradient
   optimizer.step();
-  return {r.loss.item(), r.logits, r.metrics};
+  return {r.loss.detach(), r.logits, r.metrics};
 }
 
 }  // namespace clipt::methods

@@ -82,8 +82,12 @@ ProjectionChoice prograd_project(const Tensor& g_ce, const Tensor& g_kl, double 
 }
 
 optim::Grads sam_perturbation(const optim::Grads& g, double rho) {
+  return sam_perturbation(g, rho, optim::global_norm(g));
+}
+
+optim::Grads sam_perturbation(const optim::Grads& g, double rho, double norm) {
   NoGrad ng;
-  const double scale = rho / (optim::global_norm(g) + kShapingEps);
+  const double scale = rho / (norm + kShapingEps);
   optim::Grads e;
   for (const Tensor& t : g) e.push_back(mul(as_f32(t), scale));
   return e;
@@ -108,11 +112,14 @@ StepResult sharpness_aware_step(const BatchLoss& loss, const TrainBatch& batch, 
   LossResult at_w = loss(batch);
   optim::Grads g_plain = grad_of(at_w.loss, params);
   optimizer.reduce(g_plain);  // data parallel: ε needs the full batch's gradient (and its norm)
+  // A host read this step keeps: ε's scale ρ/‖g‖ is computed in f64 on the host (the peers' value), and
+  // the same norm is the grad_norm metric.
+  const double plain_norm = optim::global_norm(g_plain);
 
   optim::Grads saved, ascent;
   {
     NoGrad ng;
-    const optim::Grads eps = sam_perturbation(g_plain, o.rho);
+    const optim::Grads eps = sam_perturbation(g_plain, o.rho, plain_norm);
     for (size_t i = 0; i < params.size(); ++i) {
       saved.push_back(params[i].clone());
       ascent.push_back(add(params[i], eps[i]));
@@ -131,9 +138,9 @@ StepResult sharpness_aware_step(const BatchLoss& loss, const TrainBatch& batch, 
   }
   assign(params, saved);
 
-  StepResult r{at_w.loss.item(), at_w.logits, at_w.metrics};
-  r.metrics["loss_perturbed"] = at_ascent.loss.item();
-  r.metrics["grad_norm"] = optim::global_norm(g_plain);
+  StepResult r{at_w.loss.detach(), at_w.logits, at_w.metrics};
+  r.metrics["loss_perturbed"] = at_ascent.loss.detach();
+  r.metrics["grad_norm"] = host_metric(plain_norm);
   if (o.rule == SharpnessRule::Sam) {
     optimizer.step_with(g_sam);
     return r;
@@ -142,13 +149,13 @@ StepResult sharpness_aware_step(const BatchLoss& loss, const TrainBatch& batch, 
   int64_t counts[3] = {0, 0, 0};
   for (size_t i = 0; i < params.size(); ++i) {
     GcsamChoice c = gcsam_constrain(g_sam[i], g_plain[i], o.low_bound, o.up_bound);
-    if (i == 0) r.metrics["gcsam_cos"] = c.cosine;
+    if (i == 0) r.metrics["gcsam_cos"] = host_metric(c.cosine);
     counts[int(c.region)] += 1;
     g[i] = c.grad;
   }
-  r.metrics["gcsam_sam"] = double(counts[int(GcsamRegion::Sam)]);
-  r.metrics["gcsam_projected"] = double(counts[int(GcsamRegion::Projected)]);
-  r.metrics["gcsam_plain"] = double(counts[int(GcsamRegion::Plain)]);
+  r.metrics["gcsam_sam"] = host_metric(double(counts[int(GcsamRegion::Sam)]));
+  r.metrics["gcsam_projected"] = host_metric(double(counts[int(GcsamRegion::Projected)]));
+  r.metrics["gcsam_plain"] = host_metric(double(counts[int(GcsamRegion::Plain)]));
   optimizer.step_with(g);
   return r;
 }
@@ -166,14 +173,14 @@ StepResult projected_gradient_step(const Tensor& ce_loss, const Tensor& kl_loss,
   const optim::Grads g_ce_all(both.begin() + int64_t(params.size()), both.end());
   optim::Grads g(params.size());
   int64_t projected = 0;
-  StepResult r{reported.loss.item(), reported.logits, reported.metrics};
+  StepResult r{reported.loss.detach(), reported.logits, reported.metrics};
   for (size_t i = 0; i < params.size(); ++i) {
     ProjectionChoice c = prograd_project(g_ce_all[i], g_kl_all[i], lambda);
-    if (i == 0) r.metrics["prograd_cos"] = c.cosine;
+    if (i == 0) r.metrics["prograd_cos"] = host_metric(c.cosine);
     projected += c.projected;
     g[i] = c.grad;
   }
-  r.metrics["prograd_projected"] = double(projected);
+  r.metrics["prograd_projected"] = host_metric(double(projected));
   optimizer.step_with(g);
   return r;
 }

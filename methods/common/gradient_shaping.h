@@ -47,6 +47,7 @@ ProjectionChoice prograd_project(const Tensor& g_ce, const Tensor& g_kl, double 
 
 // SAM's ascent ε_i = ρ·g_i/(‖g‖ + 1e-12), with the norm over all tensors together.
 optim::Grads sam_perturbation(const optim::Grads& g, double rho);
+optim::Grads sam_perturbation(const optim::Grads& g, double rho, double norm);  // ‖g‖ already known
 
 // ------------------------------------------------------------------ steps
 

@@ -8,6 +8,22 @@
 
 namespace clipt::methods {
 
+namespace {
+
+// Σ_b n_b·L_b over the batches' losses, kept on the device until the pass is over and read in one go
+// (a read per batch would wait for the stream every batch); summed in f64 on the host in batch order.
+double weighted_sum(const std::vector<Tensor>& losses, const std::vector<int64_t>& sizes) {
+  if (losses.empty()) return 0.0;
+  TensorList flat;
+  for (const Tensor& l : losses) flat.push_back(l.detach().reshape({1}));
+  const std::vector<double> values = cat(flat, 0).to_vector<double>();
+  double s = 0;
+  for (size_t i = 0; i < values.size(); ++i) s += double(sizes[i]) * values[i];
+  return s;
+}
+
+}  // namespace
+
 nlohmann::json SharpnessReport::to_json() const {
   return {{"rho", rho},
           {"train_loss", loss},
@@ -26,7 +42,8 @@ SharpnessReport measure_sharpness(Method& method, const BatchSource& source, dou
   // Pass 1: Σ_b n_b·L_b and Σ_b n_b·∇L_b (accumulated in f64 for the loss, f32 tensors for the gradient).
   SharpnessReport r;
   r.rho = rho;
-  double weighted = 0;
+  std::vector<Tensor> losses;
+  std::vector<int64_t> sizes;
   optim::Grads g;
   source.rewind();
   TrainBatch batch;
@@ -35,7 +52,8 @@ SharpnessReport measure_sharpness(Method& method, const BatchSource& source, dou
     const int64_t n = batch.labels.size(0);
     LossResult l = method.loss(batch);
     const optim::Grads gb = grad_of(l.loss, params);
-    weighted += double(n) * l.loss.item();
+    losses.push_back(l.loss.detach());
+    sizes.push_back(n);
     NoGrad ng;
     for (size_t i = 0; i < params.size(); ++i) {
       Tensor scaled = mul(gb[i].to(DType::F32), double(n));
@@ -52,7 +70,7 @@ SharpnessReport measure_sharpness(Method& method, const BatchSource& source, dou
     NoGrad ng;
     for (Tensor& t : g) t = div(t, double(r.images));
   }
-  r.loss = weighted / double(r.images);
+  r.loss = weighted_sum(losses, sizes) / double(r.images);
   r.grad_norm = optim::global_norm(g);
 
   // Pass 2: the loss at the ascent point, without a tape; then the exact original parameters back.
@@ -73,7 +91,8 @@ SharpnessReport measure_sharpness(Method& method, const BatchSource& source, dou
       p.copy_(saved[i]);
     }
   };
-  double weighted_perturbed = 0;
+  std::vector<Tensor> perturbed;
+  std::vector<int64_t> perturbed_sizes;
   int64_t images = 0;
   try {
     NoGrad ng;
@@ -81,7 +100,8 @@ SharpnessReport measure_sharpness(Method& method, const BatchSource& source, dou
     while (source.next(batch)) {
       method.precompute(batch);
       const int64_t n = batch.labels.size(0);
-      weighted_perturbed += double(n) * method.loss(batch).loss.item();
+      perturbed.push_back(method.loss(batch).loss);
+      perturbed_sizes.push_back(n);
       images += n;
       batch = TrainBatch();
     }
@@ -91,7 +111,7 @@ SharpnessReport measure_sharpness(Method& method, const BatchSource& source, dou
   }
   restore();
   CLIPT_CHECK(images == r.images, "sharpness: the second pass saw {} images, the first {}", images, r.images);
-  r.perturbed_loss = weighted_perturbed / double(r.images);
+  r.perturbed_loss = weighted_sum(perturbed, perturbed_sizes) / double(r.images);
   r.sharpness = r.perturbed_loss - r.loss;
   return r;
 }

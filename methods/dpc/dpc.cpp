@@ -293,10 +293,10 @@ LossResult Dpc::loss(const TrainBatch& batch) {
 }
 
 void Dpc::add_metrics(LossResult& r, int64_t built, int64_t negatives, const NegativeSelection& s) {
-  r.metrics["built_batch"] = double(built);
-  r.metrics["negatives"] = double(negatives);
-  r.metrics["fallback_draws"] = double(s.fallback_draws);
-  r.metrics["short_samples"] = double(s.short_samples);
+  r.metrics["built_batch"] = host_metric(double(built));
+  r.metrics["negatives"] = host_metric(double(negatives));
+  r.metrics["fallback_draws"] = host_metric(double(s.fallback_draws));
+  r.metrics["short_samples"] = host_metric(double(s.short_samples));
 }
 
 // Data parallel: every rank holds an equal, contiguous share of the global batch's anchors (rank order).

@@ -25,7 +25,7 @@ class KgCoOp final : public CoOp {
     Tensor logits = cosine_logits(batch_image_features(batch), text, scale_);
     Tensor ce = cross_entropy(logits, batch.labels);
     Tensor kg = rsub(1.0, mean(sum(mul(text, frozen_text_), {1})));  // both normalised: cosine per class
-    return {add(ce, mul(kg, lambda_)), logits.detach(), {{"ce", ce.item()}, {"kg", kg.item()}}};
+    return {add(ce, mul(kg, lambda_)), logits.detach(), {{"ce", ce.detach()}, {"kg", kg.detach()}}};
   }
 
  private:

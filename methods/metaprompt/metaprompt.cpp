@@ -84,7 +84,8 @@ LossResult MetaPrompt::in_domain_loss(const TrainBatch& batch, const Tensor& fro
   const Logits l = logits(image_features(batch.images), frozen_image, w0_train_, text_features());
   Tensor ce = cross_entropy(l.z, batch.labels), ce_v = cross_entropy(l.z_v, batch.labels),
          ce_t = cross_entropy(l.z_t, batch.labels);
-  return {add(add(ce, ce_v), ce_t), l.z.detach(), {{"ce", ce.item()}, {"ce_v", ce_v.item()}, {"ce_t", ce_t.item()}}};
+  return {
+      add(add(ce, ce_v), ce_t), l.z.detach(), {{"ce", ce.detach()}, {"ce_v", ce_v.detach()}, {"ce_t", ce_t.detach()}}};
 }
 
 void MetaPrompt::precompute(TrainBatch& batch) {
@@ -108,12 +109,12 @@ StepResult MetaPrompt::train_step(const TrainBatch& batch, optim::Optimizer& opt
   optimizer.reduce_grads();  // data parallel: the in-domain gradient of the whole global batch
   optimizer.step();
   const auto [episodes, held_out] = meta_step(batch, frozen_image, optimizer);
-  r.metrics["meta_episodes"] = double(episodes);
+  r.metrics["meta_episodes"] = host_metric(double(episodes));
   if (episodes > 0) r.metrics["meta_held_out"] = held_out;
-  return {r.loss.item(), r.logits, r.metrics};
+  return {r.loss.detach(), r.logits, r.metrics};
 }
 
-std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const Tensor& frozen_image,
+std::pair<int64_t, Tensor> MetaPrompt::meta_step(const TrainBatch& batch, const Tensor& frozen_image,
                                                  optim::Optimizer& opt) {
   const bool cross_class = mode_ == Mode::CrossClass;
   // Data parallel: the episodes are drawn over the whole global batch (every rank gathers its labels
@@ -132,7 +133,7 @@ std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const 
                 "MetaPrompt_DG: the batch carries no domain labels (a multi-domain dataset is needed)");
     episodes = meta::domain_episodes(share.gather(ctx_.comm, batch.domains), labels);
   }
-  if (episodes.empty()) return {0, 0.0};
+  if (episodes.empty()) return {0, Tensor()};
 
   // B2N meta-learns the text prompts, DG the vision prompts; the other modality is frozen meanwhile.
   Tensor& learned = cross_class ? text_prompts_ : vision_prompts_;
@@ -169,7 +170,9 @@ std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const 
   };
 
   Tensor grad_sum;
-  double held_out_sum = 0;
+  // The held-out losses summed in f64 on the device (the value a host sum of item()s gave, without a
+  // wait per episode); read only when the trainer logs the step.
+  Tensor held_out_sum = Tensor::scalar(0.0, DType::F64, dev);
   bool restored = false;
   for (const meta::Episode& e : episodes) {
     // Inner step on the support set with the shared optimiser (its lr, momentum buffer, weight decay).
@@ -187,7 +190,7 @@ std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const 
     Tensor held_out = episode_loss(e.query_samples, e.query_labels, e.query_classes);
     Tensor g;
     if (held_out.defined()) {
-      held_out_sum += held_out.item();
+      held_out_sum = add(held_out_sum, held_out.detach().to(DType::F64));
       g = grad_of(held_out, {learned})[0];
     } else {
       g = zeros_like(learned);
@@ -204,12 +207,15 @@ std::pair<int64_t, double> MetaPrompt::meta_step(const TrainBatch& batch, const 
   opt.zero_grad();
   std::vector<Tensor> meta_grad{grad_sum};
   opt.reduce(meta_grad);
-  if (share.world > 1) held_out_sum = ctx_.comm->all_reduce(held_out_sum, dist::ReduceOp::Sum) / double(share.world);
+  if (share.world > 1) {
+    ctx_.comm->all_reduce(held_out_sum, dist::ReduceOp::Sum);
+    held_out_sum = div(held_out_sum, double(share.world));
+  }
   {
     NoGrad ng;
     learned.copy_(sub(learned, mul(meta_grad[0].to(learned.dtype()), opt.lr() * meta_step_size_)));
   }
-  return {int64_t(episodes.size()), held_out_sum / double(episodes.size())};
+  return {int64_t(episodes.size()), div(held_out_sum, double(episodes.size()))};
 }
 
 void MetaPrompt::prepare_eval(const std::vector<std::string>& classnames, ClassSplit) {

@@ -64,7 +64,7 @@ class MetaPrompt : public Method {
                 const Tensor& prompted_text) const;
   LossResult in_domain_loss(const TrainBatch& batch, const Tensor& frozen_image);
   // The meta step; returns the number of episodes run and their mean held-out loss.
-  std::pair<int64_t, double> meta_step(const TrainBatch& batch, const Tensor& frozen_image, optim::Optimizer& opt);
+  std::pair<int64_t, Tensor> meta_step(const TrainBatch& batch, const Tensor& frozen_image, optim::Optimizer& opt);
   Tensor text_features_of(const ClassPrompts& prompts, const std::vector<int64_t>& rows = {}) const;
   Tensor frozen_features(const TrainBatch& batch) const;  // from batch.cache when precompute() ran
 

@@ -60,14 +60,14 @@ class ProGrad final : public CoOp {
  public:
   LossResult loss(const TrainBatch& batch) override {
     Losses l = losses(batch);
-    return {l.ce, l.logits.detach(), {{"kl", l.kl.item()}}};
+    return {l.ce, l.logits.detach(), {{"kl", l.kl.detach()}}};
   }
 
   StepResult train_step(const TrainBatch& batch, optim::Optimizer& optimizer) override {
     TrainBatch cached = batch;
     precompute(cached);
     Losses l = losses(cached);
-    LossResult reported{l.ce, l.logits.detach(), {{"kl", l.kl.item()}}};
+    LossResult reported{l.ce, l.logits.detach(), {{"kl", l.kl.detach()}}};
     return projected_gradient_step(l.ce, l.kl, lambda_, optimizer, reported);
   }
 

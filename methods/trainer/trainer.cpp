@@ -19,6 +19,7 @@
 #include "methods/trainer/progress.h"
 #include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/run_config.h"
+#include "methods/trainer/step_window.h"
 
 namespace clipt::trainer {
 
@@ -27,6 +28,8 @@ namespace {
 constexpr const char* kParamPrefix = "method.";
 constexpr const char* kStatePrefix = "method_state.";
 constexpr const char* kOptimPrefix = "optim.";
+// The most training steps between two host reads of loss and accuracy (see train()).
+constexpr int64_t kMaxStepWindow = 50;
 
 uint64_t run_seed(const Config& cfg) { return uint64_t(std::max<int64_t>(cfg.get_int("SEED"), 0)); }
 
@@ -266,6 +269,7 @@ std::unique_ptr<data::DataLoader> Trainer::make_loader(std::vector<data::Sample>
 void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason,
                               const EpochSums& sums) {
   if (!is_root()) return;  // the ranks hold the same parameters and optimizer state: rank 0 writes
+  check_finite_parameters(epochs_done, iteration);
   io::NamedTensors tensors;
   for (auto& [n, t] : method_->trainable_parameters()) tensors.push_back({kParamPrefix + n, t});
   for (auto& [n, t] : method_->extra_state()) tensors.push_back({kStatePrefix + n, t});
@@ -293,6 +297,27 @@ void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std:
   const int64_t previous = epochs_done - 1;
   if (previous > 0 && !(freq > 0 && previous % freq == 0))
     std::filesystem::remove(checkpoint_path(output_dir_, previous), ec);
+}
+
+void Trainer::check_finite_parameters(int64_t epochs_done, int64_t iteration) const {
+  // A finite loss does not make finite parameters (an overflowing update shows in the next step's loss),
+  // so the parameters are checked before they are written: x·0 is 0 for every finite x and NaN otherwise,
+  // one host read for all of them.
+  NoGrad ng;
+  const nn::NamedTensors params = method_->trainable_parameters();
+  if (params.empty()) return;
+  TensorList probes;
+  for (const auto& [n, t] : params) probes.push_back(sum(mul(t.detach().to(DType::F32), 0.0)).reshape({1}));
+  const std::vector<double> v = cat(probes, 0).to_vector<double>();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (std::isfinite(v[i])) continue;
+    const int64_t good = latest_checkpoint(output_dir_);
+    const std::string when = iteration > 0 ? fmt::format("at epoch {} iteration {}", epochs_done + 1, iteration)
+                                           : fmt::format("after epoch {}", epochs_done);
+    fail("parameter '{}' is not finite {}; stopping without writing a checkpoint. The last good checkpoint is {}",
+         params[i].first, when,
+         good > 0 ? checkpoint_path(output_dir_, good).string() : std::string("none (first epoch)"));
+  }
 }
 
 void Trainer::restore(const std::filesystem::path& file, bool with_optimizer) {
@@ -399,6 +424,10 @@ void Trainer::train() {
   auto loader = make_loader(train_samples_, true);
   const int64_t batches = loader->batches_per_epoch();
   const int64_t print_freq = std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1);
+  // Loss and accuracy stay on the device between host reads (issue 19): a read at every print, before every
+  // checkpoint and at a stop, and at least every kMaxStepWindow steps, which bounds the window's buffer and,
+  // data parallel, how many steps a stop request waits for the ranks to agree on it.
+  StepWindow window(std::min(print_freq, kMaxStepWindow), device_);
   // The run's steps left (after a resume: from the resume point), for the ETA of the progress lines.
   Progress run_progress("training", (max_epoch - epochs_done_) * batches - resume_iteration_, {}, 1, nullptr);
   std::unique_ptr<profile::StepProfiler> profiler;
@@ -421,8 +450,49 @@ void Trainer::train() {
     int64_t images = 0, iteration = 0;
     auto window_start = std::chrono::steady_clock::now();
     data::Batch batch;
+    // Reads the window's steps to the host, agrees their values and the stop flag over the ranks (data
+    // parallel, when `agree`: every rank reads at the same iterations, so the collectives pair up), stops
+    // the run at the first non-finite loss (before any checkpoint can hold its parameters) and adds the
+    // steps to the epoch's sums. Returns the read and whether the run is to stop after this step.
+    auto settle = [&](bool with_metrics, bool agree) {
+      StepWindow::Read read = window.read(with_metrics);
+      bool stop_now = stop_ && stop_->load();
+      const size_t n = read.steps.size();
+      if (agree && comm_->world_size() > 1) {
+        // One small collective per window: the steps' losses (the mean of the ranks' shares is the global
+        // batch's mean), their accuracy counts, and whether any rank was asked to stop.
+        std::vector<double> v;
+        for (const auto& s : read.steps) v.push_back(s.loss);
+        for (const auto& s : read.steps) v.push_back(double(s.correct));
+        for (const auto& s : read.steps) v.push_back(double(s.seen));
+        v.push_back(stop_now ? 1.0 : 0.0);
+        const std::vector<double> totals = comm_->all_reduce(v, dist::ReduceOp::Sum);
+        for (size_t k = 0; k < n; ++k) {
+          read.steps[k].loss = totals[k] / double(comm_->world_size());
+          read.steps[k].correct = int64_t(totals[n + k]);
+          read.steps[k].seen = int64_t(totals[2 * n + k]);
+        }
+        stop_now = totals[3 * n] > 0;
+      }
+      for (const auto& s : read.steps) {
+        if (!std::isfinite(s.loss)) {
+          const int64_t good = latest_checkpoint(output_dir_);
+          fail("loss is {} at epoch {} iteration {} (step {}); stopping. The last good checkpoint is {}", s.loss,
+               epoch + 1, s.iteration + 1, s.global_step + 1,
+               good > 0 ? checkpoint_path(output_dir_, good).string() : std::string("none (first epoch)"));
+        }
+        sums.loss += s.loss;
+        sums.correct += s.correct;
+        sums.seen += s.seen;
+      }
+      return std::make_pair(std::move(read), stop_now);
+    };
     // Ctrl-C (or a stop request) lands either between steps or inside the loader; both checkpoint here.
     auto interrupted = [&](const char* where) {
+      // From inside the loader the window may hold steps: read them first (they go into the checkpoint's
+      // sums, and a non-finite loss stops before the save). Data parallel this read is the rank's own, with
+      // no collective: the other ranks are not at the same point.
+      if (window.size() > 0) settle(false, false);
       if (iteration > 0) save_checkpoint(epoch, iteration, "interrupted", sums);
       const auto saved = iteration > 0 ? resume_path(output_dir_) : checkpoint_path(output_dir_, epoch);
       throw Interrupted(fmt::format(
@@ -455,59 +525,45 @@ void Trainer::train() {
       tb.epoch = epoch;
       tb.iteration = iteration;
       tb.global_step = epoch * batches + iteration;
-      methods::StepResult r = method_->train_step(tb, *optimizer_);
-      int64_t step_correct = 0, step_seen = 0;
-      if (r.logits.defined()) {
-        std::vector<int64_t> pred = argmax(r.logits, 1).to_vector<int64_t>(),
-                             labels = batch.labels.to_vector<int64_t>();
-        for (size_t k = 0; k < pred.size(); ++k) step_correct += pred[k] == labels[k];
-        step_seen = int64_t(pred.size());
-      }
-      bool stop_now = stop_ && stop_->load();
-      if (comm_->world_size() > 1) {
-        // One small collective per step: the batch's loss (the mean of the ranks' shares is the global
-        // batch's mean), its accuracy counts, and whether any rank was asked to stop, so that every rank
-        // stops after the same step.
-        const std::vector<double> totals = comm_->all_reduce(
-            std::vector<double>{r.loss, double(step_correct), double(step_seen), stop_now ? 1.0 : 0.0},
-            dist::ReduceOp::Sum);
-        r.loss = totals[0] / double(comm_->world_size());
-        step_correct = int64_t(totals[1]);
-        step_seen = int64_t(totals[2]);
-        stop_now = totals[3] > 0;
-      }
+      const methods::StepResult r = method_->train_step(tb, *optimizer_);
+      window.add(r, tb.labels, iteration, tb.global_step);
       if (profiler && profiler->end_step() && is_root()) write_profile(*profiler);
-      if (!std::isfinite(r.loss)) {
-        const int64_t good = latest_checkpoint(output_dir_);
-        fail("loss is {} at epoch {} iteration {} (step {}); stopping. The last good checkpoint is {}", r.loss,
-             epoch + 1, iteration + 1, tb.global_step + 1,
-             good > 0 ? checkpoint_path(output_dir_, good).string() : std::string("none (first epoch)"));
-      }
-      sums.loss += r.loss;
-      sums.correct += step_correct;
-      sums.seen += step_seen;
       images += batch.size() * comm_->world_size();
       ++iteration;
       run_progress.advance();
-      if (iteration % print_freq == 0 || iteration == batches) {
-        const auto now = std::chrono::steady_clock::now();
-        const double window = std::chrono::duration<double>(now - window_start).count();
-        const double ips = double(images) / std::max(window, 1e-9);
-        const double acc = sums.seen ? 100.0 * double(sums.correct) / double(sums.seen) : NAN;
-        log_.info("epoch [{}/{}] batch [{}/{}] loss {:.4f} acc {:.2f} lr {:.4e} images/s {:.1f} eta {}", epoch + 1,
-                  max_epoch, iteration, batches, sums.loss / double(iteration - sums_from), acc, lr, ips,
-                  format_duration(run_progress.eta()));
-        nlohmann::json rec = {
-            {"type", "step"}, {"epoch", epoch + 1}, {"iteration", iteration}, {"step", tb.global_step + 1},
-            {"loss", r.loss}, {"lr", lr},           {"images_per_s", ips}};
-        for (auto& [k, v] : r.metrics) rec[k] = v;
-        log_.record(rec);
-        images = 0;
-        window_start = now;
+      const bool print = iteration % print_freq == 0 || iteration == batches;
+      // One process stops after any step (its flag is local, reading it waits for nothing); data parallel,
+      // the ranks agree on stopping where they read, so that all of them stop after the same step.
+      bool stop_now = comm_->world_size() == 1 && stop_ && stop_->load();
+      if (print || window.full() || stop_now) {
+        auto [read, stop] = settle(print, true);
+        stop_now = stop;
+        if (print) {
+          const auto now = std::chrono::steady_clock::now();
+          const double window_s = std::chrono::duration<double>(now - window_start).count();
+          const double ips = double(images) / std::max(window_s, 1e-9);
+          const double acc = sums.seen ? 100.0 * double(sums.correct) / double(sums.seen) : NAN;
+          log_.info("epoch [{}/{}] batch [{}/{}] loss {:.4f} acc {:.2f} lr {:.4e} images/s {:.1f} eta {}", epoch + 1,
+                    max_epoch, iteration, batches, sums.loss / double(iteration - sums_from), acc, lr, ips,
+                    format_duration(run_progress.eta()));
+          // The record's loss is the print step's own (as before the reads were batched).
+          nlohmann::json rec = {{"type", "step"},
+                                {"epoch", epoch + 1},
+                                {"iteration", iteration},
+                                {"step", tb.global_step + 1},
+                                {"loss", read.steps.back().loss},
+                                {"lr", lr},
+                                {"images_per_s", ips}};
+          for (auto& [k, v] : read.metrics) rec[k] = v;
+          log_.record(rec);
+          images = 0;
+          window_start = now;
+        }
       }
       if (after_step_) after_step_(tb.global_step);
       if (stop_now) interrupted("after a step");
     }
+    if (window.size() > 0) settle(false, true);  // the loader ended short of `batches` (not expected)
     const int64_t summed = iteration - sums_from;
     resume_iteration_ = 0;
     resume_sums_.reset();

@@ -95,6 +95,9 @@ class Trainer {
   void build_optimizer();
   void save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason, const EpochSums& sums = {});
   void restore(const std::filesystem::path& file, bool with_optimizer);
+  // Fails (naming the parameter, epoch and last good checkpoint) when a trainable parameter holds a NaN or
+  // an Inf, so that no checkpoint is written from a diverged run.
+  void check_finite_parameters(int64_t epochs_done, int64_t iteration) const;
   std::unique_ptr<data::DataLoader> make_loader(std::vector<data::Sample> samples, bool train) const;
   bool is_root() const { return comm_->rank() == 0; }
 

@@ -153,10 +153,10 @@ TEST_P(CudaMethodStep, OneTrainingStepMatchesCpu) {
 
   const methods::StepResult rc = cpu.method->train_step(make_batch(Device::cpu()), *cpu.sgd);
   const methods::StepResult rg = gpu.method->train_step(make_batch(dev), *gpu.sgd);
-  compare_steps(rg.loss, rc.loss, *gpu.method, *cpu.method, before, c.dtype);
+  compare_steps(rg.loss.item(), rc.loss.item(), *gpu.method, *cpu.method, before, c.dtype);
   for (const auto& [k, v] : rc.metrics) {
     ASSERT_TRUE(rg.metrics.count(k)) << "metric " << k << " missing on the device";
-    EXPECT_TRUE(std::isfinite(rg.metrics.at(k))) << "metric " << k << " is " << rg.metrics.at(k);
+    EXPECT_TRUE(std::isfinite(rg.metric(k))) << "metric " << k << " is " << rg.metric(k);
   }
 }
 

@@ -54,7 +54,7 @@ TEST(CocoopGolden, FiveStepsMatchThePeerCode) {
     SCOPED_TRACE("step " + std::to_string(step));
     const methods::StepResult r = method->train_step(batch, sgd);
     const double loss = f["losses"][step];
-    EXPECT_NEAR(r.loss, loss, 1e-4 * std::abs(loss));
+    EXPECT_NEAR(r.loss.item(), loss, 1e-4 * std::abs(loss));
     for (size_t i = 0; i < params.size(); ++i) {
       SCOPED_TRACE(names[i]);
       Tensor expected = Tensor::from_vector(f["params"][step][names[i]].get<std::vector<float>>(), params[i].shape());

@@ -42,7 +42,7 @@ TEST_P(CoopGolden, FiveStepsMatchThePeerCode) {
   for (size_t step = 0; step < ref["losses"].size(); ++step) {
     SCOPED_TRACE("step " + std::to_string(step));
     methods::StepResult r = method->train_step(batch, sgd);
-    EXPECT_NEAR(r.loss, ref["losses"][step].get<double>(), 1e-4 * std::abs(ref["losses"][step].get<double>()));
+    EXPECT_NEAR(r.loss.item(), ref["losses"][step].get<double>(), 1e-4 * std::abs(ref["losses"][step].get<double>()));
     EXPECT_ALL_CLOSE(p, Tensor::from_vector(ref["contexts"][step].get<std::vector<float>>(), p.shape()), 1e-4, 1e-6);
   }
 }

@@ -96,15 +96,15 @@ TEST_P(DeepPromptGolden, ThreeStepsMatchThePeerAlgorithm) {
     SCOPED_TRACE("step " + std::to_string(step));
     methods::StepResult r = method->train_step(f.batch(step), sgd);
     const double want = ref["losses"][step].get<double>();
-    EXPECT_NEAR(r.loss, want, 1e-4 * std::abs(want));
+    EXPECT_NEAR(r.loss.item(), want, 1e-4 * std::abs(want));
     if (ref.contains("splits_run")) {
-      EXPECT_EQ(r.metrics["meta_episodes"], ref["splits_run"][step].get<double>());
+      EXPECT_EQ(r.metric("meta_episodes"), ref["splits_run"][step].get<double>());
       const auto& episodes = ref["meta_losses"][step];
       if (!episodes.empty()) {
         double held_out = 0;
         for (const auto& e : episodes) held_out += e[1].get<double>();
         held_out /= double(episodes.size());
-        EXPECT_NEAR(r.metrics["meta_held_out"], held_out, 1e-4 * std::abs(held_out));
+        EXPECT_NEAR(r.metric("meta_held_out"), held_out, 1e-4 * std::abs(held_out));
       }
     }
     for (auto& [name, p] : method->trainable_parameters()) {

@@ -62,22 +62,22 @@ TEST_P(GradientShapingGolden, FiveStepsMatchTheReference) {
     SCOPED_TRACE("step " + std::to_string(step));
     const methods::StepResult r = method->train_step(batch, sgd);
     const double loss = ref["losses"][step];
-    EXPECT_NEAR(r.loss, loss, 1e-4 * std::abs(loss));
+    EXPECT_NEAR(r.loss.item(), loss, 1e-4 * std::abs(loss));
     if (ref.contains("perturbed_losses")) {
       const double perturbed = ref["perturbed_losses"][step];
-      EXPECT_NEAR(r.metrics.at("loss_perturbed"), perturbed, 1e-4 * std::abs(perturbed));
+      EXPECT_NEAR(r.metric("loss_perturbed"), perturbed, 1e-4 * std::abs(perturbed));
     }
     if (GetParam().key == "gcscoop") {
       const std::string region = ref["regions"][step];
-      std::printf("GCSCoOp step %zu: cos %.4f (reference %.4f), region %s\n", step, r.metrics.at("gcsam_cos"),
+      std::printf("GCSCoOp step %zu: cos %.4f (reference %.4f), region %s\n", step, r.metric("gcsam_cos"),
                   ref["cosines"][step].get<double>(), region.c_str());
-      EXPECT_NEAR(r.metrics.at("gcsam_cos"), ref["cosines"][step].get<double>(), 1e-4);
-      EXPECT_EQ(r.metrics.at("gcsam_" + region), 1.0) << "the reference used region " << region;
+      EXPECT_NEAR(r.metric("gcsam_cos"), ref["cosines"][step].get<double>(), 1e-4);
+      EXPECT_EQ(r.metric("gcsam_" + region), 1.0) << "the reference used region " << region;
     }
     if (GetParam().key == "prograd") {
-      EXPECT_NEAR(r.metrics.at("kl"), ref["kl_losses"][step].get<double>(), 1e-4);
-      EXPECT_NEAR(r.metrics.at("prograd_cos"), ref["cosines"][step].get<double>(), 1e-4);
-      EXPECT_EQ(r.metrics.at("prograd_projected"), ref["projected"][step].get<bool>() ? 1.0 : 0.0);
+      EXPECT_NEAR(r.metric("kl"), ref["kl_losses"][step].get<double>(), 1e-4);
+      EXPECT_NEAR(r.metric("prograd_cos"), ref["cosines"][step].get<double>(), 1e-4);
+      EXPECT_EQ(r.metric("prograd_projected"), ref["projected"][step].get<bool>() ? 1.0 : 0.0);
     }
     EXPECT_ALL_CLOSE(p, Tensor::from_vector(ref["contexts"][step].get<std::vector<float>>(), p.shape()), 1e-4, 1e-6);
   }

@@ -192,9 +192,9 @@ TEST(SharpnessAwareStep, GcsamOnAQuadraticMatchesTheSpecPerTensor) {
       }
     }
     const methods::StepResult r = methods::sharpness_aware_step(loss, methods::TrainBatch{}, sgd, o);
-    EXPECT_EQ(r.metrics.at("gcsam_sam"), counts[0]);
-    EXPECT_EQ(r.metrics.at("gcsam_projected"), counts[1]);
-    EXPECT_EQ(r.metrics.at("gcsam_plain"), counts[2]);
+    EXPECT_EQ(r.metric("gcsam_sam"), counts[0]);
+    EXPECT_EQ(r.metric("gcsam_projected"), counts[1]);
+    EXPECT_EQ(r.metric("gcsam_plain"), counts[2]);
     for (int k = 0; k < 3; ++k) regions_seen[k] += counts[k];
     for (size_t t = 0; t < 3; ++t)
       EXPECT_ALL_CLOSE(params[t], Tensor::from_vector(std::vector<float>(w[t].begin(), w[t].end()), {2}), 1e-5, 1e-6);

@@ -1,6 +1,7 @@
 // Host reads of tensor values in the training step (issue 19): on a GPU every item()/to_vector() waits for
 // the stream, so encoding the class prompts must read nothing back (the end-of-text positions and the
-// truncation length come from the host token ids), and CoOp's step reads exactly one value: its loss. The
+// truncation length come from the host token ids), and a training step reads nothing (its loss and metrics
+// stay on the device until the trainer reads a window of steps, tests/methods/trainer_test.cpp). The
 // CPU backend makes the same reads a device would, so the counter shows them here.
 #include "engine/ops/random.h"
 #include "methods/method.h"
@@ -49,20 +50,28 @@ TEST(HostReads, EotPositionsFromHostIdsAreTheArgmaxOfTheIds) {
   EXPECT_ERROR_CONTAINS(clip::EotPositions::of_ids(ids.reshape({15}), Device::cpu()), "host token ids");
 }
 
-TEST(HostReads, CoOpStepReadsOnlyItsLoss) {
-  TinyCoOp f;
-  std::vector<Tensor> params;
-  for (auto& [n, p] : f.method->trainable_parameters()) params.push_back(p);
-  optim::SGD sgd(params, {.lr = 0.01, .momentum = 0.9});
-  Generator gen(3);
-  methods::TrainBatch b;
-  b.images = randn({2, 3, 32, 32}, gen);
-  b.labels = Tensor::from_vector(std::vector<int64_t>{1, 3}, {2});
-  f.method->train_step(b, sgd);  // warm-up
-  const int64_t before = host_value_reads();
-  const methods::StepResult r = f.method->train_step(b, sgd);
-  EXPECT_EQ(host_value_reads() - before, 1) << "reads besides the step's loss";
-  EXPECT_TRUE(std::isfinite(r.loss));
+TEST(HostReads, TrainingStepsReadNothingBack) {
+  // The default step (CoOp) and one whose loss carries device metrics (KgCoOp): neither waits for the
+  // device; the trainer reads loss and accuracy once per window of steps.
+  for (const std::string trainer : {"CoOp", "KgCoOp"}) {
+    TinyCoOp f(trainer);
+    std::vector<Tensor> params;
+    for (auto& [n, p] : f.method->trainable_parameters()) params.push_back(p);
+    optim::SGD sgd(params, {.lr = 0.01, .momentum = 0.9});
+    Generator gen(3);
+    methods::TrainBatch b;
+    b.images = randn({2, 3, 32, 32}, gen);
+    b.labels = Tensor::from_vector(std::vector<int64_t>{1, 3}, {2});
+    f.method->train_step(b, sgd);  // warm-up
+    const int64_t before = host_value_reads();
+    const methods::StepResult r = f.method->train_step(b, sgd);
+    EXPECT_EQ(host_value_reads() - before, 0) << trainer << ": the step read device values";
+    ASSERT_TRUE(r.loss.defined());
+    EXPECT_EQ(r.loss.dim(), 0);
+    EXPECT_FALSE(r.loss.requires_grad()) << "the reported loss keeps the step's tape alive";
+    EXPECT_TRUE(std::isfinite(r.loss.item()));
+    for (const auto& [k, v] : r.metrics) EXPECT_FALSE(v.requires_grad()) << trainer << " metric " << k;
+  }
 }
 
 }  // namespace

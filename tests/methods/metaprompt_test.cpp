@@ -151,9 +151,9 @@ class MetaPromptMethod : public ::testing::Test {
 
 TEST_F(MetaPromptMethod, LegacyRestoreKeepsTheInnerStepOnGroupZeroAndDriftsTheFrozenVisionPrompts) {
   auto clean = step("MetaPrompt", false), legacy = step("MetaPrompt", true);
-  ASSERT_EQ(clean->result.metrics["meta_episodes"], 2.0);
-  ASSERT_EQ(legacy->result.metrics["meta_episodes"], 2.0);
-  EXPECT_EQ(clean->result.loss, legacy->result.loss);  // the in-domain step is the same
+  ASSERT_EQ(clean->result.metric("meta_episodes"), 2.0);
+  ASSERT_EQ(legacy->result.metric("meta_episodes"), 2.0);
+  EXPECT_EQ(clean->result.loss.item(), legacy->result.loss.item());  // the in-domain step is the same
   // Both runs take the same inner steps from the same points (the first restore works in both), so the
   // text prompts' momentum buffers agree, and the last inner step — the second split, whose support is
   // group 0 — moved the text prompts by −lr·buffer. Legacy keeps that move (§1.6 item 1):
@@ -178,7 +178,7 @@ TEST_F(MetaPromptMethod, WithoutMomentumAndDecayTheFrozenModalityDoesNotDrift) {
 
 TEST_F(MetaPromptMethod, DomainGeneralisationMetaLearnsTheVisionPromptsOnly) {
   auto clean = step("MetaPrompt_DG", false), legacy = step("Meta_DG", true);
-  ASSERT_EQ(clean->result.metrics["meta_episodes"], 3.0);
+  ASSERT_EQ(clean->result.metric("meta_episodes"), 3.0);
   // The text prompts are frozen in the DG meta step: untouched (clean), or drifted by the three inner
   // steps (legacy), which never depend on them otherwise.
   EXPECT_ALL_CLOSE(legacy->text(), drift(clean->text(), clean->sgd->momentum_buffer(0), 3).first, 1e-6, 1e-9);

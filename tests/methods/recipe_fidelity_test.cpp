@@ -83,7 +83,7 @@ TEST_F(RecipeFidelity, KgCoOpPullsTowardsItsOwnDtdTemplate) {
   methods::TrainBatch b;
   b.images = images;
   b.labels = Tensor::from_vector(V{0, 1, 0, 1, 0, 1, 0, 1}, {8});
-  const double kg = m->loss(b).metrics.at("kg");
+  const double kg = m->loss(b).metric("kg");
   NoGrad ng;
   const Tensor text = m->text_features();
   auto kg_against = [&](const std::vector<std::string>& texts) {
@@ -146,7 +146,7 @@ TEST_F(RecipeFidelity, ProGradDistilsFromItsOwnTemplates) {
   methods::TrainBatch b;
   b.images = images;
   b.labels = Tensor::from_vector(V{0, 1, 0, 1, 0, 1, 0, 1}, {8});
-  const double kl = m->loss(b).metrics.at("kl");
+  const double kl = m->loss(b).metric("kl");
   NoGrad ng;
   const double s = clip->logit_scale_value();
   const Tensor image = methods::frozen_image_features(ctx, images);
@@ -302,7 +302,7 @@ class MetaStepByHand : public RecipeFidelity {
     b.images = images;
     b.labels = Tensor::from_vector(labels, {8});
     const auto r = m->train_step(b, opt);
-    EXPECT_EQ(r.metrics.at("meta_episodes"), 2.0);
+    EXPECT_EQ(r.metric("meta_episodes"), 2.0);
     return {params[0].clone(), params[1].clone()};
   }
 };

@@ -130,6 +130,103 @@ TEST(Trainer, NanLossStopsNamingTheStepAndCheckpoint) {
   EXPECT_ERROR_CONTAINS(t.train(), "loss is");
 }
 
+// A NaN loss is found where the window of steps is read, which is always before a checkpoint: with one read
+// per epoch (PRINT_FREQ above the epoch's batches) the diverged run writes no checkpoint at all.
+TEST(Trainer, NonFiniteLossStopsBeforeAnyCheckpointIsWritten) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  trainer::RunLog log({}, true);
+  trainer::Trainer t(run_config(data, out, {"OPTIM.LR", "1e38", "OPTIM.WARMUP_EPOCH", "0", "TRAIN.PRINT_FREQ", "100"}),
+                     log);
+  EXPECT_ERROR_CONTAINS(t.train(), "at epoch 1 iteration");
+  EXPECT_EQ(trainer::Trainer::latest_checkpoint(out), 0);
+  EXPECT_FALSE(fs::exists(out / "checkpoints" / "resume.safetensors"));
+}
+
+// Parameters that went non-finite after the last read (here: poisoned after the epoch's last step) are
+// caught before the epoch checkpoint is written.
+TEST(Trainer, NonFiniteParametersAreNeverCheckpointed) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  trainer::RunLog log({}, true);
+  int64_t steps = 0;
+  {
+    trainer::Trainer count(run_config(data, test::scratch_dir("count")), log);
+    count.set_after_step([&](int64_t) { ++steps; });
+    count.train();
+  }
+  const int64_t batches = steps / 3;  // 3 epochs
+  trainer::Trainer t(run_config(data, out), log);
+  t.set_after_step([&](int64_t step) {
+    if (step != batches - 1) return;  // the first epoch's last step: read, not yet checkpointed
+    Tensor ctx = t.method().trainable_parameters().at(0).second;
+    NoGrad ng;
+    ctx.fill_(std::nan(""));
+  });
+  EXPECT_ERROR_CONTAINS(t.train(), "parameter 'prompt_learner.ctx' is not finite after epoch 1");
+  EXPECT_EQ(trainer::Trainer::latest_checkpoint(out), 0);
+}
+
+// The records of a run that reads loss and accuracy once per window (PRINT_FREQ 2, and 100: once per
+// epoch) are those of a run that reads them after every step (PRINT_FREQ 1): bit-equal epoch figures
+// and, at the steps both log, the same step loss.
+TEST(Trainer, WindowedReadsKeepThePerStepValues) {
+  const fs::path data = make_dataset("data");
+  auto records = [&](const std::string& print_freq) {
+    const fs::path out = test::scratch_dir("run_pf" + print_freq);
+    {
+      trainer::RunLog log(out, true);
+      trainer::Trainer(run_config(data, out, {"TRAIN.PRINT_FREQ", print_freq}), log).train();
+    }
+    std::map<std::string, std::vector<nlohmann::json>> by_type;
+    std::ifstream in(out / "metrics.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      by_type[j["type"].get<std::string>()].push_back(j);
+    }
+    return by_type;
+  };
+  auto every = records("1");
+  std::map<int64_t, double> step_loss;
+  for (const auto& j : every["step"]) step_loss[j["step"].get<int64_t>()] = j["loss"].get<double>();
+  for (const std::string pf : {"2", "100"}) {
+    auto windowed = records(pf);
+    ASSERT_EQ(windowed["epoch"].size(), every["epoch"].size());
+    for (size_t e = 0; e < every["epoch"].size(); ++e) {
+      EXPECT_EQ(windowed["epoch"][e]["loss"].get<double>(), every["epoch"][e]["loss"].get<double>()) << pf;
+      EXPECT_EQ(windowed["epoch"][e]["train_accuracy"].get<double>(), every["epoch"][e]["train_accuracy"].get<double>())
+          << pf;
+    }
+    ASSERT_FALSE(windowed["step"].empty());
+    ASSERT_LT(windowed["step"].size(), every["step"].size());
+    for (const auto& j : windowed["step"])
+      EXPECT_EQ(j["loss"].get<double>(), step_loss.at(j["step"].get<int64_t>())) << "PRINT_FREQ " << pf;
+  }
+}
+
+// Host reads during training (issue 19): no step reads a device value; the trainer reads the window of
+// steps once per print (every PRINT_FREQ-th step and the epoch's last), and the parameters once before
+// each checkpoint.
+TEST(Trainer, ReadsLossAndAccuracyOncePerPrintWindow) {
+  const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
+  trainer::RunLog log({}, true);
+  trainer::Trainer t(run_config(data, out, {"TRAIN.PRINT_FREQ", "2", "DATALOADER.NUM_WORKERS", "0"}), log);
+  std::vector<int64_t> reads;  // host reads between one step's end and the next's
+  int64_t last = 0;
+  t.set_after_step([&](int64_t) {
+    reads.push_back(host_value_reads() - last);
+    last = host_value_reads();
+  });
+  last = host_value_reads();
+  t.train();
+  ASSERT_EQ(reads.size() % 3, 0u);
+  const int64_t batches = int64_t(reads.size()) / 3;  // 3 epochs
+  ASSERT_GE(batches, 3) << "the run needs a step that does not print";
+  for (size_t s = 1; s < reads.size(); ++s) {  // the first step's count includes the set-up
+    const int64_t iteration = int64_t(s) % batches + 1;
+    const int64_t expected = (iteration % 2 == 0 || iteration == batches ? 1 : 0) + (iteration == 1 ? 1 : 0);
+    EXPECT_EQ(reads[s], expected) << "step " << s + 1 << " (iteration " << iteration << " of " << batches << ")";
+  }
+}
+
 TEST(Trainer, BadInputIsOneClearError) {
   const fs::path data = make_dataset("data"), out = test::scratch_dir("run");
   trainer::RunLog log({}, true);

@@ -19,7 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using test::comm;
 
-const std::vector<std::string> kCoOp = {"TRAINER.NAME", "CoOp", "OPTIM.MAX_EPOCH", "2"};
+// PRINT_FREQ 1: ranks agree on a stop request where they read the steps' losses (once per print window),
+// so reading after every step keeps the interruption mid-epoch.
+const std::vector<std::string> kCoOp = {"TRAINER.NAME", "CoOp", "OPTIM.MAX_EPOCH", "2", "TRAIN.PRINT_FREQ", "1"};
 
 // Trains in cfg's OUTPUT_DIR until the step after `stop_after` (the stop request is honoured after the
 // next step), expecting the interruption.
