@@ -5,10 +5,14 @@
 // forward, backward, optimizer), communication (inside the collectives: the time the communicator's
 // timer measures for engine/profile's communication phase) and waiting (for the slowest rank: every
 // collective is preceded by a barrier whose time is counted apart). With --baseline FILE (the JSON of the
-// same command on one rank) it adds the speed-up and the efficiency (speed-up / ranks). bench/scaling.sh
-// runs both and writes the figure. Without --root it runs on the built-in world with its CLIP and recipe.
+// same command on one rank) it adds the speed-up and the efficiency (speed-up / ranks). The process's CPU
+// time per step (per rank) and the load average are recorded too, and with a baseline the work split (the
+// one-rank step's CPU time over a rank's here, outside collectives): it separates work that does not
+// divide from a machine that was busy. bench/scaling.sh runs both and writes the figure. Without --root it runs on the built-in
+// world with its CLIP and recipe.
 #include <fmt/core.h>
 #include <omp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -63,22 +67,44 @@ fs::path scratch_run_dir(dist::Communicator& comm) {
 struct Measured {
   double seconds = 0;                      // wall time of the measured steps (the slowest rank's)
   double compute = 0, comm = 0, wait = 0;  // per rank, averaged over ranks, seconds in all
+  double cpu = 0;       // CPU time of the process (all its threads), averaged over ranks
+  double cpu_comm = 0;  // of which inside collectives (the calling thread's)
   double calls = 0, bytes = 0;             // collectives and bytes per rank, in all
 };
+
+// User + system CPU seconds of this process so far, all threads (loader workers, MPI progress) included.
+// Unlike wall time it barely moves when other processes share the cores, so the split of the step's work
+// across ranks can be read off a busy machine: on one rank it is the step's work, on N ranks each rank's
+// share of it (plus what a rank spends polling inside collectives).
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) { return double(t.tv_sec) + 1e-6 * double(t.tv_usec); };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
+// The 1-minute load average: a figure taken while other work ran says so.
+double load_average() {
+  double load[1] = {-1};
+  return getloadavg(load, 1) == 1 ? load[0] : -1;
+}
 
 std::string table(const nlohmann::json& rows) {
   std::string s =
       "| ranks | backend | threads/rank | global batch | images/s | ms/step | compute ms | communication ms | waiting "
-      "ms | speed-up | efficiency |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+      "ms | CPU ms/rank | speed-up | efficiency | work split |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     const auto& ms = r.at("ms_per_step");
     s += fmt::format(
-        "| {} | {} | {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.2f} | {:.2f} | {} | {} |\n", r.at("world_size").get<int>(),
+        "| {} | {} | {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.2f} | {:.2f} | {} | {} | {} | {} |\n", r.at("world_size").get<int>(),
         r.at("backend").get<std::string>(), r.at("threads_per_rank").get<int>(), r.at("global_batch").get<int64_t>(),
         r.at("images_per_s").get<double>(), ms.at("total").get<double>(), ms.at("compute").get<double>(),
         ms.at("communication").get<double>(), ms.at("waiting").get<double>(),
+        r.contains("cpu_ms_per_step_per_rank") ? fmt::format("{:.1f}", r.at("cpu_ms_per_step_per_rank").get<double>())
+                                               : "–",
         r.contains("speedup") ? fmt::format("{:.2f}×", r.at("speedup").get<double>()) : "1.00×",
-        r.contains("efficiency") ? fmt::format("{:.0f}%", 100 * r.at("efficiency").get<double>()) : "100%");
+        r.contains("efficiency") ? fmt::format("{:.0f}%", 100 * r.at("efficiency").get<double>()) : "100%",
+        r.contains("work_split") ? fmt::format("{:.2f}×", r.at("work_split").get<double>()) : "1.00×");
   }
   return s;
 }
@@ -124,20 +150,28 @@ int cmd_scale(const CommandArgs& argv) {
   trainer::RunLog log = trainer::RunLog::muted();
   std::atomic<bool> stop{false};
   Measured m;
+  double load_before = -1, load_after = -1;
   {
     trainer::Trainer t(cfg, log, &stop, {}, &comm);
     comm.set_measure_wait(ranks > 1);
     int64_t done = 0;
     Clock::time_point start;
+    double cpu_start = 0;
+    auto start_measuring = [&] {
+      comm.reset_stats();
+      start = Clock::now();
+      cpu_start = process_cpu_seconds();
+      load_before = load_average();
+    };
     t.set_after_step([&](int64_t) {
       ++done;
-      if (done == warmup) {
-        comm.reset_stats();
-        start = Clock::now();
-      }
+      if (done == warmup) start_measuring();
       if (done == warmup + steps) {
         const dist::CommStats s = comm.stats();
         m.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        m.cpu = process_cpu_seconds() - cpu_start;
+        m.cpu_comm = s.cpu_seconds;
+        load_after = load_average();
         m.comm = s.comm_seconds;
         m.wait = s.wait_seconds;
         m.calls = double(s.calls);
@@ -145,10 +179,7 @@ int cmd_scale(const CommandArgs& argv) {
         stop = true;  // honoured after the next step, which is not measured
       }
     });
-    if (warmup == 0) {  // measured from the first step on
-      comm.reset_stats();
-      start = Clock::now();
-    }
+    if (warmup == 0) start_measuring();  // measured from the first step on
     try {
       t.train();
     } catch (const Interrupted&) {}
@@ -157,12 +188,15 @@ int cmd_scale(const CommandArgs& argv) {
     comm.set_measure_wait(false);
     m.compute = m.seconds - m.comm - m.wait;
     const std::vector<double> mean =
-        comm.all_reduce(std::vector<double>{m.compute, m.comm, m.wait, m.calls, m.bytes}, dist::ReduceOp::Mean);
+        comm.all_reduce(std::vector<double>{m.compute, m.comm, m.wait, m.calls, m.bytes, m.cpu, m.cpu_comm},
+                        dist::ReduceOp::Mean);
     m.compute = mean[0];
     m.comm = mean[1];
     m.wait = mean[2];
     m.calls = mean[3];
     m.bytes = mean[4];
+    m.cpu = mean[5];
+    m.cpu_comm = mean[6];
     m.seconds = comm.all_reduce(m.seconds, dist::ReduceOp::Max);
   }
   comm.barrier();
@@ -178,6 +212,8 @@ int cmd_scale(const CommandArgs& argv) {
                       {"backend", comm.backend()},
                       {"world_size", ranks},
                       {"threads_per_rank", omp_get_max_threads()},
+                      // Decoding threads beside them (0: each rank decodes its images in its own thread).
+                      {"loader_workers", cfg.get_int("DATALOADER.NUM_WORKERS")},
                       {"global_batch", batch},
                       {"per_rank_batch", batch / ranks},
                       {"steps", steps},
@@ -189,6 +225,9 @@ int cmd_scale(const CommandArgs& argv) {
                         {"compute", m.compute * per_step},
                         {"communication", m.comm * per_step},
                         {"waiting", m.wait * per_step}}},
+                      {"cpu_ms_per_step_per_rank", m.cpu * per_step},
+                      {"cpu_ms_per_step_in_collectives", m.cpu_comm * per_step},
+                      {"load_average", {{"before", load_before}, {"after", load_after}}},
                       {"collectives_per_step", m.calls / double(steps)},
                       {"bytes_per_step", m.bytes / double(steps)}};
   nlohmann::json rows = nlohmann::json::array();
@@ -197,6 +236,12 @@ int cmd_scale(const CommandArgs& argv) {
     j["baseline"] = *baseline;
     j["speedup"] = speedup;
     j["efficiency"] = speedup / double(ranks);
+    // How well the step's work divides, whatever else the machine was doing: the one-rank step's CPU time
+    // over one rank's share of it here (the ideal is the number of ranks). A speed-up well below it on a
+    // busy machine is the machine; a split below it is work every rank repeats.
+    if (baseline->contains("cpu_ms_per_step_per_rank"))
+      j["work_split"] = baseline->at("cpu_ms_per_step_per_rank").get<double>() /
+                        std::max((m.cpu - m.cpu_comm) * per_step, 1e-12);
     nlohmann::json base_row = *baseline;
     base_row.erase("baseline");
     rows.push_back(base_row);

@@ -4,13 +4,13 @@
 # first (the table and JSON of both; the N-rank JSON, baseline included, goes to OUT).
 # Usage: bench/scaling.sh [RANKS=2] [clipt scale options...], e.g.
 #   THREADS=1 bench/scaling.sh 2 --trainer CoOp --batch 32 --steps 20 --device cpu DATALOADER.NUM_WORKERS 0
-# Environment: BUILD (default build), THREADS (OMP_NUM_THREADS per rank, default 1), OUT (default
+# Environment: BUILD (default: the build folder of this checkout), THREADS (OMP_NUM_THREADS per rank, default 1), OUT (default
 # bench/results/scaling-<RANKS>.json), MPIRUN (default mpirun), MPIRUN_ARGS (extra launcher options,
 # e.g. a host file; --oversubscribe and, as root, --allow-run-as-root are added on one machine).
 set -euo pipefail
 ranks="${1:-2}"
 shift || true
-build="${BUILD:-build}"
+build="${BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}"
 threads="${THREADS:-1}"
 out="${OUT:-$(dirname "$0")/results/scaling-${ranks}.json}"
 mkdir -p "$(dirname "$out")"

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <thread>
 
 #include "engine/ops/ops.h"
@@ -27,6 +28,12 @@ double default_timeout() {
                v);
   }
   return 300.0;
+}
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
 // The dtype a reduction runs in: f64 stays f64, integers reduce as i64, other floats as f32.
@@ -53,6 +60,7 @@ void Communicator::set_timeout(double seconds) {
 // The collective itself is one profile record (on the device's stream with NCCL), in the communication phase.
 template <typename F> void Communicator::timed(const char* name, int64_t bytes, F&& f) {
   profile::PhaseScope phase(profile::Phase::Communication);
+  const double cpu0 = thread_cpu_seconds();
   const auto t0 = Clock::now();
   if (measure_wait_) raw_barrier();
   const auto t1 = Clock::now();
@@ -65,6 +73,7 @@ template <typename F> void Communicator::timed(const char* name, int64_t bytes, 
   stats_.bytes += bytes;
   stats_.wait_seconds += std::chrono::duration<double>(t1 - t0).count();
   stats_.comm_seconds += std::chrono::duration<double>(t2 - t1).count();
+  stats_.cpu_seconds += thread_cpu_seconds() - cpu0;
   if (observer_) observer_(name, std::chrono::duration<double>(t2 - t0).count());
 }
 

@@ -32,6 +32,9 @@ struct CommStats {
   int64_t bytes = 0;  // payload bytes handed to the backend by this rank
   double comm_seconds = 0;
   double wait_seconds = 0;
+  // CPU time of the calling thread inside collectives and their barriers (polling, copies, reductions),
+  // so that a rank's CPU time can be split into its share of the step's work and the collectives'.
+  double cpu_seconds = 0;
 };
 
 class Communicator {

@@ -99,6 +99,18 @@ TEST(ScaleCommand, TwoRanksAgainstTheOneRankBaseline) {
   EXPECT_NEAR(j["speedup"].get<double>(), j["images_per_s"].get<double>() / b["images_per_s"].get<double>(), 1e-9);
   EXPECT_NEAR(j["efficiency"].get<double>(), j["speedup"].get<double>() / 2, 1e-12);
   EXPECT_EQ(j["baseline"]["images_per_s"], b["images_per_s"]);
+  // CPU time: every rank works during its steps, and the work split is the ratio of the two runs' figures.
+  EXPECT_GT(b["cpu_ms_per_step_per_rank"].get<double>(), 0);
+  EXPECT_GT(j["cpu_ms_per_step_per_rank"].get<double>(), 0);
+  EXPECT_EQ(b["cpu_ms_per_step_in_collectives"].get<double>(), 0.0);
+  const double in_collectives = j["cpu_ms_per_step_in_collectives"].get<double>();
+  EXPECT_GT(in_collectives, 0);
+  EXPECT_LT(in_collectives, j["cpu_ms_per_step_per_rank"].get<double>());
+  EXPECT_NEAR(j["work_split"].get<double>(),
+              b["cpu_ms_per_step_per_rank"].get<double>() / (j["cpu_ms_per_step_per_rank"].get<double>() - in_collectives),
+              1e-9);
+  EXPECT_EQ(j["loader_workers"], 0);
+  EXPECT_TRUE(j["load_average"].contains("before") && j["load_average"].contains("after"));
 }
 
 TEST(ScaleCommand, ABaselineOfAnotherBatchIsRefused) {
