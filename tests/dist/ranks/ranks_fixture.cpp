@@ -151,7 +151,8 @@ RunOutcome params_and_accuracy(trainer::Trainer& t) {
 }
 
 RunOutcome train_and_evaluate(const Config& cfg, dist::Communicator* c) {
-  trainer::RunLog log({}, true);
+  // Logged into the run folder (log.txt, metrics.jsonl) as a real run is, by the job's rank 0 only.
+  trainer::RunLog log = trainer::RunLog::for_rank(cfg.get_string("OUTPUT_DIR"), true, c == nullptr || c->is_root());
   trainer::Trainer t(cfg, log, nullptr, {}, c);
   t.train();
   return params_and_accuracy(t);
