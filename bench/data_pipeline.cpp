@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "data/device_batches.h"
 #include "data/image.h"
 #include "data/loader.h"
 #include "data/sample_rng.h"
@@ -180,9 +181,12 @@ int main(int argc, char** argv) {
              size_note);
   print_line("test_resize_centercrop_normalize_1core", single_core(test, images, seconds, false, paths), 1, size_note);
 
-  // The threaded loader with every core, batch 32, shuffled, as a CoOp training epoch.
-  {
+  // The threaded loader with every core, batch 32, shuffled, as a CoOp training epoch: float batches
+  // (normalised by the workers) and uint8 batches (the trainer's mode: normalised on the device), with the
+  // bytes each batch puts on the bus.
+  for (bool uint8 : {false, true}) {
     LoaderOptions options;
+    options.uint8_images = uint8;
     options.batch_size = 32;
     options.shuffle = true;
     options.drop_last = true;
@@ -191,19 +195,22 @@ int main(int argc, char** argv) {
     std::vector<Sample> many;
     for (int rep = 0; rep < 8; ++rep) many.insert(many.end(), samples.begin(), samples.end());
     DataLoader loader(many, train, options);
-    int64_t images_done = 0;
+    int64_t images_done = 0, batch_bytes = 0;
     const double start = now_s(), cpu_start = process_cpu_s();
     double elapsed = 0;
     for (int64_t epoch = 0; elapsed < seconds; ++epoch) {
       loader.start_epoch(epoch);
       Batch batch;
-      while (loader.next(batch)) images_done += batch.size();
+      while (loader.next(batch)) {
+        images_done += batch.size();
+        batch_bytes = upload_bytes(batch);
+      }
       elapsed = now_s() - start;
     }
     // CPU time of the whole process (workers and the consuming main thread) per image.
-    print_line("loader_train_batch32_all_cores",
+    print_line(uint8 ? "loader_train_batch32_all_cores_uint8" : "loader_train_batch32_all_cores",
                Rate{double(images_done) / elapsed, double(images_done) / (process_cpu_s() - cpu_start)}, workers,
-               size_note);
+               size_note + fmt::format(", \"upload_bytes_per_batch\": {}", batch_bytes));
   }
   std::error_code ec;
   fs::remove_all(dir, ec);

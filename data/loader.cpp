@@ -19,7 +19,7 @@ struct DataLoader::Job {
   int64_t epoch = 0;
   uint64_t stream_id = 0;
   Batch batch;
-  float* images = nullptr;
+  char* images = nullptr;  // f32 or u8 rows of image_floats() values
   int64_t* labels = nullptr;
   int64_t* domains = nullptr;
   std::vector<char> ok;
@@ -57,6 +57,10 @@ DataLoader::~DataLoader() {
   for (auto& t : workers_) t.join();
 }
 
+size_t DataLoader::image_bytes() const {
+  return transform_.image_floats() * (options_.uint8_images ? sizeof(uint8_t) : sizeof(float));
+}
+
 int64_t DataLoader::batches_per_epoch() const {
   const int64_t n = num_samples(), b = options_.batch_size;
   if (options_.drop_last && n >= b) return n / b;
@@ -88,13 +92,14 @@ std::shared_ptr<DataLoader::Job> DataLoader::make_job(std::vector<const Sample*>
   auto job = std::make_shared<Job>();
   const int64_t n = int64_t(samples.size());
   const int64_t H = transform_.out_height(), W = transform_.out_width();
-  job->batch.images = options_.allocator({n, 3, H, W}, DType::F32);
+  job->batch.images = options_.allocator({n, 3, H, W}, options_.uint8_images ? DType::U8 : DType::F32);
   job->batch.labels = options_.allocator({n}, DType::I64);
   job->batch.domains = options_.allocator({n}, DType::I64);
   CLIPT_CHECK(job->batch.images.is_contiguous() && job->batch.images.device().is_cpu() &&
-                  job->batch.images.numel() == n * 3 * H * W,
+                  job->batch.images.numel() == n * 3 * H * W &&
+                  job->batch.images.dtype() == (options_.uint8_images ? DType::U8 : DType::F32),
               "data loader: the batch allocator must return contiguous host tensors of the requested shape");
-  job->images = job->batch.images.data<float>();
+  job->images = static_cast<char*>(job->batch.images.data_ptr());
   job->labels = job->batch.labels.data<int64_t>();
   job->domains = job->batch.domains.data<int64_t>();
   job->batch.epoch = epoch;
@@ -167,7 +172,11 @@ void DataLoader::run_slot(const std::shared_ptr<Job>& job, int64_t slot) {
     Generator rng =
         sample_generator(options_.seed, uint64_t(job->epoch), uint64_t(job->rng_index[size_t(slot)]), job->stream_id);
     const EncodedImage encoded = EncodedImage::read(s.path);
-    transform_.apply(encoded, rng, job->images + size_t(slot) * transform_.image_floats());
+    char* row = job->images + size_t(slot) * image_bytes();
+    if (options_.uint8_images)
+      transform_.apply_u8(encoded, rng, reinterpret_cast<uint8_t*>(row));
+    else
+      transform_.apply(encoded, rng, reinterpret_cast<float*>(row));
     job->labels[slot] = s.label;
     job->domains[slot] = s.domain;
   } catch (const std::exception& e) {
@@ -248,11 +257,11 @@ Batch DataLoader::take(const std::shared_ptr<Job>& job) {
   Batch batch = std::move(job->batch);
   const int64_t n = batch.size();
   int64_t kept = 0;
-  const size_t floats = transform_.image_floats();
+  const size_t bytes = image_bytes();
   for (int64_t i = 0; i < n; ++i) {
     if (!job->ok[size_t(i)]) continue;
     if (kept != i) {
-      std::memmove(job->images + size_t(kept) * floats, job->images + size_t(i) * floats, floats * sizeof(float));
+      std::memmove(job->images + size_t(kept) * bytes, job->images + size_t(i) * bytes, bytes);
       job->labels[kept] = job->labels[i];
       job->domains[kept] = job->domains[i];
       batch.indices[size_t(kept)] = batch.indices[size_t(i)];

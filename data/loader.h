@@ -9,7 +9,8 @@
 //
 // Flow control: at most `prefetch_batches` batches exist ahead of the consumer (in flight or ready);
 // their buffers are allocated when the window advances, through `allocator` (pinned host memory on GPU
-// machines: the CUDA runtime provides one; it should be pooled, as it is called per batch).
+// machines: engine/runtime/pinned_host.h's pinned_empty, pooled and reused behind events, as it is called
+// per batch).
 //
 // Failure: a worker's exception is re-thrown by next() in the consumer, naming the image (or, with
 // skip_bad_images, the image is dropped from its batch, counted and reported through `warn`).
@@ -36,7 +37,7 @@
 namespace clipt::data {
 
 struct Batch {
-  Tensor images;                 // f32 [B, 3, H, W]
+  Tensor images;                 // f32 [B, 3, H, W] normalised, or u8 (LoaderOptions::uint8_images)
   Tensor labels;                 // i64 [B]
   Tensor domains;                // i64 [B]
   std::vector<int64_t> indices;  // positions in the loader's sample list (or in the list given to load_samples)
@@ -61,6 +62,10 @@ struct LoaderOptions {
   // keeps its part of each: rank r of N takes positions [n·r/N, n·(r+1)/N) of a batch of n.
   int shard_rank = 0, shard_count = 1;
   bool skip_bad_images = false;
+  // Images as planar uint8 [B, 3, H, W] (crop, resize and flip applied; no ToTensor or Normalize): 4× fewer
+  // bytes to stage and upload. normalize_images(images, transform().pixel_mean(), transform().pixel_std())
+  // then gives the float batch bit for bit (data/device_batches.h does it on the batch's device).
+  bool uint8_images = false;
   const std::atomic<bool>* stop_flag = nullptr;  // e.g. set by a SIGINT handler; never written by the loader
   BatchAllocator allocator;                      // default: plain host memory
   std::function<void(const std::string&)> warn;  // default: a line on stderr
@@ -111,6 +116,7 @@ class DataLoader {
   Batch run_extra(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Job>& job);
   Batch take(const std::shared_ptr<Job>& job);
   bool stopping() const;
+  size_t image_bytes() const;  // bytes of one image row of a batch
   void worker_loop();
 
   std::vector<Sample> samples_;

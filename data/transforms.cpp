@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/core/error.h"
+#include "kernels/normalize_images_math.h"
 
 namespace clipt::data {
 namespace {
@@ -96,10 +97,9 @@ CropBox random_resized_crop_box(int height, int width, const RandomResizedCropPa
 Normalizer::Normalizer(const std::array<float, 3>& mean, const std::array<float, 3>& std, bool normalize) {
   for (int c = 0; c < 3; ++c) {
     CLIPT_CHECK(!normalize || std[size_t(c)] != 0.0f, "normalize: INPUT.PIXEL_STD[{}] is zero", c);
-    for (int v = 0; v < 256; ++v) {
-      const float x = float(v) / 255.0f;  // ToTensor: img.float().div(255)
-      table[size_t(c)][size_t(v)] = normalize ? (x - mean[size_t(c)]) / std[size_t(c)] : x;
-    }
+    // ToTensor (img.float().div(255)) then Normalize; without Normalize, mean 0 and std 1 leave x exact.
+    const float m = normalize ? mean[size_t(c)] : 0.0f, sd = normalize ? std[size_t(c)] : 1.0f;
+    for (int v = 0; v < 256; ++v) table[size_t(c)][size_t(v)] = kernels::normalize_pixel(uint8_t(v), m, sd);
   }
 }
 
@@ -128,6 +128,24 @@ void Normalizer::to_chw(const Image& image, bool flip, float* out) const {
         g[base + size_t(x)] = tg[p[1]];
         b[base + size_t(x)] = tb[p[2]];
       }
+    }
+  }
+}
+
+void to_chw_u8(const Image& image, bool flip, uint8_t* out) {
+  const size_t plane = size_t(image.width) * size_t(image.height);
+  uint8_t* r = out;
+  uint8_t* g = out + plane;
+  uint8_t* b = out + 2 * plane;
+  const int last = image.width - 1;
+  for (int y = 0; y < image.height; ++y) {
+    const uint8_t* src = image.row(y);
+    const size_t base = size_t(y) * size_t(image.width);
+    for (int x = 0; x < image.width; ++x) {
+      const uint8_t* p = src + 3 * (flip ? last - x : x);
+      r[base + size_t(x)] = p[0];
+      g[base + size_t(x)] = p[1];
+      b[base + size_t(x)] = p[2];
     }
   }
 }
@@ -270,13 +288,33 @@ Image ImageTransform::apply_pixels(const EncodedImage& encoded, Generator& rng, 
   return flip ? hflip(img) : img;
 }
 
-void ImageTransform::apply(const EncodedImage& encoded, Generator& rng, float* out) const {
-  bool flip = false;
-  const Image img = train_ ? train_pixels(encoded, rng, &flip) : test_pixels(encoded);
+Image ImageTransform::output_pixels(const EncodedImage& encoded, Generator& rng, bool* flip) const {
+  *flip = false;
+  Image img = train_ ? train_pixels(encoded, rng, flip) : test_pixels(encoded);
   CLIPT_CHECK(img.width == config_.width && img.height == config_.height,
               "transform of {} produced {}x{} instead of {}x{}", encoded.name(), img.width, img.height, config_.width,
               config_.height);
+  return img;
+}
+
+void ImageTransform::apply(const EncodedImage& encoded, Generator& rng, float* out) const {
+  bool flip = false;
+  const Image img = output_pixels(encoded, rng, &flip);
   normalizer_.to_chw(img, flip, out);
+}
+
+void ImageTransform::apply_u8(const EncodedImage& encoded, Generator& rng, uint8_t* out) const {
+  bool flip = false;
+  const Image img = output_pixels(encoded, rng, &flip);
+  to_chw_u8(img, flip, out);
+}
+
+std::array<float, 3> ImageTransform::pixel_mean() const {
+  return normalize_ ? config_.mean : std::array<float, 3>{0.0f, 0.0f, 0.0f};
+}
+
+std::array<float, 3> ImageTransform::pixel_std() const {
+  return normalize_ ? config_.std : std::array<float, 3>{1.0f, 1.0f, 1.0f};
 }
 
 Image resize(const Image& image, int out_height, int out_width, Interpolation interpolation) {

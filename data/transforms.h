@@ -55,12 +55,18 @@ constexpr std::array<float, 3> kClipMean{0.48145466f, 0.4578275f, 0.40821073f};
 constexpr std::array<float, 3> kClipStd{0.26862954f, 0.26130258f, 0.27577711f};
 
 // ToTensor + Normalize into planar float: out[c·H·W + y·W + x] = (v/255 − mean[c]) / std[c] in float32,
-// bit-identical to torchvision; `flip` mirrors horizontally (RandomHorizontalFlip) on the way.
+// bit-identical to torchvision; `flip` mirrors horizontally (RandomHorizontalFlip) on the way. The table
+// holds the formula of kernels/normalize_images_math.h, which the engine's normalize_images op (CPU and
+// CUDA) computes from uint8 batches, so both paths give the same bits.
 struct Normalizer {
   std::array<std::array<float, 256>, 3> table{};
   Normalizer(const std::array<float, 3>& mean, const std::array<float, 3>& std, bool normalize = true);
   void to_chw(const Image& image, bool flip, float* out) const;
 };
+
+// Planar uint8 without normalisation: out[c·H·W + y·W + x] = v, mirrored when `flip` (the loader's uint8
+// batches, normalised later on the device by normalize_images).
+void to_chw_u8(const Image& image, bool flip, uint8_t* out);
 
 // Dassl's INPUT section, as far as the image pipeline is concerned.
 struct TransformConfig {
@@ -95,6 +101,13 @@ class ImageTransform {
   // Decodes and transforms into `out` (image_floats() floats, CHW). `rng` supplies the random
   // decisions (unused by the test pipeline).
   void apply(const EncodedImage& encoded, Generator& rng, float* out) const;
+  // The same decisions and pixels, stopped before ToTensor: image_floats() uint8 values, CHW, flip applied.
+  // normalize_images(batch, pixel_mean(), pixel_std()) then gives what apply() writes, bit for bit.
+  void apply_u8(const EncodedImage& encoded, Generator& rng, uint8_t* out) const;
+  // The constants of the pipeline's Normalize (INPUT.PIXEL_MEAN/STD), or mean 0 and std 1 when
+  // "normalize" is not listed (ToTensor alone).
+  std::array<float, 3> pixel_mean() const;
+  std::array<float, 3> pixel_std() const;
   // The same up to (and excluding) ToTensor: the uint8 image and whether it was flipped (the flip is
   // applied to the returned pixels). For tests and debugging.
   Image apply_pixels(const EncodedImage& encoded, Generator& rng, bool* flipped = nullptr) const;
@@ -106,6 +119,8 @@ class ImageTransform {
   ImageTransform(const TransformConfig& config, bool train);
   Image train_pixels(const EncodedImage& encoded, Generator& rng, bool* flipped) const;
   Image test_pixels(const EncodedImage& encoded) const;
+  // The pixels before ToTensor (unflipped; *flip says whether to mirror), checked to be the output size.
+  Image output_pixels(const EncodedImage& encoded, Generator& rng, bool* flip) const;
 
   TransformConfig config_;
   bool train_ = true;

@@ -7,6 +7,7 @@
 //   - 16-bit floats are computed in f32; reductions, softmax, layer norm and losses accumulate in f32
 //     (f64 for f64 tensors).
 #pragma once
+#include <array>
 #include <cstdint>
 
 #include "engine/core/tensor.h"
@@ -116,6 +117,12 @@ class Backend {
   // backward dx = dy ⊙ q'(z) recomputing z from x (z itself is never stored).
   virtual void bias_quick_gelu(const Tensor& x, const Tensor& bias, Tensor& out) = 0;
   virtual void bias_quick_gelu_backward(const Tensor& dy, const Tensor& x, const Tensor& bias, Tensor& dx) = 0;
+
+  // ToTensor + Normalize of contiguous uint8 images [B, 3, H, W] (as the data loader stages them) into
+  // contiguous `out` of the same shape and a floating dtype: out = (v / 255 − mean[c]) / std[c] computed in
+  // f32 (kernels/normalize_images_math.h) and rounded to out's dtype.
+  virtual void normalize_images(const Tensor& images, const std::array<float, 3>& mean,
+                                const std::array<float, 3>& std, Tensor& out) = 0;
 
   // Row losses of contiguous logits [n, c] with i64 labels [n] (label < 0: ignored, loss 0) and label
   // smoothing; lse (f32 [n]) is saved for the backward. No probabilities are materialised.

@@ -152,6 +152,11 @@ std::pair<Tensor, Tensor> residual_layer_norm(const Tensor& x, const Tensor& res
 // quick_gelu(add(x, bias)) (the sum rounded to the dtype); the backward recomputes the sum.
 Tensor bias_quick_gelu(const Tensor& x, const Tensor& bias);
 Tensor l2_normalize(const Tensor& x, int64_t dim = -1, double eps = 1e-12);
+// ToTensor + Normalize on the tensor's device: uint8 images [B, 3, H, W] → (v / 255 − mean[c]) / std[c] in
+// float32, rounded to `dtype` (f32, f16, bf16 or f64). Bit-identical to torchvision (and to the data
+// loader's float path); ToTensor alone is mean {0, 0, 0}, std {1, 1, 1}. Not differentiable (uint8 input).
+Tensor normalize_images(const Tensor& images, const std::array<float, 3>& mean, const std::array<float, 3>& std,
+                        DType dtype = DType::F32);
 Tensor cosine_similarity(const Tensor& a, const Tensor& b, int64_t dim = -1, double eps = 1e-8);
 
 enum class Reduction { None, Mean, Sum };

@@ -223,6 +223,14 @@ void RecordingBackend::bias_quick_gelu_backward(const Tensor& dy, const Tensor& 
   inner_.bias_quick_gelu_backward(dy, x, bias, dx);
 }
 
+// A divide, a subtract and a divide per pixel; one byte read, one element written.
+void RecordingBackend::normalize_images(const Tensor& images, const std::array<float, 3>& mean,
+                                        const std::array<float, 3>& std, Tensor& out) {
+  Call c(*this, "normalize_images", out.dtype());
+  c.cost(3.0 * numel(images), touched_bytes(images) + touched_bytes(out), shape_of(images));
+  inner_.normalize_images(images, mean, std, out);
+}
+
 void RecordingBackend::cross_entropy(const Tensor& logits, const Tensor& labels, double smoothing, Tensor& loss,
                                      Tensor& lse) {
   Call c(*this, "cross_entropy", logits.dtype());

@@ -39,6 +39,8 @@ class RecordingBackend final : public Backend {
                            Tensor& h, Tensor& y, Tensor& mean, Tensor& rstd) override;
   void bias_quick_gelu(const Tensor& x, const Tensor& bias, Tensor& out) override;
   void bias_quick_gelu_backward(const Tensor& dy, const Tensor& x, const Tensor& bias, Tensor& dx) override;
+  void normalize_images(const Tensor& images, const std::array<float, 3>& mean, const std::array<float, 3>& std,
+                        Tensor& out) override;
   void cross_entropy(const Tensor& logits, const Tensor& labels, double smoothing, Tensor& loss, Tensor& lse) override;
   void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& lse, const Tensor& grad_loss,
                               double smoothing, Tensor& dlogits) override;

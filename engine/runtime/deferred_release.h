@@ -2,12 +2,13 @@
 // host→device copy out of a pinned buffer): each waits behind one event per stream that used it and is
 // handed back for reuse only once all of its events have completed, never by synchronising the device.
 // A pool of such buffers by size: acquire() reuses a free buffer of at least the size asked (the smallest
-// one), after collecting the deferred ones whose events are done.
+// one, and not one far larger), after collecting the deferred ones whose events are done.
 //
 // Generic over the event (anything `done` can query) and the buffer handle, so the logic is tested on the
 // CPU with a fake clock (tests/engine/deferred_release_test.cpp); engine/runtime/pinned_host.cpp uses it
 // with cudaEvent_t and page-locked host blocks. Not thread-safe: the caller holds a lock.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <iterator>
@@ -24,12 +25,17 @@ template <typename Buffer, typename Event> class DeferredReleasePool {
 
   DeferredReleasePool(EventDone done, EventDrop drop) : done_(std::move(done)), drop_(std::move(drop)) {}
 
-  // A free buffer of at least `bytes` (the smallest such), after collecting completed deferrals; false when
-  // none fits (the caller allocates a new one).
+  // The largest buffer handed out for `bytes`: a small request (a staged index vector) does not take a
+  // batch-sized buffer, which the next batch would then have to allocate again.
+  static size_t max_capacity_for(size_t bytes) { return std::max(2 * bytes, bytes + kSlackBytes); }
+  static constexpr size_t kSlackBytes = size_t(64) << 10;
+
+  // A free buffer of at least `bytes` (the smallest such, at most max_capacity_for(bytes)), after
+  // collecting completed deferrals; false when none fits (the caller allocates a new one).
   bool acquire(size_t bytes, Buffer& out, size_t& capacity) {
     collect();
     auto it = free_.lower_bound(bytes);
-    if (it == free_.end()) return false;
+    if (it == free_.end() || it->first > max_capacity_for(bytes)) return false;
     out = it->second;
     capacity = it->first;
     free_.erase(it);

@@ -4,7 +4,11 @@
 //   device → host: always waits for the copy, so the caller can read the host buffer right away (and
 //                  pending device errors are raised here);
 //   host → device: asynchronous from pinned memory (see engine/runtime/pinned_host.h); from pageable
-//                  memory the stream is synchronised too, so the host buffer may be freed or reused at once;
+//                  memory up to kStagedUploadBytes (index and label vectors built on the host during a step:
+//                  class subsets, sampled rows) the bytes are first copied into a pooled pinned buffer, so
+//                  the copy is asynchronous too; larger pageable sources (weights) are copied and the
+//                  stream synchronised, so the host buffer may be freed or reused at once and the pool never
+//                  pins checkpoint-sized buffers;
 //   device → device: same device stays asynchronous; across devices the destination stream first waits
 //                  for the source stream and the copy is completed before returning (the source may be
 //                  freed on its own stream right after).
@@ -29,14 +33,24 @@ void device_to_host(const void* src, int device, void* dst, size_t bytes) {
   cuda::raise_device_errors(device, s);
 }
 
+constexpr size_t kStagedUploadBytes = size_t(1) << 20;
+
 void host_to_device(const void* src, void* dst, int device, size_t bytes) {
   cuda::DeviceGuard guard(device);
   const cudaStream_t s = cuda::current_stream(device);
-  CLIPT_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
-  if (is_pinned_host(src))
+  if (is_pinned_host(src)) {
+    CLIPT_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
     record_pinned_read(src, device, s);  // its buffer is reused only after this copy (an event)
-  else
+  } else if (bytes <= kStagedUploadBytes) {
+    // The staging buffer goes back to the pool when `staged` goes, behind the copy's event.
+    const std::shared_ptr<Storage> staged = allocate_pinned_host(bytes);
+    std::memcpy(staged->data, src, bytes);
+    CLIPT_CUDA_CHECK(cudaMemcpyAsync(dst, staged->data, bytes, cudaMemcpyHostToDevice, s));
+    record_pinned_read(staged->data, device, s);
+  } else {
+    CLIPT_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
     CLIPT_CUDA_CHECK(cudaStreamSynchronize(s));
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "data/device_batches.h"
 #include "data/sample_rng.h"
 #include "engine/dist/dist_ops.h"
 #include "engine/ops/ops.h"
@@ -272,7 +273,7 @@ Tensor Dpc::negative_images(const std::vector<int64_t>& classes, int64_t epoch, 
   }
   CLIPT_CHECK(b.size() == int64_t(picks.size()), "DPC: {} of {} negative images could not be read",
               int64_t(picks.size()) - b.size(), picks.size());
-  return b.images.to(ctx_.device);
+  return data::device_images(b.images, loader_->transform(), ctx_.device);  // uint8 from the trainer's loader
 }
 
 LossResult Dpc::loss(const TrainBatch& batch) {

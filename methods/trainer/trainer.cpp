@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "data/data_config.h"
+#include "data/device_batches.h"
 #include "data/domains.h"
 #include "data/fewshot.h"
 #include "data/image.h"
@@ -15,6 +16,7 @@
 #include "engine/io/checkpoint.h"
 #include "engine/ops/ops.h"
 #include "engine/profile/peaks.h"
+#include "engine/runtime/pinned_host.h"
 #include "methods/trainer/config_defaults.h"
 #include "methods/trainer/progress.h"
 #include "methods/trainer/protocol_runs.h"
@@ -262,6 +264,10 @@ std::unique_ptr<data::DataLoader> Trainer::make_loader(std::vector<data::Sample>
   o.shard_count = comm_->world_size();
   o.stop_flag = stop_;
   o.warn = [this](const std::string& m) { log_.line("warning: " + m); };
+  // uint8 batches (normalised on the device by data::DeviceBatches), staged in pinned, pooled host
+  // buffers on a GPU so that their copies run asynchronously.
+  o.uint8_images = true;
+  if (device_.is_cuda()) o.allocator = [](const Shape& shape, DType dtype) { return pinned_empty(shape, dtype); };
   auto transform = train ? data::ImageTransform::train(transforms_) : data::ImageTransform::test(transforms_);
   return std::make_unique<data::DataLoader>(std::move(samples), std::move(transform), o);
 }
@@ -487,6 +493,7 @@ void Trainer::train() {
       }
       return std::make_pair(std::move(read), stop_now);
     };
+    data::DeviceBatches uploads(*loader, device_);  // batch k+1's copy overlaps batch k's step
     // Ctrl-C (or a stop request) lands either between steps or inside the loader; both checkpoint here.
     auto interrupted = [&](const char* where) {
       // From inside the loader the window may hold steps: read them first (they go into the checkpoint's
@@ -505,7 +512,7 @@ void Trainer::train() {
       if (profiler && iteration >= resume_iteration_) profiler->begin_step();
       try {
         profile::PhaseScope data_phase(profile::Phase::Data);
-        if (!loader->next(batch)) {
+        if (!uploads.next(batch)) {
           if (profiler) profiler->abandon_step();
           break;
         }
@@ -517,9 +524,10 @@ void Trainer::train() {
       methods::TrainBatch tb;
       {
         profile::PhaseScope data_phase(profile::Phase::Data);
-        tb.images = batch.images.to(device_);
-        tb.labels = batch.labels.to(device_);
-        tb.domains = batch.domains.to(device_);
+        data::DeviceBatch d = uploads.upload();
+        tb.images = std::move(d.images);
+        tb.labels = std::move(d.labels);
+        tb.domains = std::move(d.domains);
       }
       tb.host = &batch;
       tb.epoch = epoch;
@@ -614,9 +622,10 @@ EvalResult Trainer::evaluate(data::Subsample subsample, const std::string& split
       fmt::format("evaluating {} ({}, {} images)", split, r.subsample, samples.size()), loader->batches_per_epoch(),
       [this](const std::string& l) { log_.file_line(l); }, std::max<int64_t>(cfg_.get_int("TRAIN.PRINT_FREQ"), 1),
       log_.quiet() ? nullptr : Progress::terminal(stdout));
-  while (loader->next(batch)) {
+  data::DeviceBatches uploads(*loader, device_);
+  while (uploads.next(batch)) {
     if (batch.size() == 0) continue;  // data parallel: a short last batch may leave this rank nothing
-    Tensor logits = method_->eval_logits(batch.images.to(device_));
+    Tensor logits = method_->eval_logits(uploads.upload().images);
     for (float v : logits.to(DType::F32).to_vector<float>())
       CLIPT_CHECK(std::isfinite(v),
                   "{} over CLIP {} gave a non-finite logit ({}) on {} ({}): its weights or inputs are broken (NaN or "

@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <map>
 #include <string>
+
+#include <fmt/format.h>
 
 namespace clipt::runtime {
 namespace {
@@ -72,6 +76,78 @@ TEST(DeferredRelease, BuffersCompleteIndependently) {
   c.now = 7;
   ASSERT_TRUE(c.pool.acquire(2048, got, cap));
   EXPECT_EQ(got, "odd");
+}
+
+TEST(DeferredRelease, ASmallRequestDoesNotTakeABatchSizedBuffer) {
+  // A staged index vector (a few hundred bytes) must not take the free image buffer that the next batch
+  // wants: it would force a fresh (slow, page-locking) allocation for that batch every step.
+  FakeClock c;
+  using Pool = DeferredReleasePool<std::string, FakeEvent>;
+  c.pool.release("image", 4 << 20, {});
+  std::string got;
+  size_t cap = 0;
+  EXPECT_FALSE(c.pool.acquire(256, got, cap)) << "a 256-byte request took a 4 MiB buffer";
+  EXPECT_TRUE(c.pool.acquire(3 << 20, got, cap)) << "a request of at least half the capacity reuses it";
+  EXPECT_EQ(got, "image");
+  c.pool.release("slack", Pool::kSlackBytes, {});
+  EXPECT_TRUE(c.pool.acquire(1, got, cap)) << "small buffers are shared by small requests within the slack";
+  EXPECT_EQ(Pool::max_capacity_for(100), 100 + Pool::kSlackBytes);
+  EXPECT_EQ(Pool::max_capacity_for(size_t(1) << 30), size_t(2) << 30);
+}
+
+// The trainer's staging, simulated: each step (10 ticks) the loader allocates the buffers of the batch
+// `window` steps ahead (images, labels), the step stages one small index vector, and the consumed batch's
+// buffers are let go while its copy (and the index copy) may still run for `copy_ticks` more — past the
+// start of the next step. A buffer is handed out only once its copy has passed; after the warm-up no
+// buffer is ever allocated again (a fixed set of buffers cycles: pooled, double-buffered staging).
+struct SimulatedStaging {
+  FakeClock clock;
+  std::map<std::string, int> busy_until;  // the read time of each buffer's last copy
+  int allocations = 0;
+
+  std::string get(size_t bytes) {
+    std::string b;
+    size_t cap = 0;
+    if (!clock.pool.acquire(bytes, b, cap)) {
+      b = fmt::format("buf{}({})", allocations++, bytes);
+      busy_until[b] = -1;
+    }
+    EXPECT_GE(clock.now, busy_until[b]) << b << " handed out while a copy still reads it";
+    return b;
+  }
+  void let_go(const std::string& b, size_t bytes, int read_until) {
+    busy_until[b] = read_until;
+    clock.pool.release(b, bytes, {{1, read_until}});
+  }
+};
+
+TEST(DeferredRelease, DoubleBufferedStagingReusesAFixedSetOfBuffers) {
+  constexpr size_t kImages = size_t(1) << 20, kLabels = 256, kIndex = 64;
+  for (int copy_ticks : {3, 15, 25}) {
+    SCOPED_TRACE(fmt::format("copy takes {} ticks (a step takes 10)", copy_ticks));
+    SimulatedStaging sim;
+    const int window = 2;
+    std::deque<std::pair<std::string, std::string>> ready;  // allocated batches, oldest first
+    for (int k = 0; k < window; ++k) ready.push_back({sim.get(kImages), sim.get(kLabels)});
+    int after_warmup = 0;
+    for (int step = 0; step < 40; ++step) {
+      sim.clock.now = 10 * step;
+      const int before = sim.allocations;
+      auto batch = ready.front();  // consumed: its copy is queued now
+      ready.pop_front();
+      ready.push_back({sim.get(kImages), sim.get(kLabels)});  // the window advances
+      const std::string index = sim.get(kIndex);
+      const int copied = sim.clock.now + copy_ticks;
+      sim.let_go(index, kIndex, copied);
+      sim.let_go(batch.first, kImages, copied);
+      sim.let_go(batch.second, kLabels, copied);
+      if (step >= 5) after_warmup += sim.allocations - before;
+    }
+    EXPECT_EQ(after_warmup, 0) << "buffers allocated in the steady state";
+    // The window's batches, the ones whose copies are in flight, and the index buffers.
+    const int in_flight = (copy_ticks + 9) / 10 + 1;
+    EXPECT_LE(sim.allocations, 2 * (window + in_flight) + in_flight + 1);
+  }
 }
 
 }  // namespace
