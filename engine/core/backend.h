@@ -121,8 +121,8 @@ class Backend {
   // ToTensor + Normalize of contiguous uint8 images [B, 3, H, W] (as the data loader stages them) into
   // contiguous `out` of the same shape and a floating dtype: out = (v / 255 − mean[c]) / std[c] computed in
   // f32 (kernels/normalize_images_math.h) and rounded to out's dtype.
-  virtual void normalize_images(const Tensor& images, const std::array<float, 3>& mean,
-                                const std::array<float, 3>& std, Tensor& out) = 0;
+  virtual void normalize_images(const Tensor& images, const std::array<float, 3>& mean, const std::array<float, 3>& std,
+                                Tensor& out) = 0;
 
   // Row losses of contiguous logits [n, c] with i64 labels [n] (label < 0: ignored, loss 0) and label
   // smoothing; lse (f32 [n]) is saved for the backward. No probabilities are materialised.

@@ -134,7 +134,8 @@ TEST(UploadPath, Uint8LoaderBatchesNormaliseToTheFloatLoadersBatches) {
     EXPECT_EQ(batches, 3);
     EXPECT_EQ(lu.skipped_images(), 1);
     // On-demand loads (DPC's negatives) come as uint8 too and normalise to the float ones.
-    const Batch nf = lf.load_samples(std::vector<int64_t>{5, 2}, 0, 3), nu = lu.load_samples(std::vector<int64_t>{5, 2}, 0, 3);
+    const Batch nf = lf.load_samples(std::vector<int64_t>{5, 2}, 0, 3),
+                nu = lu.load_samples(std::vector<int64_t>{5, 2}, 0, 3);
     const Tensor d = device_images(nu.images, t, Device::cpu());
     EXPECT_EQ(std::memcmp(d.data_ptr(), nf.images.data_ptr(), nf.images.nbytes()), 0);
   }

@@ -4,13 +4,12 @@
 // passed its read; nothing waits for anything else; reuse picks the smallest buffer that fits.
 #include "engine/runtime/deferred_release.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <map>
 #include <string>
-
-#include <fmt/format.h>
 
 namespace clipt::runtime {
 namespace {

@@ -47,10 +47,10 @@ TEST(CudaUpload, NormalizeImagesMatchesTheCpuBitForBit) {
   // A batch that starts one byte into its storage: misaligned for 128-bit loads.
   const Tensor flat = random_u8({1 + 2 * 3 * 32 * 32}, 5);
   const Tensor view = flat.narrow(0, 1, 2 * 3 * 32 * 32).reshape({2, 3, 32, 32});
-  expect_same_bits(normalize_images(view.contiguous(), kMean, kStd),
-                   normalize_images(flat.to(cuda0()).narrow(0, 1, 2 * 3 * 32 * 32).reshape({2, 3, 32, 32}), kMean,
-                                    kStd),
-                   "misaligned");
+  expect_same_bits(
+      normalize_images(view.contiguous(), kMean, kStd),
+      normalize_images(flat.to(cuda0()).narrow(0, 1, 2 * 3 * 32 * 32).reshape({2, 3, 32, 32}), kMean, kStd),
+      "misaligned");
 }
 
 TEST(CudaUpload, AsyncUploadCopiesPinnedAndPageableTensorsBeforeTheirUse) {
@@ -83,7 +83,8 @@ TEST(CudaUpload, DeviceBatchesOnCudaEqualTheCpuBatches) {
     for (auto& p : img.pixels) p = uint8_t(g.randint(0, 256));
     const auto path = dir / fmt::format("n{}.png", i);
     const auto bytes = data::encode_png(img);
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
     samples.push_back({path.string(), i % 3, "c", 0});
   }
   data::TransformConfig tc;
