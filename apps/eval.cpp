@@ -11,10 +11,12 @@
 
 #include "apps/train_args.h"
 #include "data/data_config.h"
+#include "data/device_batches.h"
 #include "data/subsample.h"
 #include "data/world/world_datasets.h"
 #include "engine/core/error.h"
 #include "engine/io/atomic_file.h"
+#include "engine/runtime/pinned_host.h"
 #include "methods/common/sharpness.h"
 #include "methods/trainer/b2n.h"
 #include "methods/trainer/interrupt.h"
@@ -36,6 +38,8 @@ std::unique_ptr<data::DataLoader> train_set_loader(const trainer::Trainer& t, da
   o.num_workers = int(std::clamp<int64_t>(cfg.get_int("DATALOADER.NUM_WORKERS"), 0, hw));
   o.seed = t.context().seed;
   o.stop_flag = stop;
+  o.uint8_images = true;  // normalised on the device (data::DeviceBatches), from pinned buffers on a GPU
+  if (t.context().device.is_cuda()) o.allocator = [](const Shape& s, DType d) { return pinned_empty(s, d); };
   std::vector<data::Sample> samples = data::subsample_classes(t.splits(), subsample).train;
   CLIPT_CHECK(!samples.empty(), "eval: the run's training set ({} classes of {}) is empty",
               data::subsample_name(subsample), cfg.get_string("DATASET.NAME"));
@@ -68,12 +72,17 @@ int cmd_eval(const CommandArgs& argv) {
   auto loader = train_set_loader(t, subsample, &stop);
   data::Batch host;
   const Device device = t.context().device;
-  methods::BatchSource source{[&] { loader->start_epoch(0); },
+  std::unique_ptr<data::DeviceBatches> uploads;
+  methods::BatchSource source{[&] {
+                                loader->start_epoch(0);
+                                uploads = std::make_unique<data::DeviceBatches>(*loader, device);
+                              },
                               [&](methods::TrainBatch& b) {
-                                if (!loader->next(host)) return false;
-                                b.images = host.images.to(device);
-                                b.labels = host.labels.to(device);
-                                b.domains = host.domains.to(device);
+                                if (!uploads->next(host)) return false;
+                                data::DeviceBatch d = uploads->upload();
+                                b.images = std::move(d.images);
+                                b.labels = std::move(d.labels);
+                                b.domains = std::move(d.domains);
                                 b.host = &host;
                                 return true;
                               }};

@@ -106,8 +106,9 @@ LoaderOptions loader_options(bool uint8, int workers) {
 }
 
 TEST(UploadPath, Uint8LoaderBatchesNormaliseToTheFloatLoadersBatches) {
-  auto samples = write_samples(test::scratch_dir("upload_u8_loader"), 10);
-  samples.push_back({(test::scratch_dir("upload_u8_loader") / "missing.png").string(), 1, "class1", 0});
+  const fs::path dir = test::scratch_dir("upload_u8_loader");
+  auto samples = write_samples(dir, 10);
+  samples.push_back({(dir / "missing.png").string(), 1, "class1", 0});
   const ImageTransform t = ImageTransform::train(config(true));
   for (int workers : {0, 2}) {
     LoaderOptions of = loader_options(false, workers), ou = loader_options(true, workers);
