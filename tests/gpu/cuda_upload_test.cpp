@@ -10,6 +10,10 @@
 #include "engine/runtime/pinned_host.h"
 #include "tests/gpu/gpu_test_util.h"
 
+#ifdef CLIPT_WITH_CUDA
+#include "engine/runtime/context.h"
+#endif
+
 namespace clipt {
 namespace {
 
@@ -114,6 +118,26 @@ TEST(CudaUpload, DeviceBatchesOnCudaEqualTheCpuBatches) {
   EXPECT_FALSE(on_gpu.next(b));
   EXPECT_EQ(n, 3);
 }
+
+#ifdef CLIPT_WITH_CUDA
+TEST(CudaUpload, SmallPageableUploadsDoNotWaitForTheStream) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  // Class-subset rows and sampled indices are built on the host during a step (CoCoOp, DPC, MetaPrompt):
+  // their upload is staged through the pinned pool and must not wait for the work queued before it.
+  const Tensor a = test::gpu::random_cpu({4096, 4096}, DType::F32, 1).to(cuda0());
+  Tensor busy = a;
+  for (int i = 0; i < 8; ++i) busy = matmul(busy, a);  // many milliseconds of queued work
+  std::vector<int64_t> rows(300);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = int64_t(rows.size() - i);
+  const Tensor idx = Tensor::from_vector(rows, {int64_t(rows.size())}, cuda0());
+  EXPECT_EQ(cudaStreamQuery(cuda::current_stream(0)), cudaErrorNotReady)
+      << "the upload of a small pageable vector waited for the stream";
+  EXPECT_EQ(idx.to_vector<int64_t>(), rows);
+  // A large pageable tensor (over the staging limit) is copied as before and arrives intact.
+  const Tensor big = test::gpu::random_cpu({1 << 19}, DType::F32, 2);
+  EXPECT_EQ(big.to(cuda0()).to_vector<float>(), big.to_vector<float>());
+}
+#endif
 
 }  // namespace
 }  // namespace clipt
