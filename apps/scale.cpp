@@ -8,8 +8,8 @@
 // same command on one rank) it adds the speed-up and the efficiency (speed-up / ranks). The process's CPU
 // time per step (per rank) and the load average are recorded too, and with a baseline the work split (the
 // one-rank step's CPU time over a rank's here, outside collectives): it separates work that does not
-// divide from a machine that was busy. bench/scaling.sh runs both and writes the figure. Without --root it runs on the built-in
-// world with its CLIP and recipe.
+// divide from a machine that was busy. bench/scaling.sh runs both and writes the figure. Without --root it runs on the
+// built-in world with its CLIP and recipe.
 #include <fmt/core.h>
 #include <omp.h>
 #include <sys/resource.h>
@@ -67,8 +67,8 @@ fs::path scratch_run_dir(dist::Communicator& comm) {
 struct Measured {
   double seconds = 0;                      // wall time of the measured steps (the slowest rank's)
   double compute = 0, comm = 0, wait = 0;  // per rank, averaged over ranks, seconds in all
-  double cpu = 0;       // CPU time of the process (all its threads), averaged over ranks
-  double cpu_comm = 0;  // of which inside collectives (the calling thread's)
+  double cpu = 0;                          // CPU time of the process (all its threads), averaged over ranks
+  double cpu_comm = 0;                     // of which inside collectives (the calling thread's)
   double calls = 0, bytes = 0;             // collectives and bytes per rank, in all
 };
 
@@ -92,14 +92,15 @@ double load_average() {
 std::string table(const nlohmann::json& rows) {
   std::string s =
       "| ranks | backend | threads/rank | global batch | images/s | ms/step | compute ms | communication ms | waiting "
-      "ms | CPU ms/rank | speed-up | efficiency | work split |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+      "ms | CPU ms/rank | speed-up | efficiency | work split "
+      "|\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     const auto& ms = r.at("ms_per_step");
     s += fmt::format(
-        "| {} | {} | {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.2f} | {:.2f} | {} | {} | {} | {} |\n", r.at("world_size").get<int>(),
-        r.at("backend").get<std::string>(), r.at("threads_per_rank").get<int>(), r.at("global_batch").get<int64_t>(),
-        r.at("images_per_s").get<double>(), ms.at("total").get<double>(), ms.at("compute").get<double>(),
-        ms.at("communication").get<double>(), ms.at("waiting").get<double>(),
+        "| {} | {} | {} | {} | {:.1f} | {:.1f} | {:.1f} | {:.2f} | {:.2f} | {} | {} | {} | {} |\n",
+        r.at("world_size").get<int>(), r.at("backend").get<std::string>(), r.at("threads_per_rank").get<int>(),
+        r.at("global_batch").get<int64_t>(), r.at("images_per_s").get<double>(), ms.at("total").get<double>(),
+        ms.at("compute").get<double>(), ms.at("communication").get<double>(), ms.at("waiting").get<double>(),
         r.contains("cpu_ms_per_step_per_rank") ? fmt::format("{:.1f}", r.at("cpu_ms_per_step_per_rank").get<double>())
                                                : "–",
         r.contains("speedup") ? fmt::format("{:.2f}×", r.at("speedup").get<double>()) : "1.00×",
@@ -187,9 +188,8 @@ int cmd_scale(const CommandArgs& argv) {
                 done, warmup, steps);
     comm.set_measure_wait(false);
     m.compute = m.seconds - m.comm - m.wait;
-    const std::vector<double> mean =
-        comm.all_reduce(std::vector<double>{m.compute, m.comm, m.wait, m.calls, m.bytes, m.cpu, m.cpu_comm},
-                        dist::ReduceOp::Mean);
+    const std::vector<double> mean = comm.all_reduce(
+        std::vector<double>{m.compute, m.comm, m.wait, m.calls, m.bytes, m.cpu, m.cpu_comm}, dist::ReduceOp::Mean);
     m.compute = mean[0];
     m.comm = mean[1];
     m.wait = mean[2];
@@ -240,8 +240,8 @@ int cmd_scale(const CommandArgs& argv) {
     // over one rank's share of it here (the ideal is the number of ranks). A speed-up well below it on a
     // busy machine is the machine; a split below it is work every rank repeats.
     if (baseline->contains("cpu_ms_per_step_per_rank"))
-      j["work_split"] = baseline->at("cpu_ms_per_step_per_rank").get<double>() /
-                        std::max((m.cpu - m.cpu_comm) * per_step, 1e-12);
+      j["work_split"] =
+          baseline->at("cpu_ms_per_step_per_rank").get<double>() / std::max((m.cpu - m.cpu_comm) * per_step, 1e-12);
     nlohmann::json base_row = *baseline;
     base_row.erase("baseline");
     rows.push_back(base_row);

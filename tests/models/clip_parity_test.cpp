@@ -51,18 +51,25 @@ TEST(ClipParity, GradientWrtTextInputEmbeddings) {
                               Tensor::from_vector(std::vector<int64_t>{0, 1, 2}, {3}));
   EXPECT_NEAR(loss.item(), io_fixture()["loss"].get<double>(), 1e-4 * std::abs(io_fixture()["loss"].get<double>()));
   loss.backward();
-  EXPECT_ALL_CLOSE(emb.grad(), tensor_of(io_fixture()["grad_token_embeddings"]), 1e-3, 1e-6);
+  // The largest entries are ~0.9: an absolute 1e-5 is a few fp32 roundings of those, which entries that
+  // cancel down to ~1e-3 inherit (PyTorch and our GEMM kernels round differently; seen 2.8e-6 on an
+  // AVX-512 OpenBLAS kernel).
+  EXPECT_ALL_CLOSE(emb.grad(), tensor_of(io_fixture()["grad_token_embeddings"]), 1e-3, 1e-5);
 }
 
+// Exact in exact arithmetic (the causal mask hides the cut tokens); in fp32 the shorter GEMMs may take
+// another OpenBLAS kernel (its small-matrix path), which sums in another order: a few ulps (seen 8e-7
+// relative on an AVX-512 machine), so the tolerance is relative at that level, far below any real leak of
+// the cut tokens.
 TEST(ClipModel, CausalTruncationIsExact) {
   auto model = tiny();
   Tensor ids = ids_of(io_fixture()["input_ids"]);
   Tensor full = model->encode_text(ids, /*truncate=*/false);
   Tensor cut = model->encode_text(ids, /*truncate=*/true);
-  EXPECT_TRUE(test::all_close(cut, full, 0, 1e-6));
+  EXPECT_ALL_CLOSE(cut, full, 2e-6, 1e-6);
   // A batch whose longest prompt ends early runs at that length and still matches.
   Tensor short_ids = ids.narrow(0, 0, 1);
-  EXPECT_TRUE(test::all_close(model->encode_text(short_ids, true), full.narrow(0, 0, 1), 0, 1e-6));
+  EXPECT_ALL_CLOSE(model->encode_text(short_ids, true), full.narrow(0, 0, 1), 2e-6, 1e-6);
 }
 
 TEST(ClipModel, ZeroLengthPromptsChangeNothing) {

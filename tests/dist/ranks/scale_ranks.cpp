@@ -106,9 +106,10 @@ TEST(ScaleCommand, TwoRanksAgainstTheOneRankBaseline) {
   const double in_collectives = j["cpu_ms_per_step_in_collectives"].get<double>();
   EXPECT_GT(in_collectives, 0);
   EXPECT_LT(in_collectives, j["cpu_ms_per_step_per_rank"].get<double>());
-  EXPECT_NEAR(j["work_split"].get<double>(),
-              b["cpu_ms_per_step_per_rank"].get<double>() / (j["cpu_ms_per_step_per_rank"].get<double>() - in_collectives),
-              1e-9);
+  EXPECT_NEAR(
+      j["work_split"].get<double>(),
+      b["cpu_ms_per_step_per_rank"].get<double>() / (j["cpu_ms_per_step_per_rank"].get<double>() - in_collectives),
+      1e-9);
   EXPECT_EQ(j["loader_workers"], 0);
   EXPECT_TRUE(j["load_average"].contains("before") && j["load_average"].contains("after"));
 }

@@ -71,7 +71,8 @@ double fewest_negatives(const fs::path& run_dir) {
   double fewest = 1e9;
   for (std::string line; std::getline(in, line);) {
     const auto j = nlohmann::json::parse(line);
-    if (j.value("type", "") == "step" && j.contains("negatives")) fewest = std::min(fewest, j["negatives"].get<double>());
+    if (j.value("type", "") == "step" && j.contains("negatives"))
+      fewest = std::min(fewest, j["negatives"].get<double>());
   }
   return fewest;
 }
