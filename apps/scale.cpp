@@ -1,15 +1,14 @@
 // `clipt scale`: how a method's training step scales with the ranks it is launched on. Runs the real
-// trainer (data, step, gradient averaging, the per-step loss reduction) for --steps steps after --warmup
-// unmeasured ones under the launched world size (plain: one rank; mpirun -np N: N ranks), and prints a
-// table and JSON: images/s, and per step the time in compute (everything outside collectives: data,
-// forward, backward, optimizer), communication (inside the collectives: the time the communicator's
-// timer measures for engine/profile's communication phase) and waiting (for the slowest rank: every
-// collective is preceded by a barrier whose time is counted apart). With --baseline FILE (the JSON of the
-// same command on one rank) it adds the speed-up and the efficiency (speed-up / ranks). The process's CPU
-// time per step (per rank) and the load average are recorded too, and with a baseline the work split (the
-// one-rank step's CPU time over a rank's here, outside collectives): it separates work that does not
-// divide from a machine that was busy. bench/scaling.sh runs both and writes the figure. Without --root it runs on the
-// built-in world with its CLIP and recipe.
+// trainer (data, step, gradient averaging; loss and accuracy are reduced once per print window) for --steps steps after
+// --warmup unmeasured ones under the launched world size (plain: one rank; mpirun -np N: N ranks), and prints a table
+// and JSON: images/s, and per step the time in compute (everything outside collectives: data, forward, backward,
+// optimizer), communication (inside the collectives: the time the communicator's timer measures for engine/profile's
+// communication phase) and waiting (for the slowest rank: every collective is preceded by a barrier whose time is
+// counted apart). With --baseline FILE (the JSON of the same command on one rank) it adds the speed-up and the
+// efficiency (speed-up / ranks). The process's CPU time per step (per rank) and the load average are recorded too, and
+// with a baseline the work split (the one-rank step's CPU time over a rank's here, outside collectives): it separates
+// work that does not divide from a machine that was busy. bench/scaling.sh runs both and writes the figure. Without
+// --root it runs on the built-in world with its CLIP and recipe.
 #include <fmt/core.h>
 #include <omp.h>
 #include <sys/resource.h>
@@ -177,7 +176,7 @@ int cmd_scale(const CommandArgs& argv) {
         m.wait = s.wait_seconds;
         m.calls = double(s.calls);
         m.bytes = double(s.bytes);
-        stop = true;  // honoured after the next step, which is not measured
+        stop = true;  // honoured where the ranks next read their losses (unmeasured steps)
       }
     });
     if (warmup == 0) start_measuring();  // measured from the first step on

@@ -4,7 +4,9 @@
 // (CoOp's PromptLearner/TextEncoder on transformers' CLIP, eager fp16) on the same machine, and
 // `bench/run_coop_step.sh` runs both and prints the ratio.
 //   bench_coop_step [--device cuda|cpu] [--dtype fp16|bf16|fp32] [--classes 500] [--batch 32]
-//                   [--n-ctx 16] [--steps 20] [--arch b16|s16] [--shared-prefix 1|0]
+//                   [--n-ctx 16] [--steps 20] [--arch b16|s16] [--shared-prefix 1|0] [--cuda-graph 0|1]
+// --cuda-graph 1 runs the steps through the trainer's CUDA graph runner (methods/trainer/step_graph.h: warm-up,
+// one capture, replays); the figure then says "cuda_graph": true, and gpu_check.py sets it against the eager one.
 // "text_tokens_per_step" counts the token positions the text transformer runs per step (the shared prefix
 // once); --shared-prefix 0 measures the full encoding of every class prompt.
 #include <fmt/core.h>
@@ -13,6 +15,7 @@
 
 #include "bench/method_step_common.h"
 #include "methods/trainer/config_defaults.h"
+#include "methods/trainer/step_graph.h"
 
 using namespace clipt;
 using namespace clipt::bench;
@@ -54,21 +57,28 @@ int main(int argc, char** argv) {
     methods::TrainBatch b;
     b.images = randn({batch, 3, c.image_size, c.image_size}, gen, DType::F32, device);
     b.labels = randint(0, classes, {batch}, gen, device);
-    for (int w = 0; w < 3; ++w) method->train_step(b, *sgd);  // warm-up
-    backend_for(device).synchronize();
+    const bool graph = args.get_int("cuda-graph", 0) != 0;
+    CLIPT_CHECK(!graph || device.is_cuda(), "--cuda-graph 1 needs a CUDA device (--device cuda), not {}", device.str());
+    std::unique_ptr<trainer::StepGraph> runner;
+    if (graph) runner = std::make_unique<trainer::StepGraph>(*method, *sgd, device, /*strict=*/true, nullptr);
+    auto step = [&] { return runner ? runner->step(b) : method->train_step(b, *sgd); };
+    // Text tokens per step from the first (always eager) step: a replayed graph runs no host code to count.
     const int64_t tokens_before = model.text->tokens_encoded;
+    step();
+    const int64_t tokens_per_step = model.text->tokens_encoded - tokens_before;
+    for (int w = 1; w < 3; ++w) step();  // warm-up (with a graph: two eager steps, then the capture)
+    backend_for(device).synchronize();
     const auto t0 = std::chrono::steady_clock::now();
-    for (int64_t s = 0; s < steps; ++s) method->train_step(b, *sgd);
+    for (int64_t s = 0; s < steps; ++s) step();
     backend_for(device).synchronize();
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / double(steps);
     fmt::print(
         "{{\"name\": \"coop_step\", \"device\": \"{}\", \"dtype\": \"{}\", \"model\": \"{}\", \"classes\": {}, "
         "\"batch\": {}, \"n_ctx\": {}, \"shared_prefix\": {}, \"text_tokens_per_step\": {}, \"ms_per_step\": {:.3f}, "
-        "\"images_per_s\": {:.1f}, \"tokenizer\": \"{}\"}}\n",
-        device.str(), dtype_name(dtype), c.summary(), classes, batch, n_ctx, model.text->share_prefix,
-        (model.text->tokens_encoded - tokens_before) / std::max<int64_t>(steps, 1), ms, 1000.0 * double(batch) / ms,
-        clip_bpe ? "clip_bpe" : "learned_from_prompts");
+        "\"images_per_s\": {:.1f}, \"tokenizer\": \"{}\", \"cuda_graph\": {}}}\n",
+        device.str(), dtype_name(dtype), c.summary(), classes, batch, n_ctx, model.text->share_prefix, tokens_per_step,
+        ms, 1000.0 * double(batch) / ms, clip_bpe ? "clip_bpe" : "learned_from_prompts", graph);
     return 0;
   });
 }

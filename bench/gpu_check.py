@@ -12,7 +12,9 @@ of the whole run's budget, 540 s by default), a failing part is recorded and the
   gpu_tests      ctest -L gpu, except the whole-model tests (op-level CUDA-vs-CPU tests)
   whole_model    the whole-model CUDA-vs-CPU tests (CLIP towers, every method's step, trainer resume)
   memcheck       compute-sanitizer --tool memcheck over one short CoOp step (the whole-model CoOp test)
-  bench_*        clipt's CoOp and DPC steps and the PyTorch references (eager and torch.compile), same run
+  bench_*        clipt's CoOp and DPC steps and the PyTorch references (eager and torch.compile), same run;
+                 the CoOp step once more through a CUDA graph (bench_coop_step_cuda_graph, GPU only) and the
+                 graph-on/off ratio (figure coop_step_cuda_graph_speedup)
 Without a GPU (or with --cpu) the GPU parts are recorded as skipped with the reason, and the CPU halves run:
 the build, the gpu-labelled tests (which skip themselves), and clipt's benchmarks at tiny sizes on the CPU.
 --reuse-build DIR skips configure and build and runs from an existing build folder (CI: never build twice).
@@ -251,6 +253,17 @@ def run_benchmarks(check, build, gpu: bool, jobs: int):
     # Without CLIP's vocabulary the benchmark learns a BPE from its prompts (recorded in the figure).
     ours = run_figure(check, "bench_coop_step",
                       [bench / "bench_coop_step", *coop_ours] + (["--vocab", vocab] if vocab else []), 90, env)
+    # The same step replayed from one CUDA graph capture (CLIPT.CUDA_GRAPH): graphs on against off.
+    if gpu:
+        graphed = run_figure(check, "bench_coop_step_cuda_graph",
+                             [bench / "bench_coop_step", *coop_ours, "--cuda-graph", "1"] +
+                             (["--vocab", vocab] if vocab else []), 90, env)
+        if ours and graphed and ours.get("ms_per_step") and graphed.get("ms_per_step"):
+            check.figures.append({"name": "coop_step_cuda_graph_speedup", "part": "ratios",
+                                  "eager_ms": ours["ms_per_step"], "graph_ms": graphed["ms_per_step"],
+                                  "speedup": round(ours["ms_per_step"] / graphed["ms_per_step"], 3)})
+    else:
+        check.skip("bench_coop_step_cuda_graph", "CUDA graphs are measured on a GPU only")
     def torch_coop(compiled):
         name = "bench_coop_step_torch" + ("_compile" if compiled else "_eager")
         if not py:
@@ -363,8 +376,8 @@ def main(argv):
     if built:
         run_benchmarks(check, build, gpu, a.jobs)
     else:
-        for name in ("bench_coop_step", "bench_coop_step_torch_eager", "bench_coop_step_torch_compile",
-                     "bench_dpc_step", "bench_dpc_step_torch_eager"):
+        for name in ("bench_coop_step", "bench_coop_step_cuda_graph", "bench_coop_step_torch_eager",
+                     "bench_coop_step_torch_compile", "bench_dpc_step", "bench_dpc_step_torch_eager"):
             check.skip(name, "no build")
 
     counts = {s: sum(1 for t in check.tests if t["status"] == s) for s in ("pass", "fail", "skip")}

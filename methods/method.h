@@ -140,6 +140,11 @@ class Method {
   // averaged where the step uses them). Methods whose loss couples the samples of a batch in ways the
   // averaging does not reproduce say no, and a run of several ranks refuses them.
   virtual bool supports_data_parallel() const { return true; }
+  // Whether train_step may be captured once into a CUDA graph and replayed (CLIPT.CUDA_GRAPH, see
+  // methods/trainer/step_graph.h): the same kernels on the same shapes every step (drop_last batches), no
+  // host read, upload or random draw inside the step, no host state that changes between steps, and its
+  // loss, logits and metrics device tensors of fixed shapes. Default: no.
+  virtual bool graph_capturable() const { return false; }
   // The wrapped method's own results (see BaselineResult); none by default.
   virtual std::optional<BaselineResult> baseline() const { return std::nullopt; }
 };

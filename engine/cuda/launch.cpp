@@ -1,5 +1,6 @@
 #include "engine/cuda/launch.h"
 
+#include "engine/core/capture_guard.h"
 #include "engine/runtime/device_errors.h"
 #include "engine/runtime/memory.h"
 
@@ -28,6 +29,7 @@ LaunchContext::LaunchContext(const Tensor& t) : device(cuda_index(t)), guard(dev
 void after_launch(cudaError_t status, const LaunchContext& lc, const char* launcher, const char* file, int line) {
   if (status != cudaSuccess) throw_cuda_error(status, launcher, file, line);
   if (sync_after_launch()) {
+    refuse_during_any_capture("a synchronisation after a launch (CLIPT_CUDA_SYNC=1)");
     const cudaError_t e = cudaStreamSynchronize(lc.stream);
     if (e != cudaSuccess) throw_cuda_error(e, launcher, file, line);
     raise_device_errors(lc.device, lc.stream);

@@ -2,9 +2,14 @@
 // the data loader and other callers use one code path in both builds.
 #include "engine/runtime/pinned_host.h"
 
+#include "engine/core/capture_guard.h"
+
 namespace clipt {
 
-std::shared_ptr<Storage> allocate_pinned_host(size_t nbytes) { return allocate_storage(nbytes, Device::cpu()); }
+std::shared_ptr<Storage> allocate_pinned_host(size_t nbytes) {
+  refuse_during_any_capture("a pinned host allocation");  // the same rule as the CUDA build's
+  return allocate_storage(nbytes, Device::cpu());
+}
 
 Tensor pinned_empty(const Shape& shape, DType dtype) {
   for (auto d : shape) CLIPT_CHECK(d >= 0, "pinned_empty: negative dimension in shape {}", shape_str(shape));

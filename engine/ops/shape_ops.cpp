@@ -2,6 +2,7 @@
 // gradient back onto the input's geometry. Copies (contiguous, clone, casts, cat) allocate.
 #include <numeric>
 
+#include "engine/core/capture_guard.h"
 #include "engine/ops/ops.h"
 #include "engine/profile/profiler.h"
 
@@ -70,6 +71,8 @@ std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
 void copy_between_devices(const Tensor& src, Tensor& dst) {
   const bool to_host = dst.device().is_cpu();
   const char* name = to_host ? "copy_d2h" : src.device().is_cpu() ? "copy_h2d" : "copy_d2d";
+  if (to_host) refuse_during_capture(src.device(), "a copy of " + describe(src) + " to the host");
+  if (src.device().is_cpu()) refuse_during_capture(dst.device(), "an upload of host data to " + describe(dst));
   std::optional<profile::PhaseScope> wait;
   if (to_host) wait.emplace(profile::Phase::HostWait);
   profile::OpScope op(name, dst.dtype(), double(dst.nbytes()), /*device_timed=*/true);
@@ -461,6 +464,7 @@ Tensor& Tensor::fill_(double value) {
 void count_host_value_read();  // engine/core/tensor.cpp
 
 template <typename T> std::vector<T> Tensor::to_vector() const {
+  refuse_during_capture(device(), "a host read of the values of " + describe(*this) + " (item()/to_vector())");
   count_host_value_read();
   NoGrad ng;
   Tensor t = to_dtype(to_device(*this, Device::cpu()), DTypeOf<T>::value).contiguous();

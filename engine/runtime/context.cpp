@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "engine/core/capture_guard.h"
 #include "engine/core/error.h"
 #include "engine/runtime/cuda_check.h"
 #include "engine/runtime/device_errors.h"
@@ -130,6 +131,7 @@ void* gemm_workspace(int device, cudaStream_t stream) {
 }
 
 void synchronize(int device) {
+  refuse_during_any_capture("a device synchronisation");
   DeviceGuard guard(device);
   const cudaStream_t s = current_stream(device);
   CLIPT_CUDA_CHECK(cudaStreamSynchronize(s));

@@ -1,5 +1,9 @@
 #include "engine/runtime/memory.h"
 
+#include <atomic>
+#include <mutex>
+
+#include "engine/core/capture_guard.h"
 #include "engine/core/error.h"
 #include "engine/runtime/context.h"
 #include "engine/runtime/cuda_check.h"
@@ -8,6 +12,28 @@
 namespace clipt::cuda {
 
 namespace {
+
+// The capture in progress on each device, if any (set by the graph capture, read by allocations and frees
+// on any thread: a free queued on the capturing stream joins the capture whichever thread queues it).
+struct CaptureSlot {
+  std::mutex mutex;
+  cudaStream_t stream = nullptr;
+  std::shared_ptr<DeviceCaptureLedger> ledger;
+};
+CaptureSlot& capture_slot(int device) {
+  // Never destroyed, like the device contexts: storages freed during static destruction still look here.
+  static CaptureSlot* slots = new CaptureSlot[kMaxDevices];
+  return slots[device];
+}
+// Captures in progress on any device: the common case (none) costs every allocation and free one load.
+std::atomic<int> g_active_captures{0};
+
+std::shared_ptr<DeviceCaptureLedger> capture_ledger_for(int device, cudaStream_t stream) {
+  if (g_active_captures.load(std::memory_order_acquire) == 0) return nullptr;
+  CaptureSlot& s = capture_slot(device);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.ledger && s.stream == stream ? s.ledger : nullptr;
+}
 
 // The deleter of a device block: stream-ordered free on its home stream, behind an event on every other
 // stream that used it (record_stream), so the pool never hands it out while such a stream may still read
@@ -34,6 +60,15 @@ struct DeviceBlockFree {
   };
 
   void operator()(void* q) const {
+    // During a capture on the block's home stream, only blocks the capture allocated are freed there.
+    if (auto ledger = capture_ledger_for(device, uses->home())) {
+      const DeviceBlockFree self = *this;
+      if (!ledger->released(q, [self, q] { self.free_now(q); })) return;
+    }
+    free_now(q);
+  }
+
+  void free_now(void* q) const {
     int previous = -1;
     (void)cudaGetDevice(&previous);
     (void)cudaSetDevice(device);
@@ -57,9 +92,12 @@ std::shared_ptr<Storage> allocate_device(size_t nbytes, int device) {
   // A zero-byte tensor still gets a distinct pointer (storage identity is compared by pointer).
   const size_t request = nbytes == 0 ? 1 : nbytes;
   void* p = nullptr;
+  const std::shared_ptr<DeviceCaptureLedger> ledger = capture_ledger_for(device, stream);
   cudaError_t e = cudaMallocAsync(&p, request, stream);
   if (e == cudaErrorMemoryAllocation) {
     (void)cudaGetLastError();
+    // The retry below synchronises the device, which a capture cannot do.
+    if (ledger) refuse_during_any_capture(fmt::format("an allocation of {} bytes that ran out of memory", nbytes));
     CLIPT_CUDA_CHECK(cudaDeviceSynchronize());
     e = cudaMallocAsync(&p, request, stream);
   }
@@ -70,6 +108,7 @@ std::shared_ptr<Storage> allocate_device(size_t nbytes, int device) {
          ctx.name, nbytes, st.reserved_current, st.used_current);
   }
   CLIPT_CUDA_CHECK(e);
+  if (ledger) ledger->allocated(p, request);
   auto s = std::make_shared<Storage>();
   s->data = p;
   s->nbytes = nbytes;
@@ -77,6 +116,15 @@ std::shared_ptr<Storage> allocate_device(size_t nbytes, int device) {
   s->owner =
       std::shared_ptr<void>(p, DeviceBlockFree{device, std::make_shared<runtime::StreamUses<cudaStream_t>>(stream)});
   return s;
+}
+
+void set_capture_ledger(int device, cudaStream_t stream, std::shared_ptr<DeviceCaptureLedger> ledger) {
+  check_device_index(device);
+  CaptureSlot& s = capture_slot(device);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  if (bool(ledger) != bool(s.ledger)) g_active_captures.fetch_add(ledger ? 1 : -1, std::memory_order_acq_rel);
+  s.stream = ledger ? stream : nullptr;
+  s.ledger = std::move(ledger);
 }
 
 PoolStats pool_stats(int device) {

@@ -11,6 +11,7 @@
 
 #include "engine/core/storage.h"
 #include "engine/core/tensor.h"
+#include "engine/runtime/capture_ledger.h"
 
 namespace clipt::cuda {
 
@@ -24,6 +25,13 @@ std::shared_ptr<Storage> allocate_device(size_t nbytes, int device);
 // stream of every op automatically when it differs from a tensor's home stream; call it for work queued on
 // other streams by hand (a raw kernel, a copy on a side stream). A no-op for other tensors.
 void record_stream(const Tensor& t, cudaStream_t stream);
+
+// CUDA graph capture (engine/runtime/cuda_graph.cpp): while `ledger` is set for `device`, blocks allocated
+// on `stream` (the capturing stream) are recorded as graph allocations, and a block homed on `stream`
+// whose last handle goes is freed in the capture only when the capture allocated it; any other is kept
+// by the ledger (see capture_ledger.h). A null ledger ends it.
+using DeviceCaptureLedger = runtime::CaptureLedger<void*>;
+void set_capture_ledger(int device, cudaStream_t stream, std::shared_ptr<DeviceCaptureLedger> ledger);
 
 struct PoolStats {
   uint64_t reserved_current = 0;  // bytes the pool holds from the driver

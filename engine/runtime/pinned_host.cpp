@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "engine/core/backend.h"
+#include "engine/core/capture_guard.h"
 #include "engine/runtime/context.h"
 #include "engine/runtime/cuda_check.h"
 #include "engine/runtime/deferred_release.h"
@@ -58,6 +59,7 @@ void release_block(void* q) {
 }  // namespace
 
 std::shared_ptr<Storage> allocate_pinned_host(size_t nbytes) {
+  refuse_during_any_capture("a pinned host allocation");
   if (!cuda_available()) return allocate_storage(nbytes, Device::cpu());
   const size_t request = nbytes == 0 ? 1 : nbytes;
   PinnedPool& pp = pinned_pool();

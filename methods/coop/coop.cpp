@@ -19,7 +19,9 @@ PromptLearnerOptions CoOp::learner_options(const Config& cfg) const {
 void CoOp::build(const MethodContext& ctx, const std::vector<std::string>& classnames) {
   ctx_ = ctx;
   scale_ = ctx.clip->logit_scale_value();
-  learner_ = std::make_unique<PromptLearner>(ctx, classnames, learner_options(*ctx.cfg));
+  const PromptLearnerOptions options = learner_options(*ctx.cfg);
+  static_prompts_ = options.position == ClassTokenPosition::End;
+  learner_ = std::make_unique<PromptLearner>(ctx, classnames, options);
 }
 
 Tensor CoOp::image_features(const Tensor& images) { return frozen_image_features(ctx_, images); }

@@ -19,6 +19,11 @@ class CoOp : public Method {
   std::vector<std::pair<std::string, Tensor*>> prompt_slots() override { return {{"ctx", &learner_->ctx}}; }
   Tensor image_features(const Tensor& images) override;
   Tensor text_features(const std::vector<int64_t>& rows = {}) override;
+  // The default step over fixed prompts and frozen image features: fixed shapes, nothing read back
+  // (tests/methods/step_graph_test.cpp runs it under a simulated capture), as long as the class token
+  // ends the prompt (middle/front positions upload row indices every step). Subclasses that change the
+  // step must say again.
+  bool graph_capturable() const override { return static_prompts_; }
 
   PromptLearner& learner() { return *learner_; }
   const MethodContext& context() const { return ctx_; }
@@ -33,7 +38,8 @@ class CoOp : public Method {
   MethodContext ctx_;
   std::unique_ptr<PromptLearner> learner_;
   double scale_ = 100.0;
-  Tensor eval_text_;  // normalised features of the evaluation classes (computed once per class set)
+  bool static_prompts_ = true;  // CLASS_TOKEN_POSITION end (see graph_capturable)
+  Tensor eval_text_;            // normalised features of the evaluation classes (computed once per class set)
 };
 
 }  // namespace clipt::methods

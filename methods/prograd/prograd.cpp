@@ -63,6 +63,9 @@ class ProGrad final : public CoOp {
     return {l.ce, l.logits.detach(), {{"kl", l.kl.detach()}}};
   }
 
+  // The projection is chosen on the host from the gradients' dot product: not replayable from a graph.
+  bool graph_capturable() const override { return false; }
+
   StepResult train_step(const TrainBatch& batch, optim::Optimizer& optimizer) override {
     TrainBatch cached = batch;
     precompute(cached);

@@ -220,6 +220,10 @@ Config default_config() {
   // The dataset config file the run was built from (set by the CLI), so a method that trains a sub-run
   // with another recipe (DPC's stage 1) can build that run's config the way the CLI would.
   c.define("CLIPT.DATASET_CONFIG_FILE", "");
+  // CUDA graphs for the training step (methods/trainer/step_graph.h): off | auto (capture the step of the
+  // methods whose step is static, CoOp and KgCoOp, on one CUDA device with SGD; else eager) | on (the same,
+  // and anything that prevents it is an error). Results are identical either way.
+  c.define("CLIPT.CUDA_GRAPH", "off");
   // PIL's decompression-bomb guard (Image.MAX_IMAGE_PIXELS): images with more pixels are refused; 0 = none.
   c.define("CLIPT.MAX_IMAGE_PIXELS", int64_t(89478485));
   return c;

@@ -61,7 +61,8 @@ bool names_a_place_or_resource(const std::string& key) {
                                                 "CLIPT.DEVICE",
                                                 "CLIPT.DATASET_CONFIG_FILE",
                                                 "TRAIN.PRINT_FREQ",
-                                                "CLIPT.MAX_IMAGE_PIXELS"};
+                                                "CLIPT.MAX_IMAGE_PIXELS",
+                                                "CLIPT.CUDA_GRAPH"};
   return ignored.count(key) > 0;
 }
 

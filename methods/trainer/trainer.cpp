@@ -21,6 +21,7 @@
 #include "methods/trainer/progress.h"
 #include "methods/trainer/protocol_runs.h"
 #include "methods/trainer/run_config.h"
+#include "methods/trainer/step_graph.h"
 #include "methods/trainer/step_window.h"
 
 namespace clipt::trainer {
@@ -173,6 +174,7 @@ Trainer::Trainer(const Config& cfg, RunLog& log, const std::atomic<bool>* stop,
                 batch, ranks);
   }
   dtype_ = resolve_dtype(cfg_, methods::method_config_group(method_name_) + ".PREC", device_);
+  graph_mode_ = parse_graph_mode(cfg_.get_string("CLIPT.CUDA_GRAPH"));
 
   const auto model_dir = resolve_model_dir(cfg_);
   clip_ = clip::load_clip(model_dir, dtype_, device_);
@@ -438,6 +440,7 @@ void Trainer::train() {
   Progress run_progress("training", (max_epoch - epochs_done_) * batches - resume_iteration_, {}, 1, nullptr);
   std::unique_ptr<profile::StepProfiler> profiler;
   if (profile_steps_ > 0) profiler = std::make_unique<profile::StepProfiler>(device_, profile_steps_, 1);
+  const std::unique_ptr<StepGraph> step_graph = make_step_graph(profiler != nullptr);
   for (int64_t epoch = epochs_done_; epoch < max_epoch; ++epoch) {
     const double lr = schedule_->lr_at(epoch);
     optimizer_->set_lr(lr);
@@ -533,7 +536,7 @@ void Trainer::train() {
       tb.epoch = epoch;
       tb.iteration = iteration;
       tb.global_step = epoch * batches + iteration;
-      const methods::StepResult r = method_->train_step(tb, *optimizer_);
+      const methods::StepResult r = step_graph ? step_graph->step(tb) : method_->train_step(tb, *optimizer_);
       window.add(r, tb.labels, iteration, tb.global_step);
       if (profiler && profiler->end_step() && is_root()) write_profile(*profiler);
       images += batch.size() * comm_->world_size();
@@ -584,6 +587,26 @@ void Trainer::train() {
                  {"lr", lr}});
   }
   if (profiler && !profiler->done() && is_root()) write_profile(*profiler);
+}
+
+std::unique_ptr<StepGraph> Trainer::make_step_graph(bool profiling) {
+  GraphFacts f;
+  f.method = method_name_;
+  f.method_capturable = method_->graph_capturable();
+  f.device = device_;
+  f.graphs_available = device_graphs_available(device_);
+  f.sgd_f32 = dynamic_cast<optim::SGD*>(optimizer_.get()) != nullptr;
+  for (const Tensor& p : optimizer_->params()) f.sgd_f32 = f.sgd_f32 && p.dtype() == DType::F32;
+  f.world_size = comm_->world_size();
+  f.profiling = profiling;
+  const GraphDecision d = decide_step_graph(graph_mode_, f);
+  if (!d.use) {
+    if (graph_mode_ != GraphMode::Off && device_.is_cuda()) log_.info("CUDA graphs: not used, {}", d.reason);
+    return nullptr;
+  }
+  log_.info("CUDA graphs: the training step is captured after {} eager steps and replayed", StepGraph::kWarmupSteps);
+  return std::make_unique<StepGraph>(*method_, *optimizer_, device_, graph_mode_ == GraphMode::On,
+                                     [this](const std::string& line) { log_.info("{}", line); });
 }
 
 void Trainer::write_profile(profile::StepProfiler& profiler) {

@@ -19,6 +19,7 @@
 #include "engine/profile/step_profiler.h"
 #include "methods/method.h"
 #include "methods/trainer/run_log.h"
+#include "methods/trainer/step_graph.h"
 
 namespace clipt::trainer {
 
@@ -98,6 +99,8 @@ class Trainer {
   // Fails (naming the parameter, epoch and last good checkpoint) when a trainable parameter holds a NaN or
   // an Inf, so that no checkpoint is written from a diverged run.
   void check_finite_parameters(int64_t epochs_done, int64_t iteration) const;
+  // The CUDA graph runner of this run's steps (CLIPT.CUDA_GRAPH), or null for eager steps.
+  std::unique_ptr<StepGraph> make_step_graph(bool profiling);
   std::unique_ptr<data::DataLoader> make_loader(std::vector<data::Sample> samples, bool train) const;
   bool is_root() const { return comm_->rank() == 0; }
 
@@ -108,6 +111,7 @@ class Trainer {
   std::filesystem::path output_dir_;
   Device device_;
   DType dtype_;
+  GraphMode graph_mode_ = GraphMode::Off;
   std::string method_name_;
   std::unique_ptr<clip::ClipModel> clip_;
   std::unique_ptr<clip::Tokenizer> tokenizer_;

@@ -58,7 +58,7 @@ def check_common_structure(s, out):
     expect(s["schema"] == 1, f"schema {s['schema']}")
     names = [p.get("name") for p in s["parts"]]
     for required in ("device", "configure", "build", "gpu_tests", "whole_model", "memcheck", "bench_coop_step",
-                     "bench_coop_step_torch_eager", "bench_coop_step_torch_compile", "bench_dpc_step",
+                     "bench_coop_step_cuda_graph", "bench_coop_step_torch_eager", "bench_coop_step_torch_compile", "bench_dpc_step",
                      "bench_dpc_step_torch_eager"):
         expect(names.count(required) == 1, f"part {required} appears {names.count(required)} times in {names}")
     for p in s["parts"]:
@@ -95,6 +95,8 @@ def test_cpu_mode(build, scratch):
     for name in ("gpu_tests", "whole_model"):
         expect(p[name]["status"] == "pass", f"{name}: {p[name]}")
     expect(p["memcheck"]["status"] == "skip" and "no GPU" in p["memcheck"]["reason"], f"memcheck: {p['memcheck']}")
+    graph_part = p["bench_coop_step_cuda_graph"]
+    expect(graph_part["status"] == "skip" and "GPU" in graph_part["reason"], f"CUDA graph part: {graph_part}")
     compile_part = p["bench_coop_step_torch_compile"]
     expect(compile_part["status"] == "skip", f"torch.compile part: {compile_part}")
     # Every gpu-labelled test ran: none failed, and those that need a device skipped themselves, saying so

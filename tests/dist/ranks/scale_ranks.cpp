@@ -1,7 +1,8 @@
 // `clipt scale` as bench/scaling.sh runs it: the command on one rank (the baseline), then under two ranks
 // with --baseline. The JSON's bookkeeping is checked, not its timings: the two ranks split the global
-// batch, the step's collectives are counted (the gradient all-reduce and the loss/accuracy reduction
-// per step), compute + communication + waiting add up to the step, and the speed-up and efficiency are
+// batch, the step's collectives are counted (the gradient all-reduce and the class-sharded text tower's;
+// loss and accuracy are reduced once per print window), compute + communication + waiting add up to the
+// step, and the speed-up and efficiency are
 // the ratios of the two runs' images/s.
 #include <gtest/gtest.h>
 
@@ -92,7 +93,7 @@ TEST(ScaleCommand, TwoRanksAgainstTheOneRankBaseline) {
   EXPECT_NEAR(ms["compute"].get<double>() + ms["communication"].get<double>() + ms["waiting"].get<double>(),
               ms["total"].get<double>(), 0.05 * ms["total"].get<double>());  // per-rank means vs the slowest rank
   EXPECT_GT(ms["communication"].get<double>(), 0);
-  // Per step: the context gradient's all-reduce and the step's loss/accuracy reduction.
+  // Per step: the context gradient's all-reduce and the sharded text tower's gather and reduce-scatter.
   EXPECT_GE(j["collectives_per_step"].get<double>(), 2.0);
   EXPECT_GE(j["bytes_per_step"].get<double>(), 4.0 * 32 * 4);  // at least the context gradient (f32, width 32)
   EXPECT_EQ(b["collectives_per_step"].get<double>(), 0.0);     // one rank: no collective reaches a backend
