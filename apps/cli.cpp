@@ -9,6 +9,7 @@
 #include "apps/commands.h"
 #include "engine/core/closest_name.h"
 #include "engine/core/error.h"
+#include "engine/cpu/blas_kernels.h"
 #include "engine/dist/communicator.h"
 
 namespace clipt::apps {
@@ -257,8 +258,8 @@ int run_cli(int argc, char** argv) {
     }
     const std::string name = argv[1];
     if (name == "--version" || name == "version") {
-      fmt::print("clipt {} ({} build, CUDA backend {})\n", CLIPT_VERSION, CLIPT_BUILD_TYPE,
-                 CLIPT_WITH_CUDA ? "compiled in" : "not compiled in");
+      fmt::print("clipt {} ({} build, CUDA backend {}, OpenBLAS kernels {})\n", CLIPT_VERSION, CLIPT_BUILD_TYPE,
+                 CLIPT_WITH_CUDA ? "compiled in" : "not compiled in", cpu::blas_core_name());
       return 0;
     }
     if (name == "--help" || name == "-h" || name == "help") {

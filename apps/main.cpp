@@ -2,5 +2,9 @@
 #include <cstdio>
 
 #include "apps/cli.h"
+#include "engine/cpu/blas_kernels.h"
 
-int main(int argc, char** argv) { return clipt::apps::run_cli(argc, argv); }
+int main(int argc, char** argv) {
+  clipt::cpu::use_native_blas_kernels(argv);
+  return clipt::apps::run_cli(argc, argv);
+}

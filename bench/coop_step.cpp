@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "bench/method_step_common.h"
+#include "engine/cpu/blas_kernels.h"
 #include "methods/trainer/config_defaults.h"
 #include "methods/trainer/step_graph.h"
 
@@ -21,6 +22,7 @@ using namespace clipt;
 using namespace clipt::bench;
 
 int main(int argc, char** argv) {
+  clipt::cpu::use_native_blas_kernels(argv);  // the GEMMs users get (engine/cpu/blas_kernels.h)
   return run_bench("bench_coop_step", argc, argv, [](const apps::Args& args) {
     const Device device = bench_device(args);
     const DType dtype = device.is_cpu() ? DType::F32 : parse_dtype(args.get_or("dtype", "fp16"));

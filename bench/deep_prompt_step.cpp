@@ -33,6 +33,7 @@
 #include "engine/ops/ops.h"
 #include "methods/trainer/config_defaults.h"
 #if CLIPT_WITH_CUDA
+#include "engine/cpu/blas_kernels.h"
 #include "engine/runtime/memory.h"
 #endif
 
@@ -96,6 +97,7 @@ Measure measure(int steps, Device device, const std::function<void()>& step, con
 }  // namespace
 
 int main(int argc, char** argv) {
+  clipt::cpu::use_native_blas_kernels(argv);  // the GEMMs users get (engine/cpu/blas_kernels.h)
   return run_bench("bench_deep_prompt_step", argc, argv, [](const apps::Args& args) {
     args.check_known({"size", "model", "device", "batch", "classes", "steps"});
     const Device device = bench_device(args);

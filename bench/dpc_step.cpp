@@ -31,6 +31,7 @@
 #include "data/image.h"
 #include "data/loader.h"
 #include "data/sample_rng.h"
+#include "engine/cpu/blas_kernels.h"
 #include "engine/ops/ops.h"
 #include "methods/dpc/dpc.h"
 #include "methods/trainer/config_defaults.h"
@@ -62,6 +63,7 @@ double cpu_ms() { return 1000.0 * double(std::clock()) / CLOCKS_PER_SEC; }
 }  // namespace
 
 int main(int argc, char** argv) {
+  clipt::cpu::use_native_blas_kernels(argv);  // the GEMMs users get (engine/cpu/blas_kernels.h)
   return run_bench("bench_dpc_step", argc, argv, [](const apps::Args& args) {
     args.check_known({"size", "device", "batch", "top-k", "classes", "steps", "workers"});
     const Device device = bench_device(args);

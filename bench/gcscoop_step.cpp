@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench/method_step_common.h"
+#include "engine/cpu/blas_kernels.h"
 #include "engine/ops/ops.h"
 #include "methods/common/gradient_shaping.h"
 #include "methods/trainer/config_defaults.h"
@@ -47,6 +48,7 @@ std::vector<double> time_steps(int steps, const std::vector<std::function<void()
 }  // namespace
 
 int main(int argc, char** argv) {
+  clipt::cpu::use_native_blas_kernels(argv);  // the GEMMs users get (engine/cpu/blas_kernels.h)
   return run_bench("bench_gcscoop_step", argc, argv, [](const apps::Args& args) {
     args.check_known({"size", "device", "batch", "classes", "steps"});
     const Device device = bench_device(args);

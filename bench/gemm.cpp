@@ -16,6 +16,7 @@
 #include <cublasLt.h>
 #include <cuda_runtime_api.h>
 
+#include "engine/cpu/blas_kernels.h"
 #include "engine/cuda/cuda_backend.h"
 #include "engine/runtime/context.h"
 #include "engine/runtime/cuda_check.h"
@@ -155,7 +156,8 @@ int run() {
 }  // namespace
 }  // namespace clipt
 
-int main() {
+int main(int, char** argv) {
+  clipt::cpu::use_native_blas_kernels(argv);  // the GEMMs users get (engine/cpu/blas_kernels.h)
   try {
     if (!clipt::cuda_available()) {
       std::printf("{\"bench\": \"gemm\", \"skipped\": true, \"reason\": \"no CUDA device\"}\n");

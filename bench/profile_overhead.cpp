@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include "bench/method_step_common.h"
+#include "engine/cpu/blas_kernels.h"
 #include "engine/profile/profiler.h"
 #include "methods/trainer/config_defaults.h"
 
@@ -12,6 +13,7 @@ using namespace clipt;
 using namespace clipt::bench;
 
 int main(int argc, char** argv) {
+  clipt::cpu::use_native_blas_kernels(argv);  // the GEMMs users get (engine/cpu/blas_kernels.h)
   return run_bench("bench_profile_overhead", argc, argv, [](const apps::Args& args) {
     const Device device = bench_device(args);
     const std::string size = bench_size(args, device);

@@ -10,6 +10,7 @@
 #include "apps/cli.h"
 #include "data/dataset.h"
 #include "data/world/world_datasets.h"
+#include "engine/cpu/blas_kernels.h"
 #include "methods/method.h"
 
 namespace clipt::apps {
@@ -122,6 +123,7 @@ TEST(CliList, Version) {
   const CliResult r = run_clipt({"--version"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.rfind("clipt 0.", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("OpenBLAS kernels " + cpu::blas_core_name()), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 // that rank's remaining collectives) cannot hang the other: collectives time out after 120 s.
 #include <gtest/gtest.h>
 
+#include "engine/cpu/blas_kernels.h"
 #include "engine/dist/communicator.h"
 
 int main(int argc, char** argv) {
+  clipt::cpu::use_native_blas_kernels(argv);  // before MPI starts
   ::testing::InitGoogleTest(&argc, argv);
   clipt::dist::Communicator& world = clipt::dist::world();
   world.set_timeout(120);

@@ -90,8 +90,12 @@ TEST(ScaleCommand, TwoRanksAgainstTheOneRankBaseline) {
   EXPECT_EQ(j["steps"], 3);
   EXPECT_NEAR(j["images_per_s"].get<double>(), 4.0 * 3 / j["seconds"].get<double>(), 1e-9);
   const auto& ms = j["ms_per_step"];
-  EXPECT_NEAR(ms["compute"].get<double>() + ms["communication"].get<double>() + ms["waiting"].get<double>(),
-              ms["total"].get<double>(), 0.05 * ms["total"].get<double>());  // per-rank means vs the slowest rank
+  // compute + communication + waiting is the ranks' mean wall time, total the slowest rank's: never more
+  // (how much less depends on the load, so no lower bound but that all three are counted).
+  const double parts = ms["compute"].get<double>() + ms["communication"].get<double>() + ms["waiting"].get<double>();
+  EXPECT_LE(parts, ms["total"].get<double>() * (1 + 1e-9));
+  EXPECT_GT(ms["compute"].get<double>(), 0);
+  EXPECT_GE(ms["waiting"].get<double>(), 0);
   EXPECT_GT(ms["communication"].get<double>(), 0);
   // Per step: the context gradient's all-reduce and the sharded text tower's gather and reduce-scatter.
   EXPECT_GE(j["collectives_per_step"].get<double>(), 2.0);
