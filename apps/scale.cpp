@@ -127,7 +127,18 @@ int cmd_scale(const CommandArgs& argv) {
     CLIPT_CHECK(in.good(), "scale: --baseline {} cannot be read", *file);
     try {
       baseline = nlohmann::json::parse(in);
-      (void)baseline->at("images_per_s").get<double>();
+      // Every field the comparison and the table read, checked before the measurement runs.
+      for (const char* key : {"images_per_s", "world_size", "threads_per_rank", "global_batch"})
+        CLIPT_CHECK(baseline->contains(key) && baseline->at(key).is_number(),
+                    "scale: --baseline {} has no number \"{}\": it is not the JSON of `clipt scale --json`", *file,
+                    key);
+      CLIPT_CHECK(baseline->contains("backend") && baseline->at("backend").is_string(),
+                  "scale: --baseline {} has no \"backend\": it is not the JSON of `clipt scale --json`", *file);
+      for (const char* key : {"total", "compute", "communication", "waiting"})
+        CLIPT_CHECK(baseline->contains("ms_per_step") && baseline->at("ms_per_step").contains(key) &&
+                        baseline->at("ms_per_step").at(key).is_number(),
+                    "scale: --baseline {} has no number \"ms_per_step.{}\": it is not the JSON of `clipt scale --json`",
+                    *file, key);
     } catch (const nlohmann::json::exception& e) {
       fail("scale: --baseline {} is not the JSON of `clipt scale --json` ({})", *file, e.what());
     }

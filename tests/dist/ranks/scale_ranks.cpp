@@ -124,7 +124,9 @@ TEST(ScaleCommand, ABaselineOfAnotherBatchIsRefused) {
   const fs::path data = test::make_colour_dataset();
   const fs::path shared = test::shared_scratch_dir("scale-mismatch");
   if (comm().is_root())
-    test::write_text(shared / "one.json", R"({"method": "CoOp", "global_batch": 8, "images_per_s": 10.0})");
+    test::write_text(shared / "one.json", R"({"method": "CoOp", "global_batch": 8, "images_per_s": 10.0,
+        "world_size": 1, "threads_per_rank": 1, "backend": "single",
+        "ms_per_step": {"total": 1, "compute": 1, "communication": 0, "waiting": 0}})");
   comm().barrier();
   auto args = scale_args(data);
   args.insert(args.end(), {"--baseline", (shared / "one.json").string()});
@@ -132,6 +134,21 @@ TEST(ScaleCommand, ABaselineOfAnotherBatchIsRefused) {
   EXPECT_ERROR_CONTAINS(apps::cmd_scale(std::vector<std::string>(args.begin() + 1, args.end())),
                         "--baseline ran CoOp with global batch 8, this run CoOp with 4");
   testing::internal::GetCapturedStderr();
+}
+
+// A JSON that is not a `clipt scale --json` output is refused before anything runs, naming the missing key.
+TEST(ScaleCommand, ABaselineWithoutTheTableFieldsIsRefused) {
+  if (comm().world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
+  const fs::path data = test::make_colour_dataset();
+  const fs::path shared = test::shared_scratch_dir("scale-partial");
+  if (comm().is_root())
+    test::write_text(shared / "one.json", R"({"method": "CoOp", "global_batch": 4, "images_per_s": 10.0,
+        "world_size": 1, "threads_per_rank": 1, "backend": "single"})");
+  comm().barrier();
+  auto args = scale_args(data);
+  args.insert(args.end(), {"--baseline", (shared / "one.json").string()});
+  EXPECT_ERROR_CONTAINS(apps::cmd_scale(std::vector<std::string>(args.begin() + 1, args.end())),
+                        "has no number \"ms_per_step.total\"");
 }
 
 }  // namespace
