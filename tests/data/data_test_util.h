@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "data/dataset.h"
 #include "data/image.h"
 #include "tests/common/test_util.h"
 
@@ -61,6 +62,18 @@ inline ImageDiff diff_images(const data::Image& a, const data::Image& b) {
     d.max_abs = std::max(d.max_abs, v);
   }
   return d;
+}
+
+// N small images under `dir` (PNG and JPEG alternating, sizes varying), labels i % 3 and domains i % 2.
+inline std::vector<data::Sample> mixed_image_samples(const std::filesystem::path& dir, int n) {
+  std::vector<data::Sample> samples;
+  for (int i = 0; i < n; ++i) {
+    const data::Image img = test_picture(40 + i % 7, 30 + i % 5, i);
+    const std::filesystem::path p = dir / ("img" + std::to_string(i) + (i % 2 ? ".jpg" : ".png"));
+    put_file(p, i % 2 ? data::encode_jpeg(img, 90) : data::encode_png(img));
+    samples.push_back({p.string(), i % 3, "class" + std::to_string(i % 3), i % 2});
+  }
+  return samples;
 }
 
 }  // namespace clipt::test

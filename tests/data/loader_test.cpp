@@ -14,18 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// N small images (PNG and JPEG mixed) with labels i % 3 and domains i % 2.
-std::vector<Sample> make_samples(const fs::path& dir, int n) {
-  std::vector<Sample> samples;
-  for (int i = 0; i < n; ++i) {
-    const Image img = test::test_picture(40 + i % 7, 30 + i % 5, i);
-    const fs::path p = dir / (i % 2 ? fmt::format("img{}.jpg", i) : fmt::format("img{}.png", i));
-    test::put_file(p, i % 2 ? encode_jpeg(img, 90) : encode_png(img));
-    samples.push_back({p.string(), i % 3, "class" + std::to_string(i % 3), i % 2});
-  }
-  return samples;
-}
-
 ImageTransform small_train_transform() {
   TransformConfig config;
   config.height = 16;
@@ -53,7 +41,7 @@ std::vector<Batch> epoch(DataLoader& loader, int64_t e) {
 }
 
 TEST(Loader, SequentialKeepsOrderAndTheLastPartialBatch) {
-  const auto samples = make_samples(test::scratch_dir("seq"), 11);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("seq"), 11);
   DataLoader loader(samples, ImageTransform::test(TransformConfig{}), options(4, false, false, 2));
   EXPECT_EQ(loader.batches_per_epoch(), 3);
   const auto batches = epoch(loader, 0);
@@ -82,7 +70,7 @@ TEST(Loader, SequentialKeepsOrderAndTheLastPartialBatch) {
 }
 
 TEST(Loader, ShuffleDropsTheLastBatchLikeDassl) {
-  const auto samples = make_samples(test::scratch_dir("shuffle"), 23);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("shuffle"), 23);
   DataLoader loader(samples, small_train_transform(), options(5, true, true, 2));
   EXPECT_EQ(loader.batches_per_epoch(), 4);  // floor(23 / 5)
   std::vector<std::vector<int64_t>> orders;
@@ -107,7 +95,7 @@ TEST(Loader, ShuffleDropsTheLastBatchLikeDassl) {
 
 TEST(Loader, DropLastNeverEmptiesAnEpoch) {
   // Dassl: drop_last only when len(data) >= batch size.
-  const auto samples = make_samples(test::scratch_dir("small"), 3);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("small"), 3);
   DataLoader loader(samples, small_train_transform(), options(8, true, true, 1));
   EXPECT_EQ(loader.batches_per_epoch(), 1);
   const auto batches = epoch(loader, 0);
@@ -116,7 +104,7 @@ TEST(Loader, DropLastNeverEmptiesAnEpoch) {
 }
 
 TEST(Loader, BatchesAreIdenticalForAnyNumberOfWorkers) {
-  const auto samples = make_samples(test::scratch_dir("threads"), 17);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("threads"), 17);
   std::vector<std::vector<Batch>> runs;
   for (int workers : {0, 1, 3, 6}) {
     DataLoader loader(samples, small_train_transform(), options(4, true, true, workers));
@@ -140,7 +128,7 @@ TEST(Loader, BatchesAreIdenticalForAnyNumberOfWorkers) {
 }
 
 TEST(Loader, LoadSamplesOnDemandThroughTheWorkers) {
-  const auto samples = make_samples(test::scratch_dir("extra"), 9);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("extra"), 9);
   DataLoader loader(samples, small_train_transform(), options(4, true, true, 2));
   loader.start_epoch(0);
   Batch first;
@@ -169,7 +157,7 @@ TEST(Loader, LoadSamplesOnDemandThroughTheWorkers) {
 }
 
 TEST(Loader, WorkerErrorIsRethrownWithThePath) {
-  auto samples = make_samples(test::scratch_dir("error"), 10);
+  auto samples = test::mixed_image_samples(test::scratch_dir("error"), 10);
   samples[6].path = (test::scratch_dir("error_missing") / "gone.jpg").string();
   for (int workers : {0, 3}) {
     DataLoader loader(samples, small_train_transform(), options(4, false, false, workers));
@@ -184,7 +172,7 @@ TEST(Loader, WorkerErrorIsRethrownWithThePath) {
 
 TEST(Loader, SkipBadImagesDropsAndCounts) {
   const fs::path dir = test::scratch_dir("skip");
-  auto samples = make_samples(dir, 10);
+  auto samples = test::mixed_image_samples(dir, 10);
   test::put_text(dir / "broken.jpg", "not an image");
   samples[2].path = (dir / "broken.jpg").string();
   samples[5].path = (dir / "missing.png").string();
@@ -215,7 +203,7 @@ TEST(Loader, SkipBadImagesDropsAndCounts) {
 }
 
 TEST(Loader, AllocatorHookProvidesTheBuffers) {
-  const auto samples = make_samples(test::scratch_dir("alloc"), 6);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("alloc"), 6);
   LoaderOptions o = options(3, false, false, 1);
   std::atomic<int> calls{0};
   o.allocator = [&](const Shape& shape, DType dtype) {
@@ -228,7 +216,7 @@ TEST(Loader, AllocatorHookProvidesTheBuffers) {
 }
 
 TEST(Loader, StopFlagInterruptsAndDestructionMidEpochJoins) {
-  const auto samples = make_samples(test::scratch_dir("stop"), 40);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("stop"), 40);
   std::atomic<bool> stop{false};
   LoaderOptions o = options(4, true, true, 3);
   o.stop_flag = &stop;
@@ -261,7 +249,7 @@ TEST(Loader, StopFlagInterruptsAndDestructionMidEpochJoins) {
 }
 
 TEST(Loader, ConfigurationErrors) {
-  const auto samples = make_samples(test::scratch_dir("config"), 2);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("config"), 2);
   EXPECT_ERROR_CONTAINS(DataLoader(samples, small_train_transform(), options(0, false, false, 1)), "batch size");
   DataLoader loader(samples, small_train_transform(), options(2, false, false, 0));
   Batch b;

@@ -81,18 +81,6 @@ TEST(UploadPath, PixelConstantsAreTheConfigsOrIdentity) {
   EXPECT_EQ(without.pixel_std(), (std::array<float, 3>{1, 1, 1}));
 }
 
-// N files: PNG and JPEG mixed, labels i % 3, domains i % 2.
-std::vector<Sample> write_samples(const fs::path& dir, int n) {
-  std::vector<Sample> samples;
-  for (int i = 0; i < n; ++i) {
-    const Image img = test::test_picture(40 + i % 7, 30 + i % 5, i);
-    const fs::path p = dir / (i % 2 ? fmt::format("img{}.jpg", i) : fmt::format("img{}.png", i));
-    test::put_file(p, i % 2 ? encode_jpeg(img, 90) : encode_png(img));
-    samples.push_back({p.string(), i % 3, "class" + std::to_string(i % 3), i % 2});
-  }
-  return samples;
-}
-
 LoaderOptions loader_options(bool uint8, int workers) {
   LoaderOptions o;
   o.batch_size = 4;
@@ -107,7 +95,7 @@ LoaderOptions loader_options(bool uint8, int workers) {
 
 TEST(UploadPath, Uint8LoaderBatchesNormaliseToTheFloatLoadersBatches) {
   const fs::path dir = test::scratch_dir("upload_u8_loader");
-  auto samples = write_samples(dir, 10);
+  auto samples = test::mixed_image_samples(dir, 10);
   samples.push_back({(dir / "missing.png").string(), 1, "class1", 0});
   const ImageTransform t = ImageTransform::train(config(true));
   for (int workers : {0, 2}) {
@@ -143,7 +131,7 @@ TEST(UploadPath, Uint8LoaderBatchesNormaliseToTheFloatLoadersBatches) {
 }
 
 TEST(UploadPath, DeviceBatchesHandOutTheLoadersBatchesInOrder) {
-  const auto samples = write_samples(test::scratch_dir("upload_device_batches"), 11);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("upload_device_batches"), 11);
   const ImageTransform t = ImageTransform::train(config(true));
   for (bool look_ahead : {true, false}) {
     DataLoader reference(samples, t, loader_options(false, 1)), loader(samples, t, loader_options(true, 1));
@@ -174,7 +162,7 @@ TEST(UploadPath, DeviceBatchesHandOutTheLoadersBatchesInOrder) {
 
 TEST(UploadPath, ALookAheadFailureIsRaisedWhereThePlainLoaderRaisesIt) {
   const fs::path dir = test::scratch_dir("upload_look_ahead_error");
-  auto samples = write_samples(dir, 8);
+  auto samples = test::mixed_image_samples(dir, 8);
   test::put_file(dir / "broken.png", {1, 2, 3});
   samples[5].path = (dir / "broken.png").string();  // batch 1 of 2 (sequential, batch size 4)
   LoaderOptions o = loader_options(true, 0);
@@ -191,7 +179,7 @@ TEST(UploadPath, ALookAheadFailureIsRaisedWhereThePlainLoaderRaisesIt) {
 TEST(UploadPath, AStopAfterTheLookAheadIsRaisedAtTheBatchItInterrupted) {
   // As with the plain loader: a batch already loaded is handed out; the stop is raised by the next()
   // whose batch the stop interrupted (here the look-ahead's, kept until then).
-  const auto samples = write_samples(test::scratch_dir("upload_look_ahead_stop"), 12);
+  const auto samples = test::mixed_image_samples(test::scratch_dir("upload_look_ahead_stop"), 12);
   std::atomic<bool> stop{false};
   LoaderOptions o = loader_options(true, 0);  // no workers: a batch not yet loaded is loaded by next()
   o.stop_flag = &stop;
