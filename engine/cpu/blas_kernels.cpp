@@ -25,20 +25,16 @@ std::string native_blas_core() {
   return "";
 }
 
-namespace {
-
-// OpenBLAS's SSE-era kernel sets, which it falls back to for CPUs it does not know.
-bool is_generic_core(std::string name) {
+bool is_generic_blas_core(const std::string& core) {
+  std::string name = core;
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return char(std::tolower(c)); });
   return name == "prescott" || name == "core2" || name == "nehalem" || name == "penryn" || name == "dunnington" ||
          name == "atom" || name == "katmai" || name == "coppermine" || name == "northwood";
 }
 
-}  // namespace
-
 void use_native_blas_kernels(char** argv) {
   if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("CLIPT_KEEP_BLAS_CORE")) return;
-  if (!is_generic_core(blas_core_name())) return;
+  if (!is_generic_blas_core(blas_core_name())) return;
   const std::string better = native_blas_core();
   if (better.empty()) return;
   setenv("OPENBLAS_CORETYPE", better.c_str(), 1);  // also stops a second re-execution

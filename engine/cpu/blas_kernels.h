@@ -12,6 +12,9 @@ namespace clipt::cpu {
 // The kernel set OpenBLAS runs ("Prescott", "SkylakeX", ...).
 std::string blas_core_name();
 
+// Whether `name` is one of OpenBLAS's SSE-era kernel sets, which it falls back to for CPUs it does not know.
+bool is_generic_blas_core(const std::string& name);
+
 // The kernel set this CPU can run that is better than a generic fallback: "SkylakeX" (AVX-512 F/CD/BW/DQ/VL),
 // "Haswell" (AVX2 + FMA), or "" (none better, or not x86-64).
 std::string native_blas_core();
