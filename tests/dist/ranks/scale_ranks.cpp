@@ -119,36 +119,34 @@ TEST(ScaleCommand, TwoRanksAgainstTheOneRankBaseline) {
   EXPECT_TRUE(j["load_average"].contains("before") && j["load_average"].contains("after"));
 }
 
-TEST(ScaleCommand, ABaselineOfAnotherBatchIsRefused) {
-  if (comm().world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
+// Runs `clipt scale` on both ranks against a --baseline file holding `json` (written by rank 0) and expects
+// the error `message`, raised before anything is measured.
+void expect_baseline_refused(const std::string& scratch, const std::string& json, const std::string& message) {
   const fs::path data = test::make_colour_dataset();
-  const fs::path shared = test::shared_scratch_dir("scale-mismatch");
-  if (comm().is_root())
-    test::write_text(shared / "one.json", R"({"method": "CoOp", "global_batch": 8, "images_per_s": 10.0,
-        "world_size": 1, "threads_per_rank": 1, "backend": "single",
-        "ms_per_step": {"total": 1, "compute": 1, "communication": 0, "waiting": 0}})");
+  const fs::path shared = test::shared_scratch_dir(scratch);
+  if (comm().is_root()) test::write_text(shared / "one.json", json);
   comm().barrier();
   auto args = scale_args(data);
   args.insert(args.end(), {"--baseline", (shared / "one.json").string()});
   testing::internal::CaptureStderr();
-  EXPECT_ERROR_CONTAINS(apps::cmd_scale(std::vector<std::string>(args.begin() + 1, args.end())),
-                        "--baseline ran CoOp with global batch 8, this run CoOp with 4");
+  EXPECT_ERROR_CONTAINS(apps::cmd_scale(std::vector<std::string>(args.begin() + 1, args.end())), message);
   testing::internal::GetCapturedStderr();
+}
+
+TEST(ScaleCommand, ABaselineOfAnotherBatchIsRefused) {
+  if (comm().world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
+  expect_baseline_refused("scale-mismatch", R"({"method": "CoOp", "global_batch": 8, "images_per_s": 10.0,
+        "world_size": 1, "threads_per_rank": 1, "backend": "single",
+        "ms_per_step": {"total": 1, "compute": 1, "communication": 0, "waiting": 0}})",
+                          "--baseline ran CoOp with global batch 8, this run CoOp with 4");
 }
 
 // A JSON that is not a `clipt scale --json` output is refused before anything runs, naming the missing key.
 TEST(ScaleCommand, ABaselineWithoutTheTableFieldsIsRefused) {
   if (comm().world_size() != 2) GTEST_SKIP() << "needs mpirun -np 2";
-  const fs::path data = test::make_colour_dataset();
-  const fs::path shared = test::shared_scratch_dir("scale-partial");
-  if (comm().is_root())
-    test::write_text(shared / "one.json", R"({"method": "CoOp", "global_batch": 4, "images_per_s": 10.0,
-        "world_size": 1, "threads_per_rank": 1, "backend": "single"})");
-  comm().barrier();
-  auto args = scale_args(data);
-  args.insert(args.end(), {"--baseline", (shared / "one.json").string()});
-  EXPECT_ERROR_CONTAINS(apps::cmd_scale(std::vector<std::string>(args.begin() + 1, args.end())),
-                        "has no number \"ms_per_step.total\"");
+  expect_baseline_refused("scale-partial", R"({"method": "CoOp", "global_batch": 4, "images_per_s": 10.0,
+        "world_size": 1, "threads_per_rank": 1, "backend": "single"})",
+                          "has no number \"ms_per_step.total\"");
 }
 
 }  // namespace

@@ -5,10 +5,10 @@
 // meta step in both restore modes, DPC's second stage with its stage 1 trained in the same job). The class-sharded text
 // tower is on (the default with two ranks); a separate test checks that it equals the replicated tower, forward and
 // gradient.
-#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "engine/dist/communicator.h"
@@ -46,19 +46,24 @@ std::string stage1_yaml(const std::string& backbone) {
 
 class DataParallelTraining : public ::testing::TestWithParam<DpCase> {};
 
-// DPC's image database (SPLE.PIC_LIB) over the colour dataset: every image of every class, train, val
-// and test (9 per class, against the 4 few-shot ones), as paths relative to the images folder, which the
-// method finds from the first training image. Written by rank 0 next to the data both ranks read.
+// DPC's image database (SPLE.PIC_LIB) over the colour dataset: every image its split.json lists, train, val
+// and test (9 per class, against the 4 few-shot ones), under its class name, as paths relative to the
+// images folder, which the method finds from the first training image. Written by rank 0 next to the data
+// both ranks read.
 std::string dpc_library(const fs::path& data) {
   const fs::path file = data / "dpc_library.json";
   if (comm().is_root()) {
-    const char* names[] = {"red circle", "blue square", "green triangle", "small star", "grey cross", "pink heart"};
+    std::ifstream in(data / "split.json");
+    const nlohmann::json split = nlohmann::json::parse(in);
+    std::map<std::string, nlohmann::json> by_class;  // class name → [label, [paths]]
+    for (const char* part : {"train", "val", "test"})
+      for (const auto& row : split.at(part)) {  // [relative path, label, class name]
+        auto& entry = by_class[row.at(2).get<std::string>()];
+        if (entry.is_null()) entry = {row.at(1), nlohmann::json::array()};
+        entry[1].push_back(row.at(0));
+      }
     nlohmann::json train = nlohmann::json::array();
-    for (int c = 0; c < 6; ++c) {
-      nlohmann::json paths = nlohmann::json::array();
-      for (int i = 0; i < 9; ++i) paths.push_back(fmt::format("{}/{}.png", c, i));
-      train.push_back({{names[c], {c, paths}}});
-    }
+    for (const auto& [name, entry] : by_class) train.push_back({{name, entry}});
     test::write_text(file, nlohmann::json{{"train", train}}.dump());
   }
   comm().barrier();
