@@ -307,6 +307,12 @@ void Trainer::save_checkpoint(int64_t epochs_done, int64_t iteration, const std:
     std::filesystem::remove(checkpoint_path(output_dir_, previous), ec);
 }
 
+// For the messages that stop a diverged run: the newest epoch checkpoint of the run, or that there is none.
+std::string Trainer::last_good_checkpoint() const {
+  const int64_t good = latest_checkpoint(output_dir_);
+  return good > 0 ? checkpoint_path(output_dir_, good).string() : std::string("none (first epoch)");
+}
+
 void Trainer::check_finite_parameters(int64_t epochs_done, int64_t iteration) const {
   // A finite loss does not make finite parameters (an overflowing update shows in the next step's loss),
   // so the parameters are checked before they are written: x·0 is 0 for every finite x and NaN otherwise,
@@ -319,12 +325,10 @@ void Trainer::check_finite_parameters(int64_t epochs_done, int64_t iteration) co
   const std::vector<double> v = cat(probes, 0).to_vector<double>();
   for (size_t i = 0; i < v.size(); ++i) {
     if (std::isfinite(v[i])) continue;
-    const int64_t good = latest_checkpoint(output_dir_);
     const std::string when = iteration > 0 ? fmt::format("at epoch {} iteration {}", epochs_done + 1, iteration)
                                            : fmt::format("after epoch {}", epochs_done);
     fail("parameter '{}' is not finite {}; stopping without writing a checkpoint. The last good checkpoint is {}",
-         params[i].first, when,
-         good > 0 ? checkpoint_path(output_dir_, good).string() : std::string("none (first epoch)"));
+         params[i].first, when, last_good_checkpoint());
   }
 }
 
@@ -485,10 +489,8 @@ void Trainer::train() {
       }
       for (const auto& s : read.steps) {
         if (!std::isfinite(s.loss)) {
-          const int64_t good = latest_checkpoint(output_dir_);
           fail("loss is {} at epoch {} iteration {} (step {}); stopping. The last good checkpoint is {}", s.loss,
-               epoch + 1, s.iteration + 1, s.global_step + 1,
-               good > 0 ? checkpoint_path(output_dir_, good).string() : std::string("none (first epoch)"));
+               epoch + 1, s.iteration + 1, s.global_step + 1, last_good_checkpoint());
         }
         sums.loss += s.loss;
         sums.correct += s.correct;
