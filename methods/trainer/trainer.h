@@ -96,9 +96,10 @@ class Trainer {
   void build_optimizer();
   void save_checkpoint(int64_t epochs_done, int64_t iteration, const std::string& reason, const EpochSums& sums = {});
   void restore(const std::filesystem::path& file, bool with_optimizer);
+  // The newest epoch checkpoint of the run, or "none (first epoch)": for the messages that stop a diverged run.
+  std::string last_good_checkpoint() const;
   // Fails (naming the parameter, epoch and last good checkpoint) when a trainable parameter holds a NaN or
   // an Inf, so that no checkpoint is written from a diverged run.
-  std::string last_good_checkpoint() const;
   void check_finite_parameters(int64_t epochs_done, int64_t iteration) const;
   // The CUDA graph runner of this run's steps (CLIPT.CUDA_GRAPH), or null for eager steps.
   std::unique_ptr<StepGraph> make_step_graph(bool profiling);
